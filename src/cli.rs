@@ -132,11 +132,11 @@ fn parse(file: &Path, json: bool, today: NaiveDate) -> anyhow::Result<ExitCode> 
         .count();
     let groups = group_by_region(&bulletin.requests);
     println!(
-        "Requests: {} in {} regions ({} petitions, {} praises)",
+        "Requests: {} in {} ({}, {})",
         bulletin.requests.len(),
-        groups.len(),
-        bulletin.requests.len() - praises,
-        praises
+        plural(groups.len(), "region"),
+        plural(bulletin.requests.len() - praises, "petition"),
+        plural(praises, "praise")
     );
     for (region, members) in groups {
         println!("\n{region}");
@@ -207,10 +207,10 @@ async fn import(
             Ok(imported) => {
                 let b = &imported.bulletin;
                 let summary = format!(
-                    "{} requests in {} regions, {} notes",
-                    b.requests.len(),
-                    group_by_region(&b.requests).len(),
-                    b.notes.len()
+                    "{} in {}, {}",
+                    plural(b.requests.len(), "request"),
+                    plural(group_by_region(&b.requests).len(), "region"),
+                    plural(b.notes.len(), "note")
                 );
                 match imported.outcome {
                     ImportOutcome::Added {
@@ -315,9 +315,9 @@ async fn show_week(
         "a past week"
     };
     println!(
-        "Week of Monday {week} ({note}): {}, {} requests",
+        "Week of Monday {week} ({note}): {}, {}",
         bulletin.title,
-        bulletin.requests.len()
+        plural(bulletin.requests.len(), "request")
     );
     for post in posts {
         let label = match (&post.region, post.request) {
@@ -333,4 +333,13 @@ async fn show_week(
         println!("\n─── {label} ───\n{}", post.content);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `1 request`, `2 requests`.
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }

@@ -1,0 +1,61 @@
+//! Holds the invariants ARCHITECTURE.md names, by reading the sources.
+
+use std::path::Path;
+
+fn sources() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src is readable") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("a readable source");
+                let name = path
+                    .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                    .expect("under the project")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                files.push((name, text));
+            }
+        }
+    }
+    assert!(files.len() > 5, "the sources were found");
+    files
+}
+
+fn offenders(needle: &str, allowed: impl Fn(&str) -> bool) -> Vec<String> {
+    sources()
+        .into_iter()
+        .filter(|(name, text)| !allowed(name) && text.contains(needle))
+        .map(|(name, _)| name)
+        .collect()
+}
+
+#[test]
+fn sql_lives_only_in_the_storage_module() {
+    assert_eq!(offenders("sqlx", |name| name == "src/storage.rs"), Vec::<String>::new());
+}
+
+#[test]
+fn only_the_discord_module_knows_serenity_and_poise() {
+    let discord = |name: &str| name.starts_with("src/discord");
+    assert_eq!(offenders("serenity", discord), Vec::<String>::new());
+    assert_eq!(offenders("poise", discord), Vec::<String>::new());
+}
+
+#[test]
+fn the_pure_core_reads_no_clock_and_does_no_io() {
+    let core = |name: &str| {
+        name.starts_with("src/bulletin") || name == "src/week.rs" || name == "src/render.rs"
+    };
+    for needle in ["Utc::now", "Local::now", "std::fs", "tokio", "sqlx", "SystemTime"] {
+        let found: Vec<_> = sources()
+            .into_iter()
+            .filter(|(name, text)| core(name) && text.contains(needle))
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(found, Vec::<String>::new(), "{needle} in the pure core");
+    }
+}
