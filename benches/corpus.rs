@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate, Utc};
 use prayer_bot::bulletin::{Bulletin, decode_bulletin, parse_bulletin};
-use prayer_bot::import::import_bulletin;
-use prayer_bot::storage::Store;
+use prayer_bot::import::{ImportContext, import_bulletin};
+use prayer_bot::storage::{Scope, Store};
 use prayer_bot::week::{PrayerWeek, place_bulletin};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
@@ -49,7 +49,9 @@ fn main() {
         parse_rates.push(bytes as f64 / 1e6 / elapsed.as_secs_f64());
     }
     let parse = median(&mut parse_rates);
-    println!("parse (decode + parse, one core): median {parse:.1} MB/s  runs {parse_rates:.1?}  target >= 100");
+    println!(
+        "parse (decode + parse, one core): median {parse:.1} MB/s  runs {parse_rates:.1?}  target >= 100"
+    );
 
     let mut store_rates = Vec::new();
     let mut full_rates = Vec::new();
@@ -65,9 +67,15 @@ fn main() {
     let store = median(&mut store_rates);
     let floor = median(&mut floor_rates);
     let full = median(&mut full_rates);
-    println!("import (store, one transaction per bulletin): median {store:.0} requests/s  runs {store_rates:.0?}");
-    println!("import (decode + parse + store, as the CLI): median {full:.0} requests/s  runs {full_rates:.0?}");
-    println!("floor (prepared statements, one transaction): median {floor:.0} requests/s  runs {floor_rates:.0?}");
+    println!(
+        "import (store, one transaction per bulletin): median {store:.0} requests/s  runs {store_rates:.0?}"
+    );
+    println!(
+        "import (decode + parse + store, as the CLI): median {full:.0} requests/s  runs {full_rates:.0?}"
+    );
+    println!(
+        "floor (prepared statements, one transaction): median {floor:.0} requests/s  runs {floor_rates:.0?}"
+    );
     println!(
         "import takes {:.2}x the floor's time (store only; {:.2}x with parsing); target <= 3x",
         floor / store,
@@ -96,7 +104,15 @@ async fn import_parsed(parsed: &[Bulletin]) -> Duration {
     for bulletin in parsed {
         let placement = place_bulletin(None, bulletin.date, today);
         store
-            .import(bulletin, &bulletin.fingerprint(), placement, "bench", Utc::now())
+            .import(
+                Scope::Shared,
+                bulletin,
+                &bulletin.fingerprint(),
+                placement,
+                false,
+                "bench",
+                Utc::now(),
+            )
             .await
             .expect("imports");
     }
@@ -111,7 +127,14 @@ async fn import_files(corpus: &[String]) -> Duration {
     let today = NaiveDate::from_ymd_opt(2026, 11, 22).expect("a date");
     let start = Instant::now();
     for text in corpus {
-        import_bulletin(&store, "bench", text.as_bytes(), None, today, Utc::now())
+        let context = ImportContext {
+            scope: Scope::Shared,
+            week: None,
+            force: false,
+            today,
+            now: Utc::now(),
+        };
+        import_bulletin(&store, "bench", text.as_bytes(), &context)
             .await
             .expect("imports");
     }
@@ -176,14 +199,16 @@ async fn floor(parsed: &[Bulletin]) -> Duration {
             .expect("inserts a request");
         }
         for (position, note) in bulletin.notes.iter().enumerate() {
-            sqlx::query("INSERT INTO notes (bulletin_id, position, region, text) VALUES (?, ?, ?, ?)")
-                .bind(id)
-                .bind(position as i64)
-                .bind(&note.region)
-                .bind(&note.text)
-                .execute(&mut *tx)
-                .await
-                .expect("inserts a note");
+            sqlx::query(
+                "INSERT INTO notes (bulletin_id, position, region, text) VALUES (?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(position as i64)
+            .bind(&note.region)
+            .bind(&note.text)
+            .execute(&mut *tx)
+            .await
+            .expect("inserts a note");
         }
     }
     tx.commit().await.expect("commits");
@@ -218,8 +243,18 @@ const REGIONS: [&str; 6] = [
     "IJM HQ & Global Partners",
 ];
 const COUNTRIES: [&str; 12] = [
-    "Kenya", "Ghana", "Uganda", "Bolivia", "Guatemala", "Peru", "India", "Bangladesh",
-    "Thailand", "the Philippines", "Cambodia", "Romania",
+    "Kenya",
+    "Ghana",
+    "Uganda",
+    "Bolivia",
+    "Guatemala",
+    "Peru",
+    "India",
+    "Bangladesh",
+    "Thailand",
+    "the Philippines",
+    "Cambodia",
+    "Romania",
 ];
 const OPENINGS: [&str; 6] = [
     "Please pray for",

@@ -1,18 +1,26 @@
 -- Bulletins, each holding one prayer week, with their requests and notes.
 -- Dates are ISO text (YYYY-MM-DD); a week is named by its Monday.
+-- Discord ids are stored as INTEGER (u64 bits in an i64, converted in one
+-- place in storage.rs).
 
 CREATE TABLE bulletins (
     id              INTEGER PRIMARY KEY,
-    week            TEXT NOT NULL UNIQUE,
+    -- The server the bulletin is for; 0 for every server (imported from the
+    -- command line by whoever runs the bot). A server's own bulletin for a
+    -- week wins over the shared one.
+    guild_id        INTEGER NOT NULL DEFAULT 0,
+    week            TEXT NOT NULL,
     -- SHA-256 of the normalised bulletin: the same text imported twice,
     -- whatever its line ends, BOM or file format, is found by this key.
-    hash            TEXT NOT NULL UNIQUE,
+    hash            TEXT NOT NULL,
     title           TEXT NOT NULL,
     date            TEXT,
     verse_text      TEXT,
     verse_reference TEXT,
     source          TEXT NOT NULL,
-    imported_at     TEXT NOT NULL
+    imported_at     TEXT NOT NULL,
+    UNIQUE (guild_id, week),
+    UNIQUE (guild_id, hash)
 ) STRICT;
 
 CREATE TABLE requests (

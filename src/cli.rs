@@ -10,10 +10,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::browse::{FindWeekError, find_week};
 use crate::bulletin::{Bulletin, Kind, decode_bulletin, parse_bulletin};
-use crate::import::{ImportError, import_bulletin};
-use crate::render::{group_by_region, render_week};
-use crate::storage::{ImportOutcome, Store};
+use crate::config::{DEFAULT_DATABASE, bot_settings};
+use crate::import::{ImportContext, ImportError, import_bulletin};
+use crate::render::{find_region, group_by_region, render_week};
+use crate::storage::{ImportOutcome, Scope, Store};
 use crate::week::{Placement, PrayerWeek, place_bulletin};
 
 /// Keeps a group praying together through a weekly prayer bulletin.
@@ -22,14 +24,9 @@ use crate::week::{Placement, PrayerWeek, place_bulletin};
 pub struct Cli {
     /// The SQLite database: a path or an sqlx URL (`sqlite:…`). Created and
     /// migrated on first use.
-    #[arg(
-        long,
-        global = true,
-        env = "DATABASE_URL",
-        default_value = "prayer-bot.db",
-        value_name = "PATH"
-    )]
-    pub database: String,
+    /// [default: prayer-bot.db]
+    #[arg(long, global = true, env = "DATABASE_URL", value_name = "PATH")]
+    pub database: Option<String>,
 
     /// Take this as today's date (for tests and for previewing a future week's import).
     #[arg(long, global = true, hide = true, value_name = "YYYY-MM-DD")]
@@ -41,6 +38,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the Discord bot until SIGINT or SIGTERM.
+    ///
+    /// Needs DISCORD_TOKEN. DISCORD_API_URL (optional) replaces
+    /// https://discord.com for every HTTP call, e.g. a rate-limit proxy;
+    /// serenity's own rate limiter is then off. RUST_LOG sets the log level.
+    Run {
+        /// A TOML file with any of `discord_token`, `database`,
+        /// `discord_api_url`; the environment and --database win over it.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Show what the parser understands of a bulletin (text, web page or email).
     Parse {
         /// The bulletin file.
@@ -63,6 +71,9 @@ pub enum Command {
         /// Put every file in this prayer week (its Monday, YYYY-MM-DD).
         #[arg(long, value_name = "YYYY-MM-DD")]
         week: Option<PrayerWeek>,
+        /// Replace a week's bulletin even after it has been posted.
+        #[arg(long)]
+        force: bool,
     },
     /// Print a week's posts as the bot will send them.
     ///
@@ -81,20 +92,86 @@ pub enum Command {
 /// Runs one command. `today` and `now` come from the caller's clock.
 pub async fn run(cli: Cli, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
     let today = cli.today.unwrap_or(today);
+    let database = cli
+        .database
+        .clone()
+        .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
     match cli.command {
+        Command::Run { config } => run_bot(cli.database, config.as_deref()).await,
         Command::Parse { file, json } => parse(&file, json, today),
-        Command::Import { files, week } => {
-            let store = Store::open(&cli.database).await?;
-            let code = import(&store, &files, week, today, now).await;
+        Command::Import { files, week, force } => {
+            let store = Store::open(&database).await?;
+            let context = ImportContext {
+                scope: Scope::Shared,
+                week,
+                force,
+                today,
+                now,
+            };
+            let code = import(&store, &files, &context).await;
             store.close().await;
             Ok(code)
         }
         Command::Week { week, region } => {
-            let store = Store::open(&cli.database).await?;
+            let store = Store::open(&database).await?;
             let result = show_week(&store, week, region.as_deref(), today).await;
             store.close().await;
             result
         }
+    }
+}
+
+/// Exit status for settings that keep the bot from starting.
+const BAD_SETTINGS: u8 = 2;
+
+async fn run_bot(database: Option<String>, config: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let file = match config {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => Some(text),
+            Err(error) => {
+                eprintln!(
+                    "error: cannot read the settings file {}: {error}",
+                    path.display()
+                );
+                return Ok(ExitCode::from(BAD_SETTINGS));
+            }
+        },
+        None => None,
+    };
+    let settings = match bot_settings(|key| std::env::var(key).ok(), database, file.as_deref()) {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(BAD_SETTINGS));
+        }
+    };
+    let store = Store::open(&settings.database).await?;
+    crate::discord::run(settings, store, shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM; only SIGINT stops the bot");
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
     }
 }
 
@@ -161,13 +238,7 @@ fn parse(file: &Path, json: bool, today: NaiveDate) -> anyhow::Result<ExitCode> 
 
 /// Imports each file in turn; a file that fails is reported on stderr and
 /// the rest go on. Exits non-zero if any failed.
-async fn import(
-    store: &Store,
-    files: &[PathBuf],
-    week: Option<PrayerWeek>,
-    today: NaiveDate,
-    now: DateTime<Utc>,
-) -> ExitCode {
+async fn import(store: &Store, files: &[PathBuf], context: &ImportContext) -> ExitCode {
     let bar = (files.len() >= 10 && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(files.len() as u64);
         if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}") {
@@ -195,7 +266,7 @@ async fn import(
             bar.set_message(name.clone());
         }
         let result = match std::fs::read(file) {
-            Ok(bytes) => import_bulletin(store, &name, &bytes, week, today, now)
+            Ok(bytes) => import_bulletin(store, &name, &bytes, context)
                 .await
                 .map_err(|error| match error {
                     ImportError::NotABulletin(reason) => reason.to_string(),
@@ -230,6 +301,15 @@ async fn import(
                                 "imported {name}: week of {week}, {summary}; replaced the week's earlier bulletin “{old}”"
                             ),
                             false,
+                        );
+                    }
+                    ImportOutcome::AlreadyPosted { week } => {
+                        failed += 1;
+                        say(
+                            format!(
+                                "error: {name}: the week of {week} has already been posted with another bulletin; nothing changed (--force replaces it)"
+                            ),
+                            true,
                         );
                     }
                     ImportOutcome::AlreadyImported { week } => {
@@ -271,51 +351,26 @@ async fn show_week(
     region: Option<&str>,
     today: NaiveDate,
 ) -> anyhow::Result<ExitCode> {
-    let current = PrayerWeek::containing(today);
-    let named = week.is_some();
-    let week = match week {
-        Some(week) => week,
-        None => match store.first_week_with_bulletin(current).await? {
-            Some(week) => week,
-            None => bail!(
-                "no bulletin for the week of {current} or any later week; import one with `prayer-bot import FILE`"
-            ),
-        },
-    };
-    let Some(stored) = store.week(week).await? else {
-        bail!(
+    let (stored, choice) = match find_week(store, Scope::Shared, week, today).await {
+        Ok(found) => found,
+        Err(FindWeekError::NoBulletinFor(week)) => bail!(
             "no bulletin for the week of {week}; import one with `prayer-bot import FILE --week {week}`"
-        );
+        ),
+        Err(FindWeekError::NoBulletinFrom(week)) => bail!(
+            "no bulletin for the week of {week} or any later week; import one with `prayer-bot import FILE`"
+        ),
+        Err(FindWeekError::Storage(error)) => return Err(error.into()),
     };
-    let bulletin = &stored.bulletin;
+    let (week, bulletin) = (stored.week, &stored.bulletin);
     let mut posts = render_week(week, bulletin);
     if let Some(wanted) = region {
-        let known: Vec<&str> = group_by_region(&bulletin.requests)
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
-        let Some(&name) = known
-            .iter()
-            .find(|name| name.eq_ignore_ascii_case(wanted.trim()))
-        else {
-            bail!(
-                "the week of {week} has no region “{wanted}”; its regions are: {}",
-                known.join(", ")
-            );
-        };
+        let name =
+            find_region(bulletin, wanted).map_err(|e| anyhow::anyhow!("the week of {week} {e}"))?;
         posts.retain(|post| post.region.as_deref().is_none_or(|r| r == name));
     }
-    let note = if week == current {
-        "this week"
-    } else if !named {
-        "the current week has no bulletin; this is the next one that does"
-    } else if week > current {
-        "a coming week"
-    } else {
-        "a past week"
-    };
     println!(
-        "Week of Monday {week} ({note}): {}, {}",
+        "Week of Monday {week} ({}): {}, {}",
+        choice.describe(week, PrayerWeek::containing(today)),
         bulletin.title,
         plural(bulletin.requests.len(), "request")
     );

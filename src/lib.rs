@@ -6,12 +6,22 @@
 //! - [`week`]: prayer weeks and the rule that places a bulletin in one. Pure.
 //! - [`render`]: a week as the messages the bot posts. Pure.
 //! - [`storage`]: the SQLite store; all SQL lives here.
+//! - [`browse`]: finding the week a person asks for.
 //! - [`import`]: decode, parse, place and store one bulletin.
-//! - [`cli`]: the command line (`parse`, `import`, `week`).
+//! - [`posting`]: routing regions to channels and posting a week exactly
+//!   once, through the [`posting::Messenger`] trait.
+//! - [`config`]: the bot's settings from the environment and a TOML file.
+//! - [`discord`]: the only module that knows serenity and poise: the
+//!   client, slash commands, and the real `Messenger`.
+//! - [`cli`]: the command line (`parse`, `import`, `week`, `run`).
 
+pub mod browse;
 pub mod bulletin;
 pub mod cli;
+pub mod config;
+pub mod discord;
 pub mod import;
+pub mod posting;
 pub mod render;
 pub mod storage;
 pub mod week;

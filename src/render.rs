@@ -96,6 +96,50 @@ pub fn group_by_region(requests: &[PrayerRequest]) -> Vec<(&str, Vec<usize>)> {
     groups
 }
 
+/// The region of `bulletin` named `wanted`, in any letter case; else an
+/// error that lists the regions there are.
+pub fn find_region<'a>(bulletin: &'a Bulletin, wanted: &str) -> Result<&'a str, RegionNotFound> {
+    let groups = group_by_region(&bulletin.requests);
+    groups
+        .iter()
+        .map(|(name, _)| *name)
+        .find(|name| name.eq_ignore_ascii_case(wanted.trim()))
+        .ok_or_else(|| RegionNotFound {
+            wanted: wanted.to_owned(),
+            regions: groups.iter().map(|(name, _)| (*name).to_owned()).collect(),
+        })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("has no region “{wanted}”; its regions are: {}", regions.join(", "))]
+pub struct RegionNotFound {
+    pub wanted: String,
+    pub regions: Vec<String>,
+}
+
+/// The week at a glance, for `/prayer week`: the header, then each region
+/// with its requests, split into messages within Discord's limit.
+pub fn render_digest(week: PrayerWeek, bulletin: &Bulletin, region: Option<&str>) -> Vec<String> {
+    let mut text = render_header(week, bulletin);
+    for (name, members) in group_by_region(&bulletin.requests) {
+        if region.is_some_and(|r| r != name) {
+            continue;
+        }
+        text.push_str("\n\n**");
+        text.push_str(&escape_markdown(name));
+        text.push_str("**");
+        for index in members {
+            let request = &bulletin.requests[index];
+            let mark = match request.kind {
+                Kind::Petition => "🙏",
+                Kind::Praise => "🎉",
+            };
+            text.push_str(&format!("\n{mark} {}", escape_markdown(&request.text)));
+        }
+    }
+    split_message(&text, MESSAGE_LIMIT)
+}
+
 /// Escapes Discord markdown so the text shows as written.
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
@@ -190,6 +234,36 @@ mod tests {
             ]
         );
         assert_eq!(posts[2].content, "🎉 Praise · **Africa**\nA2");
+    }
+
+    #[test]
+    fn the_digest_lists_each_region_once_with_its_requests() {
+        let bulletin = Bulletin {
+            title: "T".into(),
+            date: None,
+            verse: None,
+            requests: vec![
+                request("Africa", Kind::Petition, "A1"),
+                request("Asia", Kind::Praise, "B1"),
+                request("Africa", Kind::Petition, "A2"),
+            ],
+            notes: vec![],
+        };
+        assert_eq!(
+            render_digest(week(), &bulletin, None),
+            [
+                "**T** · week of Monday 23 November 2026\n\n**Africa**\n🙏 A1\n🙏 A2\n\n**Asia**\n🎉 B1"
+            ]
+        );
+        assert_eq!(
+            render_digest(week(), &bulletin, Some("Asia")),
+            ["**T** · week of Monday 23 November 2026\n\n**Asia**\n🎉 B1"]
+        );
+        assert_eq!(find_region(&bulletin, " asia "), Ok("Asia"));
+        assert_eq!(
+            find_region(&bulletin, "Europe").map_err(|e| e.to_string()),
+            Err("has no region “Europe”; its regions are: Africa, Asia".to_owned())
+        );
     }
 
     #[test]

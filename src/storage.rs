@@ -33,6 +33,36 @@ pub enum StorageError {
     Corrupt(String),
 }
 
+/// Whose bulletins: every server's (imported from the command line by
+/// whoever runs the bot) or one server's own. A server sees its own
+/// bulletin for a week where it has one, else the shared one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    Shared,
+    Guild(u64),
+}
+
+impl Scope {
+    /// The `guild_id` column's value: 0 for shared bulletins.
+    fn column(self) -> i64 {
+        match self {
+            Scope::Shared => 0,
+            Scope::Guild(id) => sql_id(id),
+        }
+    }
+}
+
+/// A Discord id (a u64 snowflake) as SQLite's INTEGER. The bits are kept as
+/// they are, so ids above `i64::MAX` (none exist yet) still round-trip.
+pub fn sql_id(id: u64) -> i64 {
+    i64::from_ne_bytes(id.to_ne_bytes())
+}
+
+/// The inverse of [`sql_id`].
+pub fn discord_id(value: i64) -> u64 {
+    u64::from_ne_bytes(value.to_ne_bytes())
+}
+
 /// What importing a bulletin did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportOutcome {
@@ -43,12 +73,16 @@ pub enum ImportOutcome {
     },
     /// The same bulletin is already stored, for `week`; nothing changed.
     AlreadyImported { week: PrayerWeek },
+    /// `week` holds another bulletin that has already been posted; nothing
+    /// changed. Importing with `force` replaces it.
+    AlreadyPosted { week: PrayerWeek },
 }
 
 /// A week's bulletin as stored, with the ids later events refer to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredWeek {
     pub week: PrayerWeek,
+    pub bulletin_id: i64,
     pub bulletin: Bulletin,
     /// The id of each of `bulletin.requests`, in the same order.
     pub request_ids: Vec<i64>,
@@ -106,14 +140,18 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Stores `bulletin` in one transaction, unless the same bulletin
-    /// (`fingerprint`) is already stored. A week that already holds another
-    /// bulletin gets this one instead.
+    /// Stores `bulletin` for `scope` in one transaction, unless the same
+    /// bulletin (`fingerprint`) is already stored there. A week that holds
+    /// another bulletin gets this one instead, unless that one has been
+    /// posted and `force` is not set.
+    #[allow(clippy::too_many_arguments)] // each is one plain fact of the import
     pub async fn import(
         &self,
+        scope: Scope,
         bulletin: &Bulletin,
         fingerprint: &str,
         placement: Placement,
+        force: bool,
         source: &str,
         now: DateTime<Utc>,
     ) -> Result<ImportOutcome, StorageError> {
@@ -121,7 +159,8 @@ impl Store {
         // queue instead of both reading the free weeks and colliding.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let existing: Option<String> =
-            sqlx::query_scalar("SELECT week FROM bulletins WHERE hash = ?")
+            sqlx::query_scalar("SELECT week FROM bulletins WHERE guild_id = ? AND hash = ?")
+                .bind(scope.column())
                 .bind(fingerprint)
                 .fetch_optional(&mut *tx)
                 .await?;
@@ -133,11 +172,15 @@ impl Store {
         let week = match placement {
             Placement::Exactly(week) => week,
             Placement::FirstFreeFrom(start) => {
-                let taken: Vec<String> =
-                    sqlx::query_scalar("SELECT week FROM bulletins WHERE week >= ? ORDER BY week")
-                        .bind(start.to_string())
-                        .fetch_all(&mut *tx)
-                        .await?;
+                // A server's week is taken by its own bulletin or a shared one.
+                let taken: Vec<String> = sqlx::query_scalar(
+                    "SELECT DISTINCT week FROM bulletins
+                     WHERE guild_id IN (?, 0) AND week >= ? ORDER BY week",
+                )
+                .bind(scope.column())
+                .bind(start.to_string())
+                .fetch_all(&mut *tx)
+                .await?;
                 let taken = taken
                     .iter()
                     .map(|w| parse_week(w))
@@ -145,18 +188,33 @@ impl Store {
                 first_free_week(start, &taken)
             }
         };
-        let replaced: Option<String> =
-            sqlx::query_scalar("DELETE FROM bulletins WHERE week = ? RETURNING title")
-                .bind(week.to_string())
-                .fetch_optional(&mut *tx)
+        let occupant = sqlx::query(
+            "SELECT id, title, EXISTS (SELECT 1 FROM week_posts WHERE bulletin_id = bulletins.id) AS posted
+             FROM bulletins WHERE guild_id = ? AND week = ?",
+        )
+        .bind(scope.column())
+        .bind(week.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mut replaced = None;
+        if let Some(row) = occupant {
+            if row.try_get::<bool, _>("posted")? && !force {
+                return Ok(ImportOutcome::AlreadyPosted { week });
+            }
+            sqlx::query("DELETE FROM bulletins WHERE id = ?")
+                .bind(row.try_get::<i64, _>("id")?)
+                .execute(&mut *tx)
                 .await?;
+            replaced = Some(row.try_get("title")?);
+        }
         let verse = bulletin.verse.as_ref();
         let bulletin_id: i64 = sqlx::query_scalar(
             "INSERT INTO bulletins
-                 (week, hash, title, date, verse_text, verse_reference, source, imported_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 (guild_id, week, hash, title, date, verse_text, verse_reference, source, imported_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
              RETURNING id",
         )
+        .bind(scope.column())
         .bind(week.to_string())
         .bind(fingerprint)
         .bind(&bulletin.title)
@@ -173,12 +231,20 @@ impl Store {
         Ok(ImportOutcome::Added { week, replaced })
     }
 
-    /// The bulletin stored for `week`, if any.
-    pub async fn week(&self, week: PrayerWeek) -> Result<Option<StoredWeek>, StorageError> {
+    /// The bulletin `scope` sees for `week`, if any: a server's own, else
+    /// the shared one.
+    pub async fn week(
+        &self,
+        scope: Scope,
+        week: PrayerWeek,
+    ) -> Result<Option<StoredWeek>, StorageError> {
         let mut tx = self.pool.begin().await?;
         let Some(row) = sqlx::query(
-            "SELECT id, title, date, verse_text, verse_reference FROM bulletins WHERE week = ?",
+            "SELECT id, title, date, verse_text, verse_reference FROM bulletins
+             WHERE guild_id IN (?, 0) AND week = ?
+             ORDER BY guild_id DESC LIMIT 1",
         )
+        .bind(scope.column())
         .bind(week.to_string())
         .fetch_optional(&mut *tx)
         .await?
@@ -223,6 +289,7 @@ impl Store {
         }
         Ok(Some(StoredWeek {
             week,
+            bulletin_id,
             bulletin: Bulletin {
                 title: row.try_get("title")?,
                 date: row.try_get::<Option<NaiveDate>, _>("date")?,
@@ -234,16 +301,19 @@ impl Store {
         }))
     }
 
-    /// The first week from `week` on that has a bulletin.
+    /// The first week from `from` on for which `scope` sees a bulletin.
     pub async fn first_week_with_bulletin(
         &self,
+        scope: Scope,
         from: PrayerWeek,
     ) -> Result<Option<PrayerWeek>, StorageError> {
-        let week: Option<String> =
-            sqlx::query_scalar("SELECT min(week) FROM bulletins WHERE week >= ?")
-                .bind(from.to_string())
-                .fetch_one(&self.pool)
-                .await?;
+        let week: Option<String> = sqlx::query_scalar(
+            "SELECT min(week) FROM bulletins WHERE guild_id IN (?, 0) AND week >= ?",
+        )
+        .bind(scope.column())
+        .bind(from.to_string())
+        .fetch_one(&self.pool)
+        .await?;
         week.as_deref().map(parse_week).transpose()
     }
 
@@ -252,6 +322,210 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT count(*) FROM bulletins")
             .fetch_one(&self.pool)
             .await?)
+    }
+}
+
+/// Where a server's posts go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelSettings {
+    pub default_channel: Option<u64>,
+    /// Regions routed to a channel of their own, by name as the admin typed it.
+    pub region_channels: Vec<(String, u64)>,
+}
+
+/// The state of a server's post of a week, as found when claiming it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeekPostClaim {
+    /// Nobody had begun posting this week; the caller now owns the post.
+    Claimed,
+    /// A post was begun and not finished (a crash, or one running now):
+    /// the caller may resume it, skipping what was already sent.
+    Unfinished,
+    /// The week has been posted.
+    Finished,
+}
+
+/// A message a weekly post sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostedMessage {
+    pub message_id: u64,
+    pub channel_id: u64,
+    /// `None` for a channel's header.
+    pub request_id: Option<i64>,
+    pub part: u32,
+}
+
+impl Store {
+    /// Where `guild`'s posts go.
+    pub async fn channel_settings(&self, guild: u64) -> Result<ChannelSettings, StorageError> {
+        let default_channel: Option<i64> =
+            sqlx::query_scalar("SELECT default_channel_id FROM guild_settings WHERE guild_id = ?")
+                .bind(sql_id(guild))
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten();
+        let region_channels = sqlx::query(
+            "SELECT region, channel_id FROM region_channels WHERE guild_id = ? ORDER BY region",
+        )
+        .bind(sql_id(guild))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get("region")?,
+                discord_id(row.try_get("channel_id")?),
+            ))
+        })
+        .collect::<Result<Vec<_>, StorageError>>()?;
+        Ok(ChannelSettings {
+            default_channel: default_channel.map(discord_id),
+            region_channels,
+        })
+    }
+
+    /// Sends `guild`'s posts to `channel` by default.
+    pub async fn set_default_channel(
+        &self,
+        guild: u64,
+        channel: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO guild_settings (guild_id, default_channel_id, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (guild_id) DO UPDATE
+             SET default_channel_id = excluded.default_channel_id, updated_at = excluded.updated_at",
+        )
+        .bind(sql_id(guild))
+        .bind(sql_id(channel))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Sends `guild`'s requests for `region` (any letter case) to `channel`.
+    pub async fn set_region_channel(
+        &self,
+        guild: u64,
+        region: &str,
+        channel: u64,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO region_channels (guild_id, region, channel_id) VALUES (?, ?, ?)
+             ON CONFLICT (guild_id, region) DO UPDATE
+             SET region = excluded.region, channel_id = excluded.channel_id",
+        )
+        .bind(sql_id(guild))
+        .bind(region)
+        .bind(sql_id(channel))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Claims `guild`'s post of `week`. Only one caller ever gets
+    /// [`WeekPostClaim::Claimed`] for a server and week.
+    pub async fn claim_week_post(
+        &self,
+        guild: u64,
+        week: PrayerWeek,
+        bulletin_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<WeekPostClaim, StorageError> {
+        let inserted = sqlx::query(
+            "INSERT INTO week_posts (guild_id, week, bulletin_id, started_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (guild_id, week) DO NOTHING",
+        )
+        .bind(sql_id(guild))
+        .bind(week.to_string())
+        .bind(bulletin_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(WeekPostClaim::Claimed);
+        }
+        let finished: Option<DateTime<Utc>> = sqlx::query_scalar(
+            "SELECT finished_at FROM week_posts WHERE guild_id = ? AND week = ?",
+        )
+        .bind(sql_id(guild))
+        .bind(week.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(match finished {
+            Some(_) => WeekPostClaim::Finished,
+            None => WeekPostClaim::Unfinished,
+        })
+    }
+
+    /// Records a message of `guild`'s post of `week`, right after sending it.
+    pub async fn record_posted_message(
+        &self,
+        guild: u64,
+        week: PrayerWeek,
+        message: PostedMessage,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO posted_messages (message_id, guild_id, week, channel_id, request_id, part, sent_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(sql_id(message.message_id))
+        .bind(sql_id(guild))
+        .bind(week.to_string())
+        .bind(sql_id(message.channel_id))
+        .bind(message.request_id)
+        .bind(i64::from(message.part))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The messages already sent for `guild`'s post of `week`.
+    pub async fn posted_messages(
+        &self,
+        guild: u64,
+        week: PrayerWeek,
+    ) -> Result<Vec<PostedMessage>, StorageError> {
+        sqlx::query(
+            "SELECT message_id, channel_id, request_id, part FROM posted_messages
+             WHERE guild_id = ? AND week = ? ORDER BY rowid",
+        )
+        .bind(sql_id(guild))
+        .bind(week.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            let part: i64 = row.try_get("part")?;
+            Ok(PostedMessage {
+                message_id: discord_id(row.try_get("message_id")?),
+                channel_id: discord_id(row.try_get("channel_id")?),
+                request_id: row.try_get("request_id")?,
+                part: u32::try_from(part)
+                    .map_err(|_| StorageError::Corrupt(format!("message part {part}")))?,
+            })
+        })
+        .collect()
+    }
+
+    /// Marks `guild`'s post of `week` complete.
+    pub async fn finish_week_post(
+        &self,
+        guild: u64,
+        week: PrayerWeek,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        sqlx::query("UPDATE week_posts SET finished_at = ? WHERE guild_id = ? AND week = ?")
+            .bind(now)
+            .bind(sql_id(guild))
+            .bind(week.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
 
@@ -355,15 +629,26 @@ mod tests {
 
     const ONE: &str = "IJM Prayer Requests\n“Seek justice.”\n— Isaiah 1:17\n\nAfrica\n• Pray for Kenya.\n\nNote without a plea.\n\nAsia\n• Praise God for Nepal.\n";
     const TWO: &str = "IJM Prayer Requests\n\nAfrica\n• Pray for Ghana.\n";
+    const GUILD: u64 = 1_234_567_890_123_456_789;
+
+    /// Imports `text` without force, its fingerprint standing for the text.
+    async fn put(
+        store: &Store,
+        scope: Scope,
+        text: &str,
+        placement: Placement,
+    ) -> Result<ImportOutcome, StorageError> {
+        let b = bulletin(text);
+        store
+            .import(scope, &b, &b.fingerprint(), placement, false, "test", now())
+            .await
+    }
 
     #[tokio::test]
     async fn a_stored_week_reads_back_as_it_was_parsed_in_order() -> Result<(), StorageError> {
         let store = store().await;
-        let b = bulletin(ONE);
         let w = week("2026-11-23");
-        let outcome = store
-            .import(&b, "one", Placement::Exactly(w), "one.txt", now())
-            .await?;
+        let outcome = put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
         assert_eq!(
             outcome,
             ImportOutcome::Added {
@@ -371,8 +656,11 @@ mod tests {
                 replaced: None
             }
         );
-        let stored = store.week(w).await?.expect("the week has its bulletin");
-        assert_eq!(stored.bulletin, b);
+        let stored = store
+            .week(Scope::Shared, w)
+            .await?
+            .expect("the week has its bulletin");
+        assert_eq!(stored.bulletin, bulletin(ONE));
         assert_eq!(stored.request_ids.len(), 2);
         assert!(stored.request_ids[0] < stored.request_ids[1]);
         Ok(())
@@ -381,14 +669,9 @@ mod tests {
     #[tokio::test]
     async fn reimporting_the_same_bulletin_adds_nothing() -> Result<(), StorageError> {
         let store = store().await;
-        let b = bulletin(ONE);
         let w = week("2026-11-23");
-        store
-            .import(&b, "one", Placement::FirstFreeFrom(w), "a", now())
-            .await?;
-        let again = store
-            .import(&b, "one", Placement::FirstFreeFrom(w), "b", now())
-            .await?;
+        put(&store, Scope::Shared, ONE, Placement::FirstFreeFrom(w)).await?;
+        let again = put(&store, Scope::Shared, ONE, Placement::FirstFreeFrom(w)).await?;
         assert_eq!(again, ImportOutcome::AlreadyImported { week: w });
         assert_eq!(store.bulletin_count().await?, 1);
         Ok(())
@@ -398,33 +681,27 @@ mod tests {
     async fn undated_bulletins_fill_the_following_free_weeks() -> Result<(), StorageError> {
         let store = store().await;
         let start = week("2026-11-23");
-        store
-            .import(
-                &bulletin(TWO),
-                "x",
-                Placement::Exactly(week("2026-11-30")),
-                "x",
-                now(),
-            )
-            .await?;
-        let first = store
-            .import(
-                &bulletin(ONE),
-                "one",
-                Placement::FirstFreeFrom(start),
-                "a",
-                now(),
-            )
-            .await?;
-        let second = store
-            .import(
-                &bulletin(TWO),
-                "two",
-                Placement::FirstFreeFrom(start),
-                "b",
-                now(),
-            )
-            .await?;
+        put(
+            &store,
+            Scope::Shared,
+            TWO,
+            Placement::Exactly(week("2026-11-30")),
+        )
+        .await?;
+        let first = put(
+            &store,
+            Scope::Guild(GUILD),
+            ONE,
+            Placement::FirstFreeFrom(start),
+        )
+        .await?;
+        let second = put(
+            &store,
+            Scope::Guild(GUILD),
+            TWO,
+            Placement::FirstFreeFrom(start),
+        )
+        .await?;
         assert_eq!(
             first,
             ImportOutcome::Added {
@@ -446,12 +723,8 @@ mod tests {
     async fn a_new_bulletin_for_a_taken_week_replaces_the_old_one() -> Result<(), StorageError> {
         let store = store().await;
         let w = week("2026-11-23");
-        store
-            .import(&bulletin(ONE), "one", Placement::Exactly(w), "a", now())
-            .await?;
-        let outcome = store
-            .import(&bulletin(TWO), "two", Placement::Exactly(w), "b", now())
-            .await?;
+        put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
+        let outcome = put(&store, Scope::Shared, TWO, Placement::Exactly(w)).await?;
         assert_eq!(
             outcome,
             ImportOutcome::Added {
@@ -459,7 +732,10 @@ mod tests {
                 replaced: Some("IJM Prayer Requests".into())
             }
         );
-        let stored = store.week(w).await?.expect("the week has its bulletin");
+        let stored = store
+            .week(Scope::Shared, w)
+            .await?
+            .expect("the week has its bulletin");
         assert_eq!(stored.bulletin.requests.len(), 1);
         assert_eq!(store.bulletin_count().await?, 1);
         let leftover: i64 = sqlx::query_scalar("SELECT count(*) FROM requests")
@@ -470,30 +746,153 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_first_week_with_a_bulletin_is_found_from_any_week() -> Result<(), StorageError> {
+    async fn a_posted_week_is_replaced_only_when_forced() -> Result<(), StorageError> {
         let store = store().await;
-        assert_eq!(
-            store.first_week_with_bulletin(week("2026-11-23")).await?,
-            None
-        );
+        let w = week("2026-11-23");
+        put(&store, Scope::Guild(GUILD), ONE, Placement::Exactly(w)).await?;
+        let stored = store.week(Scope::Guild(GUILD), w).await?.expect("stored");
         store
+            .claim_week_post(GUILD, w, stored.bulletin_id, now())
+            .await?;
+        let refused = put(&store, Scope::Guild(GUILD), TWO, Placement::Exactly(w)).await?;
+        assert_eq!(refused, ImportOutcome::AlreadyPosted { week: w });
+        assert_eq!(
+            store
+                .week(Scope::Guild(GUILD), w)
+                .await?
+                .map(|s| s.bulletin_id),
+            Some(stored.bulletin_id)
+        );
+        let b = bulletin(TWO);
+        let forced = store
             .import(
-                &bulletin(ONE),
-                "one",
-                Placement::Exactly(week("2026-12-07")),
-                "a",
+                Scope::Guild(GUILD),
+                &b,
+                &b.fingerprint(),
+                Placement::Exactly(w),
+                true,
+                "t",
                 now(),
             )
             .await?;
+        assert!(matches!(
+            forced,
+            ImportOutcome::Added {
+                replaced: Some(_),
+                ..
+            }
+        ));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_server_sees_its_own_bulletin_before_the_shared_one() -> Result<(), StorageError> {
+        let store = store().await;
+        let w = week("2026-11-23");
+        put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
+        put(&store, Scope::Guild(GUILD), TWO, Placement::Exactly(w)).await?;
+        let own = store.week(Scope::Guild(GUILD), w).await?.expect("own");
+        let other = store.week(Scope::Guild(7), w).await?.expect("shared");
+        assert_eq!(own.bulletin, bulletin(TWO));
+        assert_eq!(other.bulletin, bulletin(ONE));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_first_week_with_a_bulletin_is_found_from_any_week() -> Result<(), StorageError> {
+        let store = store().await;
+        let from = week("2026-11-23");
         assert_eq!(
-            store.first_week_with_bulletin(week("2026-11-23")).await?,
+            store.first_week_with_bulletin(Scope::Shared, from).await?,
+            None
+        );
+        put(
+            &store,
+            Scope::Shared,
+            ONE,
+            Placement::Exactly(week("2026-12-07")),
+        )
+        .await?;
+        assert_eq!(
+            store
+                .first_week_with_bulletin(Scope::Guild(GUILD), from)
+                .await?,
             Some(week("2026-12-07"))
         );
         assert_eq!(
-            store.first_week_with_bulletin(week("2026-12-14")).await?,
+            store
+                .first_week_with_bulletin(Scope::Shared, week("2026-12-14"))
+                .await?,
             None
         );
         Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_week_post_is_claimed_once_and_its_messages_recorded() -> Result<(), StorageError> {
+        let store = store().await;
+        let w = week("2026-11-23");
+        put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
+        let stored = store.week(Scope::Guild(GUILD), w).await?.expect("stored");
+        assert_eq!(
+            store
+                .claim_week_post(GUILD, w, stored.bulletin_id, now())
+                .await?,
+            WeekPostClaim::Claimed
+        );
+        assert_eq!(
+            store
+                .claim_week_post(GUILD, w, stored.bulletin_id, now())
+                .await?,
+            WeekPostClaim::Unfinished
+        );
+        let message = PostedMessage {
+            message_id: u64::MAX - 1,
+            channel_id: 42,
+            request_id: Some(stored.request_ids[0]),
+            part: 0,
+        };
+        store
+            .record_posted_message(GUILD, w, message, now())
+            .await?;
+        assert_eq!(store.posted_messages(GUILD, w).await?, [message]);
+        store.finish_week_post(GUILD, w, now()).await?;
+        assert_eq!(
+            store
+                .claim_week_post(GUILD, w, stored.bulletin_id, now())
+                .await?,
+            WeekPostClaim::Finished
+        );
+        assert_eq!(
+            store
+                .claim_week_post(7, w, stored.bulletin_id, now())
+                .await?,
+            WeekPostClaim::Claimed
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn channel_settings_route_regions_case_insensitively() -> Result<(), StorageError> {
+        let store = store().await;
+        assert_eq!(
+            store.channel_settings(GUILD).await?,
+            ChannelSettings::default()
+        );
+        store.set_default_channel(GUILD, 10, now()).await?;
+        store.set_region_channel(GUILD, "latin america", 11).await?;
+        store.set_region_channel(GUILD, "Latin America", 12).await?;
+        let settings = store.channel_settings(GUILD).await?;
+        assert_eq!(settings.default_channel, Some(10));
+        assert_eq!(settings.region_channels, [("Latin America".to_owned(), 12)]);
+        Ok(())
+    }
+
+    #[test]
+    fn discord_ids_round_trip_through_sqlite_integers() {
+        for id in [0, 1, i64::MAX as u64, u64::MAX] {
+            assert_eq!(discord_id(sql_id(id)), id);
+        }
     }
 
     #[tokio::test]

@@ -25,6 +25,8 @@ fn sources() -> Vec<(String, String)> {
     files
 }
 
+/// Source files, other than the allowed ones, that use `needle` (a path
+/// such as `sqlx::`, so prose that names a crate does not count).
 fn offenders(needle: &str, allowed: impl Fn(&str) -> bool) -> Vec<String> {
     sources()
         .into_iter()
@@ -35,14 +37,18 @@ fn offenders(needle: &str, allowed: impl Fn(&str) -> bool) -> Vec<String> {
 
 #[test]
 fn sql_lives_only_in_the_storage_module() {
-    assert_eq!(offenders("sqlx", |name| name == "src/storage.rs"), Vec::<String>::new());
+    assert_eq!(
+        offenders("sqlx::", |name| name == "src/storage.rs"),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
 fn only_the_discord_module_knows_serenity_and_poise() {
     let discord = |name: &str| name.starts_with("src/discord");
-    assert_eq!(offenders("serenity", discord), Vec::<String>::new());
-    assert_eq!(offenders("poise", discord), Vec::<String>::new());
+    assert_eq!(offenders("serenity::", discord), Vec::<String>::new());
+    assert_eq!(offenders("poise::", discord), Vec::<String>::new());
+    assert_eq!(offenders("serenity_prelude", discord), Vec::<String>::new());
 }
 
 #[test]
@@ -50,7 +56,14 @@ fn the_pure_core_reads_no_clock_and_does_no_io() {
     let core = |name: &str| {
         name.starts_with("src/bulletin") || name == "src/week.rs" || name == "src/render.rs"
     };
-    for needle in ["Utc::now", "Local::now", "std::fs", "tokio", "sqlx", "SystemTime"] {
+    for needle in [
+        "Utc::now",
+        "Local::now",
+        "std::fs",
+        "tokio",
+        "sqlx",
+        "SystemTime",
+    ] {
         let found: Vec<_> = sources()
             .into_iter()
             .filter(|(name, text)| core(name) && text.contains(needle))

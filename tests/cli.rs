@@ -65,7 +65,10 @@ fn parse_json_prints_the_documented_shape() {
     assert_eq!(json["verse"]["reference"], "Psalm 82:3");
     assert_eq!(json["requests"][0]["region"], "Africa");
     assert_eq!(json["requests"][0]["kind"], "praise");
-    assert_eq!(json["requests"][0]["countries"], serde_json::json!(["Kenya"]));
+    assert_eq!(
+        json["requests"][0]["countries"],
+        serde_json::json!(["Kenya"])
+    );
     assert_eq!(json["notes"][0]["region"], "IJM HQ & Global Partners");
     assert!(!db.exists(), "parse does not touch the database");
 }
@@ -84,28 +87,59 @@ fn import_then_week_shows_the_coming_week_as_it_will_be_posted() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let printed = stdout(&out);
-    assert!(printed.contains("week-1.txt: week of 2026-11-23, 6 requests in 5 regions"), "{printed}");
-    assert!(printed.contains("week-2.html: week of 2026-11-30"), "{printed}");
-    assert!(printed.contains("week-3.txt: week of 2026-12-07"), "{printed}");
-    assert!(printed.contains("3 imported, 0 already imported, 0 failed"), "{printed}");
+    assert!(
+        printed.contains("week-1.txt: week of 2026-11-23, 6 requests in 5 regions"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("week-2.html: week of 2026-11-30"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("week-3.txt: week of 2026-12-07"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("3 imported, 0 already imported, 0 failed"),
+        "{printed}"
+    );
 
     let out = prayer_bot(&db, &["week"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let week = stdout(&out);
     assert!(week.starts_with("Week of Monday 2026-11-23"), "{week}");
-    let header = week.find("**IJM Prayer Requests** · week of Monday 23 November 2026").expect("header");
+    let header = week
+        .find("**IJM Prayer Requests** · week of Monday 23 November 2026")
+        .expect("header");
     let africa = week.find("🎉 Praise · **Africa**").expect("Africa");
-    let latin = week.find("🙏 **Latin America**\nPlease pray for Mateo,\\*").expect("Latin America, escaped");
-    let partners = week.find("🙏 **IJM HQ & Global Partners**").expect("partners");
-    assert!(header < africa && africa < latin && latin < partners, "{week}");
-    assert!(!week.contains("partner offices"), "notes are not posted as requests");
+    let latin = week
+        .find("🙏 **Latin America**\nPlease pray for Mateo,\\*")
+        .expect("Latin America, escaped");
+    let partners = week
+        .find("🙏 **IJM HQ & Global Partners**")
+        .expect("partners");
+    assert!(
+        header < africa && africa < latin && latin < partners,
+        "{week}"
+    );
+    assert!(
+        !week.contains("partner offices"),
+        "notes are not posted as requests"
+    );
 }
 
 #[test]
 fn week_shows_one_region_when_asked_and_names_the_regions_when_not_found() {
     let (_dir, db) = database();
-    assert!(prayer_bot(&db, &["import", &path("examples/week-2.html")]).status.success());
-    let out = prayer_bot(&db, &["week", "--week", "2026-11-23", "--region", "south asia"]);
+    assert!(
+        prayer_bot(&db, &["import", &path("examples/week-2.html")])
+            .status
+            .success()
+    );
+    let out = prayer_bot(
+        &db,
+        &["week", "--week", "2026-11-23", "--region", "south asia"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let week = stdout(&out);
     assert_eq!(week.matches("🙏 **South Asia**").count(), 2, "{week}");
@@ -113,7 +147,9 @@ fn week_shows_one_region_when_asked_and_names_the_regions_when_not_found() {
 
     let out = prayer_bot(&db, &["week", "--region", "Antarctica"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("its regions are: Africa, Latin America, South Asia, Southeast Asia"));
+    assert!(
+        stderr(&out).contains("its regions are: Africa, Latin America, South Asia, Southeast Asia")
+    );
 }
 
 #[test]
@@ -135,7 +171,11 @@ fn reimporting_the_same_bulletin_adds_nothing_and_says_so() {
 fn a_dated_bulletin_goes_to_the_monday_after_its_date() {
     let (_dir, db) = database();
     let out = prayer_bot(&db, &["import", &path("tests/fixtures/dated.txt")]);
-    assert!(stdout(&out).contains("week of 2019-04-29"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("week of 2019-04-29"),
+        "{}",
+        stdout(&out)
+    );
     let out = prayer_bot(&db, &["week", "--week", "2019-04-29"]);
     assert!(stdout(&out).contains("(a past week)"), "{}", stdout(&out));
 }
@@ -146,7 +186,10 @@ fn files_that_are_not_bulletins_are_refused_with_one_line_naming_them() {
     for (fixture, reason) in [
         ("tests/fixtures/empty.txt", "the file is empty"),
         ("tests/fixtures/binary.png", "the file is binary, not text"),
-        ("tests/fixtures/not-a-bulletin.txt", "no prayer requests found"),
+        (
+            "tests/fixtures/not-a-bulletin.txt",
+            "no prayer requests found",
+        ),
         ("tests/fixtures/missing.txt", "cannot read"),
     ] {
         let file = path(fixture);
@@ -154,7 +197,10 @@ fn files_that_are_not_bulletins_are_refused_with_one_line_naming_them() {
         assert_eq!(out.status.code(), Some(1), "{fixture}");
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "one line for {fixture}: {err}");
-        assert!(err.starts_with(&format!("error: {file}: {reason}")), "{err}");
+        assert!(
+            err.starts_with(&format!("error: {file}: {reason}")),
+            "{err}"
+        );
         assert!(!err.contains("panicked"));
 
         let out = prayer_bot(&db, &["parse", &file]);
@@ -177,7 +223,11 @@ fn a_file_that_fails_among_good_ones_leaves_the_good_ones_imported() {
         ],
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("2 imported, 0 already imported, 1 failed"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("2 imported, 0 already imported, 1 failed"),
+        "{}",
+        stdout(&out)
+    );
     assert!(stderr(&out).contains("not-a-bulletin.txt: no prayer requests found"));
     assert_eq!(bulletin_count(&db), 2);
 }
@@ -185,7 +235,15 @@ fn a_file_that_fails_among_good_ones_leaves_the_good_ones_imported() {
 #[test]
 fn a_week_not_named_by_its_monday_is_refused_and_nothing_is_stored() {
     let (_dir, db) = database();
-    let out = prayer_bot(&db, &["import", &path("examples/week-1.txt"), "--week", "2026-11-25"]);
+    let out = prayer_bot(
+        &db,
+        &[
+            "import",
+            &path("examples/week-1.txt"),
+            "--week",
+            "2026-11-25",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2), "a usage error");
     assert!(
         stderr(&out).contains("2026-11-25 is a Wednesday; a prayer week is named by its Monday, e.g. 2026-11-23 or 2026-11-30"),
@@ -212,7 +270,10 @@ fn week_without_any_bulletin_says_how_to_import_one() {
 fn the_shared_sample_bulletins_parse_as_a_reader_expects() {
     let dir = project("../shared/bulletins");
     if !dir.exists() {
-        assert!(std::env::var_os("CI").is_none(), "CI must have ../shared/bulletins");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have ../shared/bulletins"
+        );
         eprintln!("skipped: {} is not here", dir.display());
         return;
     }
@@ -235,20 +296,41 @@ fn the_shared_sample_bulletins_parse_as_a_reader_expects() {
         assert!(out.status.success(), "sample-{n}: {}", stderr(&out));
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
         let requests = json["requests"].as_array().expect("requests");
-        let got: Vec<_> = requests.iter().map(|r| r["region"].as_str().unwrap_or("")).collect();
+        let got: Vec<_> = requests
+            .iter()
+            .map(|r| r["region"].as_str().unwrap_or(""))
+            .collect();
         assert_eq!(got, regions, "sample-{n}");
-        let got: Vec<_> = requests.iter().map(|r| r["kind"].as_str().unwrap_or("")).collect();
+        let got: Vec<_> = requests
+            .iter()
+            .map(|r| r["kind"].as_str().unwrap_or(""))
+            .collect();
         assert_eq!(got, kinds, "sample-{n}");
-        assert!(json["title"].as_str().unwrap_or("").starts_with("IJM Prayer Request"));
-        assert!(json["verse"]["reference"].as_str().is_some_and(|r| r.contains(':')));
+        assert!(
+            json["title"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("IJM Prayer Request")
+        );
+        assert!(
+            json["verse"]["reference"]
+                .as_str()
+                .is_some_and(|r| r.contains(':'))
+        );
         assert_eq!(
             json["notes"][0]["text"],
             "IJM has partner offices in Australia, Canada, Germany, the Netherlands and the U.K."
         );
         for request in requests {
             let text = request["text"].as_str().unwrap_or("");
-            assert!(!text.contains("Read the full story") && !text.contains('\u{a0}'), "{text}");
-            assert!(!text.contains(".He ") && !text.contains(",Hidden"), "{text}");
+            assert!(
+                !text.contains("Read the full story") && !text.contains('\u{a0}'),
+                "{text}"
+            );
+            assert!(
+                !text.contains(".He ") && !text.contains(",Hidden"),
+                "{text}"
+            );
         }
     }
 }

@@ -1,0 +1,225 @@
+//! The bot's settings, from the environment and an optional TOML file. Pure:
+//! the caller reads the environment and the file and passes them in.
+//!
+//! The token is never printed: [`Token`]'s `Debug` hides it, and no error
+//! message quotes it.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+/// The settings file's shape: every key optional, unknown keys refused so a
+/// typo is not silently ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub discord_token: Option<String>,
+    pub database: Option<String>,
+    pub discord_api_url: Option<String>,
+}
+
+/// What `prayer-bot run` needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BotSettings {
+    pub token: Token,
+    pub database: String,
+    /// A base URL that replaces `https://discord.com` for every HTTP call
+    /// (a rate-limit proxy, or a fake Discord in tests).
+    pub api_url: Option<String>,
+}
+
+/// A Discord bot token. Shown as `Token(…)` in logs and debug output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// Checks the token's shape: three dot-separated parts of URL-safe
+    /// base64, as the Developer Portal gives it (a leading `Bot ` is
+    /// dropped). It does not ask Discord whether the token is valid.
+    pub fn parse(text: &str) -> Result<Token, ConfigError> {
+        let token = text.trim();
+        let token = token.strip_prefix("Bot ").unwrap_or(token);
+        let parts: Vec<&str> = token.split('.').collect();
+        let well_formed = parts.len() == 3
+            && parts.iter().all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            });
+        if well_formed {
+            Ok(Token(token.to_owned()))
+        } else {
+            Err(ConfigError::MalformedToken)
+        }
+    }
+
+    /// The secret itself, for the one place that hands it to Discord.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(…)")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "DISCORD_TOKEN is not set: create a bot in the Discord Developer Portal and set DISCORD_TOKEN to its token (see README)"
+    )]
+    MissingToken,
+    #[error(
+        "DISCORD_TOKEN is malformed: a bot token is three parts separated by dots; copy it again from the Developer Portal's Bot page"
+    )]
+    MalformedToken,
+    #[error(
+        "DISCORD_API_URL must be an http:// or https:// base URL without a path, e.g. http://127.0.0.1:3000"
+    )]
+    BadApiUrl,
+    #[error("cannot read the settings file: {0}")]
+    BadFile(String),
+}
+
+/// The default database, in the working directory.
+pub const DEFAULT_DATABASE: &str = "prayer-bot.db";
+
+/// Settings from, in order of precedence: the command line or environment
+/// (`database`, `env`), then the settings file, then defaults.
+pub fn bot_settings(
+    env: impl Fn(&str) -> Option<String>,
+    database: Option<String>,
+    file: Option<&str>,
+) -> Result<BotSettings, ConfigError> {
+    let file: ConfigFile = match file {
+        Some(text) => {
+            toml::from_str(text).map_err(|e| ConfigError::BadFile(e.message().to_owned()))?
+        }
+        None => ConfigFile::default(),
+    };
+    let non_empty = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+    let token = non_empty(env("DISCORD_TOKEN"))
+        .or(non_empty(file.discord_token))
+        .ok_or(ConfigError::MissingToken)?;
+    let api_url = non_empty(env("DISCORD_API_URL"))
+        .or(non_empty(file.discord_api_url))
+        .map(|url| check_api_url(&url))
+        .transpose()?;
+    Ok(BotSettings {
+        token: Token::parse(&token)?,
+        database: database
+            .or(file.database)
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned()),
+        api_url,
+    })
+}
+
+fn check_api_url(url: &str) -> Result<String, ConfigError> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or(ConfigError::BadApiUrl)?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', ' ']) {
+        return Err(ConfigError::BadApiUrl);
+    }
+    Ok(url.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789_-";
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |key| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn a_missing_token_is_refused_in_plain_words() {
+        assert_eq!(
+            bot_settings(env(&[]), None, None),
+            Err(ConfigError::MissingToken)
+        );
+        assert_eq!(
+            bot_settings(env(&[("DISCORD_TOKEN", "  ")]), None, None),
+            Err(ConfigError::MissingToken)
+        );
+    }
+
+    #[test]
+    fn a_malformed_token_is_refused_without_quoting_it() {
+        for bad in ["hunter2", "a.b", "a..c", "a.b.c d", "ab.cd.ef.gh"] {
+            let error = Token::parse(bad).expect_err(bad);
+            assert_eq!(error, ConfigError::MalformedToken);
+            assert!(!error.to_string().contains(bad));
+        }
+    }
+
+    #[test]
+    fn the_token_never_shows_in_debug_output() {
+        let settings = bot_settings(env(&[("DISCORD_TOKEN", TOKEN)]), None, None).expect("valid");
+        assert!(!format!("{settings:?}").contains("GaBcDe"));
+        assert_eq!(settings.token.expose(), TOKEN);
+        assert_eq!(settings.database, DEFAULT_DATABASE);
+        assert_eq!(settings.api_url, None);
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file_and_the_file_over_defaults() {
+        let file = r#"
+            discord_token = "file.token.here"
+            database = "from-file.db"
+            discord_api_url = "http://127.0.0.1:9/"
+        "#;
+        let settings =
+            bot_settings(env(&[("DISCORD_TOKEN", TOKEN)]), None, Some(file)).expect("valid");
+        assert_eq!(settings.token.expose(), TOKEN);
+        assert_eq!(settings.database, "from-file.db");
+        assert_eq!(settings.api_url.as_deref(), Some("http://127.0.0.1:9"));
+        let settings = bot_settings(env(&[]), Some("flag.db".into()), Some(file)).expect("valid");
+        assert_eq!(settings.token.expose(), "file.token.here");
+        assert_eq!(settings.database, "flag.db");
+    }
+
+    #[test]
+    fn an_api_url_with_a_path_or_another_scheme_is_refused() {
+        for bad in [
+            "ftp://x",
+            "127.0.0.1:3000",
+            "http://",
+            "http://x/api",
+            "http://x?y",
+        ] {
+            let pairs: &'static [(&'static str, &'static str)] = Box::leak(Box::new([
+                ("DISCORD_TOKEN", TOKEN),
+                ("DISCORD_API_URL", bad),
+            ]));
+            assert_eq!(
+                bot_settings(env(pairs), None, None),
+                Err(ConfigError::BadApiUrl),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        let error = bot_settings(
+            env(&[("DISCORD_TOKEN", TOKEN)]),
+            None,
+            Some("discord_tokn = 'x'"),
+        )
+        .expect_err("a typo");
+        assert!(matches!(error, ConfigError::BadFile(_)));
+    }
+}

@@ -1,0 +1,495 @@
+//! Posting a week to a server: which channel each region goes to, the
+//! messages in order, and the loop that sends them exactly once. Knows
+//! nothing of serenity: it sends through the small [`Messenger`] trait,
+//! which the Discord module implements over serenity's `Http` and tests
+//! implement with a recording fake.
+
+use chrono::{DateTime, Utc};
+
+use crate::render::{MESSAGE_LIMIT, group_by_region, render_header, render_request, split_message};
+use crate::storage::{
+    ChannelSettings, PostedMessage, Scope, StorageError, Store, StoredWeek, WeekPostClaim,
+};
+use crate::week::PrayerWeek;
+
+/// The reaction the bot adds under every request.
+pub const PRAY_EMOJI: &str = "🙏";
+
+/// One message the bot sends to a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    pub content: String,
+    /// The request whose **I'll pray** / **Prayed** buttons the message
+    /// carries; `None` for no buttons.
+    pub buttons_for: Option<i64>,
+    /// The same for every attempt at the same message, so Discord drops a
+    /// second copy of a retried send.
+    pub nonce: String,
+}
+
+/// Why a send failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SendError(pub String);
+
+/// Sends to Discord. Mentions are always disabled by the implementation.
+pub trait Messenger {
+    /// Sends `message` to `channel`; returns the new message's id.
+    fn send(
+        &self,
+        channel: u64,
+        message: &OutgoingMessage,
+    ) -> impl Future<Output = Result<u64, SendError>> + Send;
+
+    /// Adds the bot's `emoji` reaction to a message.
+    fn react(
+        &self,
+        channel: u64,
+        message: u64,
+        emoji: &str,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+}
+
+/// A message of a weekly post, before it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedMessage {
+    pub channel: u64,
+    /// `None` for the channel's header.
+    pub request_id: Option<i64>,
+    /// Which piece of a text too long for one message.
+    pub part: u32,
+    /// Whether this is a request's last piece: it carries the buttons and
+    /// the reaction.
+    pub last_part: bool,
+    pub content: String,
+}
+
+/// Why a week cannot be posted. Each is shown to the admin as it reads.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    #[error("no channel is set up: an admin runs `/prayer setup channel:#channel` first")]
+    NoChannel,
+    #[error("there is no bulletin for the week of {0}; import one with `/prayer import`")]
+    NoBulletin(PrayerWeek),
+    #[error(
+        "the week of {week} was partly posted ({sent} of {total} messages) when Discord refused a message: {reason}. Run `/prayer post` again to post the rest; nothing will be posted twice"
+    )]
+    Interrupted {
+        week: PrayerWeek,
+        sent: usize,
+        total: usize,
+        reason: String,
+    },
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// The channel each region goes to: its own if an admin routed it (any
+/// letter case), else the default channel. No region is ever dropped; with
+/// no default channel, a region without its own is an error.
+pub fn route_region(settings: &ChannelSettings, region: &str) -> Option<u64> {
+    settings
+        .region_channels
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(region))
+        .map(|(_, channel)| *channel)
+        .or(settings.default_channel)
+}
+
+/// The week's messages in sending order: for each channel that receives
+/// requests (in the order its first region appears), its header, then its
+/// requests grouped by region.
+pub fn plan_post(
+    stored: &StoredWeek,
+    settings: &ChannelSettings,
+) -> Result<Vec<PlannedMessage>, PostError> {
+    let bulletin = &stored.bulletin;
+    let mut channels: Vec<(u64, Vec<usize>)> = Vec::new();
+    for (region, members) in group_by_region(&bulletin.requests) {
+        let channel = route_region(settings, region).ok_or(PostError::NoChannel)?;
+        match channels.iter_mut().find(|(c, _)| *c == channel) {
+            Some((_, requests)) => requests.extend(members),
+            None => channels.push((channel, members)),
+        }
+    }
+    let header = split_message(&render_header(stored.week, bulletin), MESSAGE_LIMIT);
+    let mut plan = Vec::new();
+    for (channel, requests) in channels {
+        plan.extend(pieces(channel, None, &header));
+        for index in requests {
+            let text = split_message(&render_request(&bulletin.requests[index]), MESSAGE_LIMIT);
+            plan.extend(pieces(channel, Some(stored.request_ids[index]), &text));
+        }
+    }
+    Ok(plan)
+}
+
+fn pieces(channel: u64, request_id: Option<i64>, texts: &[String]) -> Vec<PlannedMessage> {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(part, content)| PlannedMessage {
+            channel,
+            request_id,
+            part: u32::try_from(part).unwrap_or(u32::MAX),
+            last_part: part + 1 == texts.len(),
+            content: content.clone(),
+        })
+        .collect()
+}
+
+/// What a post did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostOutcome {
+    Posted {
+        week: PrayerWeek,
+        messages: usize,
+        channels: Vec<u64>,
+        /// Messages found already sent by an earlier, interrupted post.
+        resumed: usize,
+    },
+    AlreadyPosted {
+        week: PrayerWeek,
+    },
+}
+
+/// Posts `week` to `guild`, exactly once: a week already posted posts
+/// nothing; a post interrupted part-way resumes where it stopped.
+#[tracing::instrument(skip(store, messenger, now))]
+pub async fn post_week(
+    store: &Store,
+    messenger: &impl Messenger,
+    guild: u64,
+    week: PrayerWeek,
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<PostOutcome, PostError> {
+    let stored = store
+        .week(Scope::Guild(guild), week)
+        .await?
+        .ok_or(PostError::NoBulletin(week))?;
+    let settings = store.channel_settings(guild).await?;
+    let plan = plan_post(&stored, &settings)?;
+    match store
+        .claim_week_post(guild, week, stored.bulletin_id, now())
+        .await?
+    {
+        WeekPostClaim::Finished => return Ok(PostOutcome::AlreadyPosted { week }),
+        WeekPostClaim::Claimed | WeekPostClaim::Unfinished => {}
+    }
+    let sent_before = store.posted_messages(guild, week).await?;
+    let already_sent = |m: &PlannedMessage| {
+        sent_before
+            .iter()
+            .any(|s| s.channel_id == m.channel && s.request_id == m.request_id && s.part == m.part)
+    };
+    let mut resumed = 0;
+    for (index, message) in plan.iter().enumerate() {
+        if already_sent(message) {
+            resumed += 1;
+            continue;
+        }
+        let interrupted = |reason: SendError| PostError::Interrupted {
+            week,
+            sent: index,
+            total: plan.len(),
+            reason: reason.0,
+        };
+        let outgoing = OutgoingMessage {
+            content: message.content.clone(),
+            buttons_for: message.request_id.filter(|_| message.last_part),
+            nonce: nonce(guild, week, message),
+        };
+        let message_id = messenger
+            .send(message.channel, &outgoing)
+            .await
+            .map_err(interrupted)?;
+        let posted = PostedMessage {
+            message_id,
+            channel_id: message.channel,
+            request_id: message.request_id,
+            part: message.part,
+        };
+        store
+            .record_posted_message(guild, week, posted, now())
+            .await?;
+        if message.request_id.is_some() && message.last_part {
+            messenger
+                .react(message.channel, message_id, PRAY_EMOJI)
+                .await
+                .map_err(interrupted)?;
+        }
+    }
+    store.finish_week_post(guild, week, now()).await?;
+    let mut channels: Vec<u64> = plan.iter().map(|m| m.channel).collect();
+    channels.dedup();
+    Ok(PostOutcome::Posted {
+        week,
+        messages: plan.len(),
+        channels,
+        resumed,
+    })
+}
+
+/// A nonce that names one message of one server's post of one week: at
+/// most 25 characters, as Discord allows.
+fn nonce(guild: u64, week: PrayerWeek, message: &PlannedMessage) -> String {
+    use std::hash::{Hash, Hasher};
+    // FNV-1a: stable across runs and builds, unlike std's default hasher.
+    struct Fnv(u64);
+    impl Hasher for Fnv {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for byte in bytes {
+                self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+    }
+    let mut hasher = Fnv(0xcbf2_9ce4_8422_2325);
+    (
+        guild,
+        week.to_string(),
+        message.channel,
+        message.request_id,
+        message.part,
+    )
+        .hash(&mut hasher);
+    format!("p{:x}", hasher.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bulletin::parse_bulletin;
+    use crate::week::Placement;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Recorder {
+        sent: Mutex<Vec<(u64, OutgoingMessage)>>,
+        reactions: Mutex<Vec<(u64, u64)>>,
+        fail_after: Option<usize>,
+        /// Message ids start after this, so two recorders never share one.
+        first_id: u64,
+    }
+
+    impl Messenger for Recorder {
+        async fn send(&self, channel: u64, message: &OutgoingMessage) -> Result<u64, SendError> {
+            let mut sent = self.sent.lock().map_err(|e| SendError(e.to_string()))?;
+            if self.fail_after == Some(sent.len()) {
+                return Err(SendError("503 Service Unavailable".into()));
+            }
+            sent.push((channel, message.clone()));
+            Ok(self.first_id + sent.len() as u64)
+        }
+
+        async fn react(&self, channel: u64, message: u64, _emoji: &str) -> Result<(), SendError> {
+            let mut reactions = self
+                .reactions
+                .lock()
+                .map_err(|e| SendError(e.to_string()))?;
+            reactions.push((channel, message));
+            Ok(())
+        }
+    }
+
+    const GUILD: u64 = 99;
+    const BULLETIN: &str = "IJM Prayer Requests\n\nAfrica\n• Pray for Kenya.\n\nLatin America\n• Pray for Peru.\n• Praise God for Chile.\n\nSouth Asia\n• Pray for Nepal.\n";
+
+    fn week() -> PrayerWeek {
+        "2026-11-23".parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default()
+    }
+
+    async fn store_with_bulletin(text: &str) -> Store {
+        let store = Store::open("sqlite::memory:").await.expect("opens");
+        let b = parse_bulletin(text).expect("parses");
+        store
+            .import(
+                Scope::Shared,
+                &b,
+                &b.fingerprint(),
+                Placement::Exactly(week()),
+                false,
+                "t",
+                now(),
+            )
+            .await
+            .expect("imports");
+        store
+    }
+
+    fn settings(default: Option<u64>, regions: &[(&str, u64)]) -> ChannelSettings {
+        ChannelSettings {
+            default_channel: default,
+            region_channels: regions.iter().map(|(r, c)| ((*r).to_owned(), *c)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_region_without_its_own_channel_goes_to_the_default_one() {
+        let s = settings(Some(1), &[("latin america", 2)]);
+        assert_eq!(route_region(&s, "Latin America"), Some(2));
+        assert_eq!(route_region(&s, "Africa"), Some(1));
+        assert_eq!(
+            route_region(&settings(None, &[("Africa", 3)]), "Asia"),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn each_receiving_channel_gets_a_header_then_its_requests() {
+        let store = store_with_bulletin(BULLETIN).await;
+        let stored = store
+            .week(Scope::Guild(GUILD), week())
+            .await
+            .expect("reads")
+            .expect("stored");
+        let plan = plan_post(&stored, &settings(Some(1), &[("Latin America", 2)])).expect("plans");
+        let shape: Vec<(u64, bool)> = plan
+            .iter()
+            .map(|m| (m.channel, m.request_id.is_some()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (1, false),
+                (1, true),
+                (1, true),
+                (2, false),
+                (2, true),
+                (2, true)
+            ]
+        );
+        assert!(plan[1].content.contains("Kenya") && plan[2].content.contains("Nepal"));
+        assert!(matches!(
+            plan_post(&stored, &settings(None, &[("Africa", 1)])),
+            Err(PostError::NoChannel)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_week_is_posted_once_with_reactions_and_buttons() {
+        let store = store_with_bulletin(BULLETIN).await;
+        store
+            .set_default_channel(GUILD, 1, now())
+            .await
+            .expect("sets");
+        let recorder = Recorder::default();
+        let outcome = post_week(&store, &recorder, GUILD, week(), now)
+            .await
+            .expect("posts");
+        assert!(matches!(
+            outcome,
+            PostOutcome::Posted {
+                messages: 5,
+                resumed: 0,
+                ..
+            }
+        ));
+        let sent = recorder.sent.lock().expect("lock").clone();
+        assert_eq!(sent.len(), 5);
+        assert_eq!(
+            sent.iter().filter(|(_, m)| m.buttons_for.is_some()).count(),
+            4
+        );
+        assert_eq!(recorder.reactions.lock().expect("lock").len(), 4);
+        let again = post_week(&store, &recorder, GUILD, week(), now)
+            .await
+            .expect("answers");
+        assert_eq!(again, PostOutcome::AlreadyPosted { week: week() });
+        assert_eq!(
+            recorder.sent.lock().expect("lock").len(),
+            5,
+            "nothing sent twice"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_interrupted_post_resumes_without_sending_anything_twice() {
+        let store = store_with_bulletin(BULLETIN).await;
+        store
+            .set_default_channel(GUILD, 1, now())
+            .await
+            .expect("sets");
+        let failing = Recorder {
+            fail_after: Some(2),
+            ..Recorder::default()
+        };
+        let error = post_week(&store, &failing, GUILD, week(), now)
+            .await
+            .expect_err("fails");
+        assert!(
+            error
+                .to_string()
+                .contains("partly posted (2 of 5 messages)"),
+            "{error}"
+        );
+        let recorder = Recorder {
+            first_id: 500,
+            ..Recorder::default()
+        };
+        let outcome = post_week(&store, &recorder, GUILD, week(), now)
+            .await
+            .expect("resumes");
+        assert!(matches!(
+            outcome,
+            PostOutcome::Posted {
+                messages: 5,
+                resumed: 2,
+                ..
+            }
+        ));
+        let first: Vec<_> = failing
+            .sent
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(_, m)| m.nonce.clone())
+            .collect();
+        let rest: Vec<_> = recorder
+            .sent
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(_, m)| m.nonce.clone())
+            .collect();
+        assert_eq!(rest.len(), 3);
+        assert!(first.iter().all(|n| !rest.contains(n)));
+    }
+
+    #[tokio::test]
+    async fn a_week_without_a_bulletin_or_channel_posts_nothing() {
+        let store = store_with_bulletin(BULLETIN).await;
+        let recorder = Recorder::default();
+        let error = post_week(&store, &recorder, GUILD, week(), now)
+            .await
+            .expect_err("no channel");
+        assert!(matches!(error, PostError::NoChannel));
+        let later = week().next();
+        let error = post_week(&store, &recorder, GUILD, later, now)
+            .await
+            .expect_err("no bulletin");
+        assert!(matches!(error, PostError::NoBulletin(w) if w == later));
+        assert!(recorder.sent.lock().expect("lock").is_empty());
+    }
+
+    #[test]
+    fn nonces_fit_discords_limit_and_differ_per_message() {
+        let m = |part| PlannedMessage {
+            channel: 1,
+            request_id: Some(5),
+            part,
+            last_part: true,
+            content: String::new(),
+        };
+        let a = nonce(u64::MAX, week(), &m(0));
+        assert!(a.len() <= 25);
+        assert_ne!(a, nonce(u64::MAX, week(), &m(1)));
+        assert_eq!(a, nonce(u64::MAX, week(), &m(0)));
+    }
+}
