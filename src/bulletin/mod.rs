@@ -30,6 +30,8 @@ mod countries;
 mod html;
 mod repair;
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -152,9 +154,6 @@ pub fn decode_bulletin(bytes: &[u8]) -> Result<String, ParseError> {
             text.strip_prefix('\u{feff}').unwrap_or(text).to_owned()
         }
     };
-    if text.contains('\0') {
-        return Err(ParseError::Binary);
-    }
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
     }
@@ -166,9 +165,16 @@ fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, ParseE
         return Err(ParseError::NotText);
     }
     let units = bytes.chunks_exact(2).map(|pair| unit([pair[0], pair[1]]));
-    char::decode_utf16(units)
+    let text = char::decode_utf16(units)
         .collect::<Result<String, _>>()
-        .map_err(|_| ParseError::NotText)
+        .map_err(|_| ParseError::NotText)?;
+    if text.contains('\0') {
+        return Err(ParseError::Binary);
+    }
+    Ok(text
+        .strip_prefix('\u{feff}')
+        .map(str::to_owned)
+        .unwrap_or(text))
 }
 
 /// Parses a bulletin's text (plain text, an HTML page or an email body).
@@ -410,15 +416,16 @@ fn heading_name(line: &str) -> Option<&str> {
 /// this is a whole paragraph, so the next line starts a new one.
 const WRAP_WIDTH: usize = 120;
 
-enum Piece {
+enum Piece<'a> {
     Heading(String),
-    Paragraph(String),
+    /// Borrowed when it is one line, as most paragraphs are.
+    Paragraph(Cow<'a, str>),
 }
 
 /// Splits the body into headings and paragraphs, joining wrapped lines.
-fn pieces(lines: &[&str]) -> Vec<Piece> {
+fn pieces<'a>(lines: &[&'a str]) -> Vec<Piece<'a>> {
     let mut pieces = Vec::new();
-    let mut paragraph: Option<String> = None;
+    let mut paragraph: Option<Cow<'a, str>> = None;
     let mut last_line_len = 0;
     for (i, &line) in lines.iter().enumerate() {
         if line.is_empty() {
@@ -428,7 +435,7 @@ fn pieces(lines: &[&str]) -> Vec<Piece> {
             continue;
         }
         if let Some(text) = bullet_text(line) {
-            if let Some(done) = paragraph.replace(text.to_owned()) {
+            if let Some(done) = paragraph.replace(Cow::Borrowed(text)) {
                 pieces.push(Piece::Paragraph(done));
             }
             last_line_len = line.len();
@@ -454,11 +461,12 @@ fn pieces(lines: &[&str]) -> Vec<Piece> {
         }
         match paragraph.as_mut() {
             Some(text) if last_line_len < WRAP_WIDTH => {
+                let text = text.to_mut();
                 text.push(' ');
                 text.push_str(line);
             }
             _ => {
-                if let Some(done) = paragraph.replace(line.to_owned()) {
+                if let Some(done) = paragraph.replace(Cow::Borrowed(line)) {
                     pieces.push(Piece::Paragraph(done));
                 }
             }
@@ -527,20 +535,28 @@ fn parse_body(lines: &[&str]) -> (Vec<PrayerRequest>, Vec<Note>) {
     (requests, notes)
 }
 
+/// Words (at the start of a word, in any case) that mark a paragraph as
+/// asking for prayer or giving thanks rather than informing.
+const PRAYER_WORDS: [&str; 7] = [
+    "pray", "prais", "thank", "celebrat", "rejoic", "god", "lord",
+];
+
+static PRAYER_MATCHER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(PRAYER_WORDS)
+            .unwrap_or_else(|error| unreachable!("seven plain words build an automaton: {error}"))
+    });
+
 /// Whether a paragraph asks for prayer or gives thanks, rather than informs.
 fn speaks_of_prayer(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    [
-        "pray", "prais", "thank", "celebrat", "rejoic", "god", "lord",
-    ]
-    .iter()
-    .any(|word| {
-        lower.match_indices(word).any(|(i, _)| {
-            !lower[..i]
-                .chars()
-                .next_back()
-                .is_some_and(char::is_alphanumeric)
-        })
+    PRAYER_MATCHER.find_iter(text).any(|m| {
+        !text[..m.start()]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
     })
 }
 
@@ -594,23 +610,44 @@ const ANSWER_REPORTS: [&str; 5] = [
 /// asking for prayer stays a petition whatever it praises later.
 pub fn classify(text: &str) -> Kind {
     for sentence in sentences(text).take(2) {
-        let lower = sentence.to_lowercase();
-        let opening = lower
-            .trim_start_matches(|c: char| !c.is_alphanumeric())
-            .trim_start_matches("please ")
-            .trim_start_matches("and ")
-            .trim_start_matches("also ");
-        if PRAISE_OPENINGS.iter().any(|p| opening.starts_with(p)) {
+        let mut opening = sentence.trim_start_matches(|c: char| !c.is_alphanumeric());
+        for filler in ["please ", "and ", "also "] {
+            if starts_with_ignoring_case(opening, filler) {
+                opening = &opening[filler.len()..];
+            }
+        }
+        if PRAISE_OPENINGS
+            .iter()
+            .any(|p| starts_with_ignoring_case(opening, p))
+        {
             return Kind::Praise;
         }
-        if PETITION_OPENINGS.iter().any(|p| opening.starts_with(p)) {
+        if PETITION_OPENINGS
+            .iter()
+            .any(|p| starts_with_ignoring_case(opening, p))
+        {
             return Kind::Petition;
         }
-        if ANSWER_REPORTS.iter().any(|r| lower.contains(r)) {
+        if ANSWER_MATCHER.is_match(sentence) {
             return Kind::Praise;
         }
     }
     Kind::Petition
+}
+
+static ANSWER_MATCHER: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(ANSWER_REPORTS)
+            .unwrap_or_else(|error| unreachable!("five phrases build an automaton: {error}"))
+    });
+
+/// `text` starts with `prefix` (lower-case ASCII), ignoring ASCII case.
+fn starts_with_ignoring_case(text: &str, prefix: &str) -> bool {
+    text.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 /// Sentences, split after `.`, `!` or `?` and a space. Abbreviations split
@@ -630,12 +667,11 @@ impl<'a> Iterator for SentenceIter<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        let end = self
-            .rest
-            .match_indices(['.', '!', '?'])
-            .map(|(i, _)| i + 1)
-            .find(|&end| self.rest[end..].starts_with(' '))
-            .unwrap_or(self.rest.len());
+        let bytes = self.rest.as_bytes();
+        let end = bytes
+            .windows(2)
+            .position(|pair| matches!(pair, [b'.' | b'!' | b'?', b' ']))
+            .map_or(self.rest.len(), |i| i + 1);
         let (sentence, rest) = self.rest.split_at(end);
         self.rest = rest.trim_start();
         Some(sentence)

@@ -11,74 +11,128 @@
 //! - `Read the full story.`, the text of a link that did not survive the
 //!   copy, is removed.
 
-/// Link texts left behind when a bulletin is copied out of a web page.
-const LINK_DEBRIS: [&str; 3] = [
-    "Read the full story here.",
-    "Read the full story.",
-    "Read the full story",
-];
+/// The text of a link that did not survive the copy, and what may follow it.
+const LINK_DEBRIS: &str = "Read the full story";
+const LINK_DEBRIS_ENDINGS: [&str; 2] = [" here.", "."];
 
 /// The repaired text of a request or note.
 pub fn repair(text: &str) -> String {
+    let text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{200b}');
     let mut out = String::with_capacity(text.len() + 8);
-    let mut rest = text;
-    while let Some((index, debris)) = next_debris(rest) {
-        push_mended(&mut out, &rest[..index]);
-        rest = &rest[index + debris.len()..];
+    push_mended(&mut out, text);
+    if out.contains("  ") {
+        out = fold_spaces(&out);
     }
-    push_mended(&mut out, rest);
     let kept = out.trim_end().len();
     out.truncate(kept);
     out
 }
 
-fn next_debris(text: &str) -> Option<(usize, &'static str)> {
-    // The common case has no debris at all; one search for the shared
-    // prefix keeps that case to a single scan.
-    let start = text.find("Read the full story")?;
-    LINK_DEBRIS
-        .iter()
-        .find(|d| text[start..].starts_with(*d))
-        .map(|d| (start, *d))
+fn fold_spaces(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
-/// Appends `text` to `out` with white space folded and glued punctuation
-/// mended. `out` may already hold text: the fold carries across the seam.
+/// Bytes that may need more than copying: ASCII white space, the
+/// punctuation that can be glued, the `R` that may open link debris, and
+/// every byte of a non-ASCII character (which may be white space).
+const SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0x80;
+    while b < 256 {
+        table[b] = true;
+        b += 1;
+    }
+    // A plain space is not special: runs of them are folded afterwards, in
+    // the rare text that has any.
+    let ascii = [
+        b'\t', b'\n', b'\r', 0x0b, 0x0c, b',', b'.', b'!', b'?', b'R',
+    ];
+    let mut i = 0;
+    while i < ascii.len() {
+        table[ascii[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// Appends `text` to `out` with white space folded, glued punctuation
+/// mended and link debris dropped. Runs of ordinary bytes are copied whole,
+/// which keeps the common case close to a `memcpy`.
 fn push_mended(out: &mut String, text: &str) {
-    let mut chars = text.char_indices().peekable();
-    while let Some((index, c)) = chars.next() {
+    let bytes = text.as_bytes();
+    let mut copied = 0; // text[copied..i] is waiting to be copied
+    let mut i = 0;
+    loop {
+        match bytes[i..].iter().position(|&b| SPECIAL[b as usize]) {
+            Some(skip) => i += skip,
+            None => break,
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        let len = c.len_utf8();
         if c.is_whitespace() || c == '\u{200b}' {
+            out.push_str(&text[copied..i]);
+            i += len;
+            while let Some(next) = text[i..].chars().next() {
+                if !(next.is_whitespace() || next == '\u{200b}') {
+                    break;
+                }
+                i += next.len_utf8();
+            }
             if !out.is_empty() && !out.ends_with(' ') {
                 out.push(' ');
             }
+            copied = i;
             continue;
         }
-        out.push(c);
-        let next = &text[index + c.len_utf8()..];
-        let needs_space = match c {
-            ',' => next.chars().next().is_some_and(char::is_alphabetic),
-            '.' => {
-                let before = text[..index].chars().next_back();
-                before.is_some_and(|b| b.is_lowercase() || b.is_ascii_digit())
-                    && starts_sentence(next)
+        if c == 'R' && text[i..].starts_with(LINK_DEBRIS) {
+            out.push_str(&text[copied..i]);
+            let rest = &text[i + LINK_DEBRIS.len()..];
+            let ending = LINK_DEBRIS_ENDINGS
+                .iter()
+                .find(|e| rest.starts_with(*e))
+                .map_or(0, |e| e.len());
+            i += LINK_DEBRIS.len() + ending;
+            // The space before the debris already separates what follows.
+            if out.is_empty() || out.ends_with(' ') {
+                while let Some(next) = text[i..].chars().next().filter(|c| c.is_whitespace()) {
+                    i += next.len_utf8();
+                }
             }
-            '!' | '?' => starts_sentence(next),
+            copied = i;
+            continue;
+        }
+        let after = &text[i + len..];
+        let needs_space = match c {
+            ',' => after.chars().next().is_some_and(char::is_alphabetic),
+            '.' => {
+                let before = text[..i].chars().next_back();
+                before.is_some_and(|b| b.is_lowercase() || b.is_ascii_digit())
+                    && starts_sentence(after)
+            }
+            '!' | '?' => starts_sentence(after),
             _ => false,
         };
+        i += len;
         if needs_space {
             // A closing quote belongs to the sentence that just ended.
-            while let Some(&(_, q)) = chars.peek() {
-                if !is_closing_quote(q) {
-                    break;
-                }
-                out.push(q);
-                chars.next();
+            while let Some(q) = text[i..].chars().next().filter(|q| is_closing_quote(*q)) {
+                i += q.len_utf8();
             }
-            if chars.peek().is_some_and(|&(_, n)| !n.is_whitespace()) {
+            out.push_str(&text[copied..i]);
+            copied = i;
+            if text[i..].chars().next().is_some_and(|n| !n.is_whitespace()) {
                 out.push(' ');
             }
         }
     }
+    out.push_str(&text[copied..]);
 }
 
 /// Whether `text` opens with a capitalised word, optionally behind closing
