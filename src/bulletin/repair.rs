@@ -69,11 +69,8 @@ fn push_mended(out: &mut String, text: &str) {
     let bytes = text.as_bytes();
     let mut copied = 0; // text[copied..i] is waiting to be copied
     let mut i = 0;
-    loop {
-        match bytes[i..].iter().position(|&b| SPECIAL[b as usize]) {
-            Some(skip) => i += skip,
-            None => break,
-        }
+    while let Some(skip) = bytes[i..].iter().position(|&b| SPECIAL[b as usize]) {
+        i += skip;
         let c = text[i..].chars().next().unwrap_or(' ');
         let len = c.len_utf8();
         if c.is_whitespace() || c == '\u{200b}' {
