@@ -38,8 +38,8 @@ use tokio::task::JoinHandle;
 pub use error::Error;
 pub use ids::{next_snowflake, now_timestamp};
 pub use model::{
-    FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, Overwrite, OverwriteTarget,
-    channel_kind, permissions,
+    FakeAttachment, FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, Overwrite,
+    OverwriteTarget, channel_kind, permissions,
 };
 pub use options::Options;
 pub use payloads::{
@@ -596,6 +596,24 @@ impl FakeDiscord {
         );
     }
 
+    /// Serves a file at the fake: sets `url` (unless already set) to
+    /// `http://127.0.0.1:PORT/attachments/{channel_id}/{id}/{filename}?ex=..&is=..&hm=..` and
+    /// `proxy_url` (unless set) to the same, and answers `GET`/`HEAD` there with the bytes and
+    /// `content-type` (no `Authorization` needed; an unknown id or file name gets 404). Returns
+    /// the attachment with its URLs, e.g. for a message object a test builds.
+    /// [`FakeDiscord::send_command`] does this for attachment options itself.
+    pub fn serve_attachment(
+        &self,
+        channel_id: u64,
+        mut attachment: FakeAttachment,
+    ) -> FakeAttachment {
+        let base = self.base_url();
+        self.shared
+            .lock()
+            .serve_attachment(&base, channel_id, &mut attachment);
+        attachment
+    }
+
     /// The user ids that reacted to a message with an emoji (including the bot's own).
     pub fn reactions(&self, message_id: u64, emoji: impl Into<Emoji>) -> Vec<u64> {
         self.shared
@@ -690,12 +708,19 @@ impl FakeDiscord {
 
     /// Sends a slash command interaction (type 2). The command id is the one the fake gave the
     /// command when the bot registered it, unless `call.command_id` says otherwise.
+    ///
+    /// Attachment options ([`CommandOption::attachment`]) get URLs on the fake, which serves
+    /// their bytes (see [`FakeDiscord::serve_attachment`]).
     pub fn send_command(
         &self,
-        call: CommandCall,
+        mut call: CommandCall,
         invoker: Invoker,
     ) -> Result<SentInteraction, Error> {
+        let base = self.base_url();
         self.send_interaction(invoker, |st, env, invoker| {
+            for a in call.attachments_mut() {
+                st.serve_attachment(&base, invoker.channel_id, a);
+            }
             let cid = call
                 .command_id
                 .or_else(|| Self::command_id(st, &call.name, invoker.guild_id))
@@ -710,10 +735,14 @@ impl FakeDiscord {
     /// Sends an autocomplete interaction (type 4); `call` holds a [`CommandOption::focused`].
     pub fn send_autocomplete(
         &self,
-        call: CommandCall,
+        mut call: CommandCall,
         invoker: Invoker,
     ) -> Result<SentInteraction, Error> {
+        let base = self.base_url();
         self.send_interaction(invoker, |st, env, invoker| {
+            for a in call.attachments_mut() {
+                st.serve_attachment(&base, invoker.channel_id, a);
+            }
             let cid = call
                 .command_id
                 .or_else(|| Self::command_id(st, &call.name, invoker.guild_id))

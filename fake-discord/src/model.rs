@@ -2,9 +2,10 @@
 //! fake, their JSON in the shapes Discord (and serenity 0.12.5) use, and Discord's permission
 //! arithmetic over them.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Value, json};
 
-use crate::ids::now_timestamp;
+use crate::ids::{next_snowflake, now_ms, now_timestamp};
 
 /// Permission bits (the ones tests usually need), as in Discord's documentation.
 pub mod permissions {
@@ -120,6 +121,155 @@ impl FakeUser {
             "avatar_decoration_data": null,
             "primary_guild": null,
         })
+    }
+}
+
+/// What is percent-encoded in an attachment URL's file name segment.
+const FILENAME_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'.').remove(b'-').remove(b'_');
+
+/// A file a user attached, e.g. to a slash command's ATTACHMENT option
+/// ([`crate::CommandOption::attachment`]). When the fake sends it (or
+/// [`crate::FakeDiscord::serve_attachment`] registers it), `url` and `proxy_url` point at the
+/// fake, which serves `data` on `GET`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeAttachment {
+    /// Snowflake id (the option's `value` and the key in `data.resolved.attachments`).
+    pub id: u64,
+    /// File name.
+    pub filename: String,
+    /// Media type (`content_type`); Discord leaves it out for types it does not recognise.
+    pub content_type: Option<String>,
+    /// The file's bytes (`size` is their length).
+    pub data: Vec<u8>,
+    /// Description (alt text).
+    pub description: Option<String>,
+    /// Width and height, for images.
+    pub dimensions: Option<(u32, u32)>,
+    /// Whether Discord marks it ephemeral (true for files given to slash commands).
+    pub ephemeral: bool,
+    /// Download URL; `None` until the fake points it at itself
+    /// (`http://127.0.0.1:PORT/attachments/{channel}/{id}/{filename}?ex=..&is=..&hm=..`).
+    pub url: Option<String>,
+    /// Media proxy URL; `None`: same as `url`.
+    pub proxy_url: Option<String>,
+}
+
+impl FakeAttachment {
+    /// A file with a fresh id, e.g. `FakeAttachment::new("list.json", "application/json",
+    /// b"[]".to_vec())`. An empty `content_type` leaves `content_type` out.
+    pub fn new(
+        filename: impl Into<String>,
+        content_type: impl Into<String>,
+        data: impl Into<Vec<u8>>,
+    ) -> Self {
+        let content_type = content_type.into();
+        FakeAttachment {
+            id: next_snowflake(),
+            filename: filename.into(),
+            content_type: (!content_type.is_empty()).then_some(content_type),
+            data: data.into(),
+            description: None,
+            dimensions: None,
+            ephemeral: true,
+            url: None,
+            proxy_url: None,
+        }
+    }
+
+    /// Sets the id.
+    pub fn with_id(mut self, id: u64) -> Self {
+        self.id = id;
+        self
+    }
+
+    /// Sets the description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Sets width and height (images).
+    pub fn with_dimensions(mut self, width: u32, height: u32) -> Self {
+        self.dimensions = Some((width, height));
+        self
+    }
+
+    /// Sets the download URL (the fake then does not point it at itself; it still serves the
+    /// bytes at its own URL).
+    pub fn with_url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// The path the fake serves this file at:
+    /// `/attachments/{channel_id}/{id}/{filename, percent-encoded}`.
+    pub fn path(&self, channel_id: u64) -> String {
+        format!(
+            "/attachments/{channel_id}/{}/{}",
+            self.id,
+            utf8_percent_encode(&self.filename, FILENAME_SEGMENT)
+        )
+    }
+
+    /// The signed-URL query Discord's CDN adds (`ex` expiry and `is` issue time in hex seconds,
+    /// `hm` a signature), so bot code that takes the file name from the URL's end breaks here
+    /// as it would on Discord.
+    pub fn signature_query(&self) -> String {
+        let now = now_ms() / 1000;
+        format!(
+            "ex={:08x}&is={now:08x}&hm={:016x}{:016x}{:016x}{:016x}",
+            now + 86_400,
+            self.id,
+            self.id.rotate_left(16),
+            self.id.rotate_left(32),
+            self.id.rotate_left(48)
+        )
+    }
+
+    /// Points `url` (if unset) and `proxy_url` (if unset) at `base_url` (the fake's
+    /// `http://127.0.0.1:PORT`).
+    pub fn point_at(&mut self, base_url: &str, channel_id: u64) {
+        if self.url.is_none() {
+            self.url = Some(format!(
+                "{base_url}{}?{}",
+                self.path(channel_id),
+                self.signature_query()
+            ));
+        }
+        if self.proxy_url.is_none() {
+            self.proxy_url = self.url.clone();
+        }
+    }
+
+    /// The attachment object (serenity's `Attachment`). Without a `url` (not sent through a
+    /// fake), it names `https://cdn.discordapp.com/ephemeral-attachments/0/{id}/{filename}`.
+    pub fn to_json(&self) -> Value {
+        let url = self.url.clone().unwrap_or_else(|| {
+            format!(
+                "https://cdn.discordapp.com/ephemeral-attachments/0/{}/{}",
+                self.id,
+                utf8_percent_encode(&self.filename, FILENAME_SEGMENT)
+            )
+        });
+        let mut v = json!({
+            "id": self.id.to_string(),
+            "filename": self.filename,
+            "size": self.data.len(),
+            "url": url,
+            "proxy_url": self.proxy_url.clone().unwrap_or_else(|| url.clone()),
+            "ephemeral": self.ephemeral,
+        });
+        if let Some(ct) = &self.content_type {
+            v["content_type"] = json!(ct);
+        }
+        if let Some(d) = &self.description {
+            v["description"] = json!(d);
+        }
+        if let Some((w, h)) = self.dimensions {
+            v["width"] = json!(w);
+            v["height"] = json!(h);
+        }
+        v
     }
 }
 

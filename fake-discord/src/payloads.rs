@@ -9,7 +9,9 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value, json};
 
 use crate::ids::now_timestamp;
-use crate::model::{FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, permissions};
+use crate::model::{
+    FakeAttachment, FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, permissions,
+};
 
 /// Interaction type numbers.
 pub mod interaction_kind {
@@ -137,6 +139,7 @@ enum Resolved {
     User(FakeUser, Option<FakeMember>),
     Channel(FakeChannel),
     Role(FakeRole),
+    Attachment(FakeAttachment),
 }
 
 /// One option of a command invocation (possibly a subcommand holding more options).
@@ -213,6 +216,56 @@ impl CommandOption {
         o
     }
 
+    /// An attachment option (type 11): a file with a fresh id, e.g.
+    /// `CommandOption::attachment("file", "list.json", "application/json", b"[]".to_vec())`.
+    /// The option's `value` is the attachment id and the full attachment object goes to
+    /// `data.resolved.attachments` (what poise's `serenity::Attachment` argument reads). Sent
+    /// with [`crate::FakeDiscord::send_command`], its `url` points at the fake, which serves the
+    /// bytes there (with `content_type`, if not empty).
+    pub fn attachment(
+        name: impl Into<String>,
+        filename: impl Into<String>,
+        content_type: impl Into<String>,
+        data: impl Into<Vec<u8>>,
+    ) -> Self {
+        Self::attachment_from(name, FakeAttachment::new(filename, content_type, data))
+    }
+
+    /// An attachment option for a prepared [`FakeAttachment`] (own id, description, dimensions,
+    /// URL).
+    pub fn attachment_from(name: impl Into<String>, attachment: FakeAttachment) -> Self {
+        let mut o = Self::new(
+            name,
+            option_kind::ATTACHMENT,
+            Some(json!(attachment.id.to_string())),
+        );
+        o.resolved = Some(Resolved::Attachment(attachment));
+        o
+    }
+
+    /// The attachment this option (or one nested in it) carries, if any.
+    pub fn attachments(&self) -> Vec<&FakeAttachment> {
+        let mut out = Vec::new();
+        if let Some(Resolved::Attachment(a)) = &self.resolved {
+            out.push(a);
+        }
+        for o in &self.options {
+            out.extend(o.attachments());
+        }
+        out
+    }
+
+    pub(crate) fn attachments_mut(&mut self) -> Vec<&mut FakeAttachment> {
+        let mut out = Vec::new();
+        if let Some(Resolved::Attachment(a)) = &mut self.resolved {
+            out.push(a);
+        }
+        for o in &mut self.options {
+            out.extend(o.attachments_mut());
+        }
+        out
+    }
+
     /// A subcommand with its options.
     pub fn subcommand(name: impl Into<String>, options: Vec<CommandOption>) -> Self {
         let mut o = Self::new(name, option_kind::SUB_COMMAND, None);
@@ -281,6 +334,9 @@ impl CommandOption {
             Some(Resolved::Role(role)) => {
                 slot(out, "roles").insert(role.id.to_string(), role.to_json());
             }
+            Some(Resolved::Attachment(a)) => {
+                slot(out, "attachments").insert(a.id.to_string(), a.to_json());
+            }
             None => {}
         }
         for o in &self.options {
@@ -320,6 +376,21 @@ impl CommandCall {
     /// Adds a subcommand with its options: `/name sub opt:...`.
     pub fn subcommand(self, name: impl Into<String>, options: Vec<CommandOption>) -> Self {
         self.option(CommandOption::subcommand(name, options))
+    }
+
+    /// Every attachment the call's options carry (after `send_command`, with their URLs).
+    pub fn attachments(&self) -> Vec<&FakeAttachment> {
+        self.options
+            .iter()
+            .flat_map(CommandOption::attachments)
+            .collect()
+    }
+
+    pub(crate) fn attachments_mut(&mut self) -> Vec<&mut FakeAttachment> {
+        self.options
+            .iter_mut()
+            .flat_map(CommandOption::attachments_mut)
+            .collect()
     }
 }
 

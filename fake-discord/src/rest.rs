@@ -26,6 +26,8 @@ pub(crate) struct Reply {
     status: u16,
     body: Option<Value>,
     headers: Vec<(String, String)>,
+    /// A non-JSON body (a served file) with its content type; `body` is then `None`.
+    bytes: Option<(Vec<u8>, String)>,
 }
 
 impl Reply {
@@ -34,6 +36,7 @@ impl Reply {
             status,
             body: Some(body),
             headers: Vec::new(),
+            bytes: None,
         }
     }
 
@@ -46,6 +49,7 @@ impl Reply {
             status: 204,
             body: None,
             headers: Vec::new(),
+            bytes: None,
         }
     }
 
@@ -53,10 +57,26 @@ impl Reply {
         Reply::json(status, json!({"message": message, "code": code}))
     }
 
+    fn file(status: u16, data: Vec<u8>, content_type: &str) -> Self {
+        Reply {
+            status,
+            body: None,
+            headers: Vec::new(),
+            bytes: Some((data, content_type.to_owned())),
+        }
+    }
+
     fn into_response(self) -> Response {
-        let mut resp = match &self.body {
-            Some(v) => Response::new(Body::from(v.to_string())),
-            None => Response::new(Body::empty()),
+        let mut resp = match (&self.body, self.bytes) {
+            (Some(v), _) => Response::new(Body::from(v.to_string())),
+            (None, Some((data, ct))) => {
+                let mut r = Response::new(Body::from(data));
+                if let Ok(v) = HeaderValue::from_str(&ct) {
+                    r.headers_mut().insert(CONTENT_TYPE, v);
+                }
+                r
+            }
+            (None, None) => Response::new(Body::empty()),
         };
         *resp.status_mut() =
             StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -370,10 +390,11 @@ pub(crate) async fn handle(
                 status: s.status,
                 body: s.body,
                 headers: s.headers,
+                bytes: None,
             };
             (reply, true)
         } else if api_route.is_none() {
-            (unknown_route(), false)
+            (serve_file(&st, &method, &path), false)
         } else if shared.options.reject_invalid_requests && !problems.is_empty() {
             (invalid_form_body(&problems), false)
         } else {
@@ -433,6 +454,42 @@ pub(crate) async fn handle(
     }
     shared.notify();
     reply.into_response()
+}
+
+/// Outside `/api/v10`: the files the fake serves (`GET`/`HEAD`
+/// `/attachments/{channel}/{id}/{filename}`, also under `/ephemeral-attachments/`, the query
+/// ignored), like Discord's CDN: no authorization, 404 for an unknown id or file name. Anything
+/// else is an unknown route.
+fn serve_file(st: &FakeState, method: &str, path: &str) -> Reply {
+    let segs: Vec<String> = path
+        .trim_start_matches('/')
+        .split('/')
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let [prefix, _channel, id, filename] = segs.as_slice() else {
+        return unknown_route();
+    };
+    if !matches!(prefix.as_str(), "attachments" | "ephemeral-attachments") {
+        return unknown_route();
+    }
+    if !matches!(method, "GET" | "HEAD") {
+        return Reply::error(405, 0, "405: Method Not Allowed");
+    }
+    let found = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| st.attachments.get(&id))
+        .filter(|a| a.filename == *filename);
+    match found {
+        Some(a) => Reply::file(
+            200,
+            a.data.clone(),
+            a.content_type
+                .as_deref()
+                .unwrap_or("application/octet-stream"),
+        ),
+        None => Reply::file(404, b"404: Not Found".to_vec(), "text/plain"),
+    }
 }
 
 fn snowflake(s: &str) -> Result<u64, Reply> {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
 use crate::error::Error;
-use crate::model::{FakeChannel, FakeGuild, FakeUser};
+use crate::model::{FakeAttachment, FakeChannel, FakeGuild, FakeUser};
 use crate::options::Options;
 use crate::record::{Direction, GatewayFrame, RecordedRequest, SpecViolation, route_matches};
 use crate::spec::SpecChecker;
@@ -162,6 +162,8 @@ pub(crate) struct State {
     /// (message id, decoded emoji) → user ids, in reaction order.
     pub reactions: HashMap<(u64, String), Vec<u64>>,
     pub scripted: Vec<ScriptedResponse>,
+    /// Files the fake serves under `/attachments/{channel}/{id}/{filename}`, by id.
+    pub attachments: HashMap<u64, FakeAttachment>,
 }
 
 impl State {
@@ -193,6 +195,12 @@ impl State {
             self.scripted.remove(pos);
         }
         Some(s)
+    }
+
+    /// Points an attachment's URLs at the fake (unless set) and serves its bytes.
+    pub fn serve_attachment(&mut self, base_url: &str, channel_id: u64, a: &mut FakeAttachment) {
+        a.point_at(base_url, channel_id);
+        self.attachments.insert(a.id, a.clone());
     }
 
     /// Stores a created message.

@@ -3,8 +3,8 @@
 
 use fake_discord::payloads::{self, InteractionEnvelope, MessageParts};
 use fake_discord::{
-    CommandCall, CommandOption, ComponentPress, Emoji, FakeChannel, FakeGuild, FakeMember,
-    FakeRole, FakeUser, Invoker, Overwrite, ReactionEvent, option_kind, permissions,
+    CommandCall, CommandOption, ComponentPress, Emoji, FakeAttachment, FakeChannel, FakeGuild,
+    FakeMember, FakeRole, FakeUser, Invoker, Overwrite, ReactionEvent, option_kind, permissions,
 };
 use serde_json::{Value, json};
 use serenity::all::{
@@ -135,6 +135,54 @@ fn slash_command_with_subcommand_and_resolved_options() {
     assert!(matches!(sub[4].value, ResolvedValue::User(u, Some(_)) if u.id.get() == 2));
     assert!(matches!(sub[5].value, ResolvedValue::Channel(c) if c.id.get() == 30));
     assert!(matches!(sub[6].value, ResolvedValue::Role(r) if r.id.get() == 20));
+}
+
+#[test]
+fn attachment_option_resolves_to_serenity_attachment() {
+    let file = FakeAttachment::new("list.json", "application/json", b"[1,2]".to_vec())
+        .with_id(77)
+        .with_url("http://127.0.0.1:1/attachments/30/77/list.json?ex=1&is=1&hm=1");
+    let call = CommandCall::new("prayer").subcommand(
+        "import",
+        vec![
+            CommandOption::attachment_from("file", file.clone()),
+            CommandOption::attachment("other", "a b.bin", "", vec![0u8; 3]),
+        ],
+    );
+    assert_eq!(call.attachments().len(), 2);
+    let invoker = Invoker::in_guild(FakeUser::new(2, "alice"), 10, 30);
+    let d = payloads::interaction_command(&envelope(permissions::ALL), 55, &call, &invoker);
+    assert_eq!(
+        d["data"]["options"][0]["options"][0],
+        json!({"name": "file", "type": option_kind::ATTACHMENT, "value": "77"})
+    );
+    let Event::InteractionCreate(ev) = dispatch("INTERACTION_CREATE", d) else {
+        panic!("not INTERACTION_CREATE")
+    };
+    let Interaction::Command(cmd) = ev.interaction else {
+        panic!("not a command interaction")
+    };
+    assert_eq!(cmd.data.resolved.attachments.len(), 2);
+    let resolved = cmd.data.options();
+    let ResolvedValue::SubCommand(sub) = &resolved[0].value else {
+        panic!("resolved not a subcommand")
+    };
+    let ResolvedValue::Attachment(a) = sub[0].value else {
+        panic!("not an attachment: {:?}", sub[0].value)
+    };
+    assert_eq!(a.id.get(), 77);
+    assert_eq!(a.filename, "list.json");
+    assert_eq!(a.size, 5);
+    assert_eq!(a.content_type.as_deref(), Some("application/json"));
+    assert_eq!(a.url, file.url.clone().expect("url"));
+    assert_eq!(a.proxy_url, a.url);
+    assert!(a.ephemeral);
+    let ResolvedValue::Attachment(b) = sub[1].value else {
+        panic!("not an attachment: {:?}", sub[1].value)
+    };
+    assert_eq!(b.filename, "a b.bin");
+    assert_eq!(b.content_type, None);
+    assert!(b.url.ends_with("/a%20b.bin"), "{}", b.url);
 }
 
 #[test]

@@ -1,0 +1,553 @@
+//! The real bot (`prayer-bot run`, serenity + poise) against the fake Discord
+//! on 127.0.0.1. Every request body it sends is checked against Discord's
+//! OpenAPI description when `../shared/discord-api-spec` is present.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use fake_discord::{
+    CommandCall, CommandOption, FakeChannel, FakeDiscord, FakeGuild, FakeMember, FakeRole,
+    FakeUser, Invoker, Overwrite, RecordedRequest, SentInteraction, permissions,
+};
+use prayer_bot::week::PrayerWeek;
+use serde_json::Value;
+
+/// A well-formed token the fake accepts; it is nobody's secret.
+const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789_-";
+const WAIT: Duration = Duration::from_secs(15);
+
+fn project(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn this_week() -> PrayerWeek {
+    PrayerWeek::containing(chrono::Utc::now().date_naive())
+}
+
+/// A server with a default channel, a channel for one region, and a
+/// channel where the bot may not post; an admin and an ordinary member.
+struct World {
+    guild: u64,
+    general: FakeChannel,
+    latin: FakeChannel,
+    locked: FakeChannel,
+    admin: FakeUser,
+    member: FakeUser,
+}
+
+struct Bot {
+    fake: FakeDiscord,
+    child: tokio::process::Child,
+    world: World,
+    _dir: tempfile::TempDir,
+}
+
+/// Imports `bulletin` for this week into a fresh database, starts the fake
+/// and the bot, and waits until the bot has registered its commands.
+async fn start(bulletin: &Path) -> Bot {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = dir.path().join("prayer-bot.db");
+    let imported = std::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
+        .arg("import")
+        .arg(bulletin)
+        .args(["--week", &this_week().to_string(), "--database"])
+        .arg(&db)
+        .output()
+        .expect("the import runs");
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+
+    let fake = FakeDiscord::start().await;
+    let guild = fake.next_id();
+    let admins = FakeRole::new(fake.next_id(), "Admins", permissions::MANAGE_GUILD);
+    let admin = FakeUser::new(fake.next_id(), "ada");
+    let member = FakeUser::new(fake.next_id(), "bob");
+    let general = FakeChannel::text(fake.next_id(), "prayer");
+    let latin = FakeChannel::text(fake.next_id(), "latin-america");
+    let locked =
+        FakeChannel::text(fake.next_id(), "announcements").with_overwrite(Overwrite::member(
+            fake.bot_user_id(),
+            0,
+            permissions::SEND_MESSAGES | permissions::ADD_REACTIONS,
+        ));
+    fake.add_guild(
+        FakeGuild::new(guild, "Prayer Group", fake.owner().id)
+            .with_role(admins.clone())
+            .with_channel(general.clone())
+            .with_channel(latin.clone())
+            .with_channel(locked.clone())
+            .with_member(FakeMember::new(admin.clone()).with_roles([admins.id]))
+            .with_member(FakeMember::new(member.clone())),
+    );
+    let log = std::fs::File::create(dir.path().join("bot.log")).expect("a log file");
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
+        .arg("run")
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("DISCORD_API_URL", fake.base_url())
+        .env("DATABASE_URL", &db)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the bot starts");
+    fake.wait_until_ready(WAIT)
+        .await
+        .expect("the bot connects to the fake, not to Discord");
+    fake.wait_for("PUT", "/applications/*/commands", WAIT)
+        .await
+        .expect("the bot registers its commands");
+    Bot {
+        fake,
+        child,
+        world: World {
+            guild,
+            general,
+            latin,
+            locked,
+            admin,
+            member,
+        },
+        _dir: dir,
+    }
+}
+
+impl Bot {
+    fn as_admin(&self) -> Invoker {
+        Invoker::in_guild(
+            self.world.admin.clone(),
+            self.world.guild,
+            self.world.general.id,
+        )
+    }
+
+    fn as_member(&self) -> Invoker {
+        Invoker::in_guild(
+            self.world.member.clone(),
+            self.world.guild,
+            self.world.general.id,
+        )
+    }
+
+    fn prayer(
+        &self,
+        subcommand: &str,
+        options: Vec<CommandOption>,
+        who: Invoker,
+    ) -> SentInteraction {
+        self.fake
+            .send_command(
+                CommandCall::new("prayer").subcommand(subcommand, options),
+                who,
+            )
+            .expect("the interaction is sent")
+    }
+
+    /// The answer to an interaction: its text, and whether only the asker sees it.
+    async fn answer(&self, sent: &SentInteraction) -> (String, bool) {
+        let callback = self
+            .fake
+            .wait_for_callback(sent, WAIT)
+            .await
+            .expect("the bot answers");
+        let body = callback.body.clone().unwrap_or(Value::Null);
+        let ephemeral = body["data"]["flags"].as_u64().is_some_and(|f| f & 64 != 0);
+        assert_no_pings(&body["data"]);
+        if body["type"] == 5 {
+            // A deferred answer comes as an edit of the original or a follow-up.
+            let webhook = sent.webhook_route(self.fake.application_id());
+            let (original, follow_up) = (
+                format!("{webhook}/messages/@original$"),
+                format!("{webhook}$"),
+            );
+            let edit = self
+                .fake
+                .wait_for_request(
+                    |r| r.is("PATCH", &original) || r.is("POST", &follow_up),
+                    WAIT,
+                )
+                .await
+                .expect("the deferred answer");
+            let body = edit.body.unwrap_or(Value::Null);
+            assert_no_pings(&body);
+            return (
+                body["content"].as_str().unwrap_or_default().to_owned(),
+                ephemeral,
+            );
+        }
+        (
+            body["data"]["content"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            ephemeral,
+        )
+    }
+
+    async fn setup_channel(&self, channel: &FakeChannel, region: Option<&str>) -> String {
+        let mut options = vec![CommandOption::channel("channel", channel)];
+        if let Some(region) = region {
+            options.push(CommandOption::string("region", region));
+        }
+        let sent = self.prayer("setup", options, self.as_admin());
+        self.answer(&sent).await.0
+    }
+
+    async fn post(&self, who: Invoker) -> String {
+        let sent = self.prayer("post", vec![], who);
+        self.answer(&sent).await.0
+    }
+
+    fn channel_sends(&self) -> Vec<RecordedRequest> {
+        self.fake.requests_matching("POST", "/channels/*/messages$")
+    }
+}
+
+/// Mentions that ping no one: nothing parsed, no users or roles listed.
+/// A body without text (a deferral) has nothing to ping with.
+fn assert_no_pings(body: &Value) {
+    if body.get("content").is_none() {
+        return;
+    }
+    let mentions = &body["allowed_mentions"];
+    assert!(mentions.is_object(), "allowed_mentions is set: {body}");
+    assert_eq!(mentions["parse"], serde_json::json!([]), "{body}");
+    for list in ["users", "roles"] {
+        assert!(
+            mentions[list].as_array().is_none_or(Vec::is_empty),
+            "{body}"
+        );
+    }
+}
+
+fn example() -> PathBuf {
+    project("examples/week-1.txt")
+}
+
+#[tokio::test]
+async fn commands_are_registered_with_descriptions_that_discord_accepts() {
+    let bot = start(&example()).await;
+    let put = bot
+        .fake
+        .wait_for("PUT", "/applications/*/commands", WAIT)
+        .await
+        .expect("registered");
+    let commands = put.body.expect("a body");
+    let prayer = commands
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "prayer"))
+        .expect("/prayer");
+    let subcommands: Vec<&str> = prayer["options"]
+        .as_array()
+        .expect("subcommands")
+        .iter()
+        .map(|o| o["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        subcommands,
+        [
+            "week",
+            "who",
+            "stats",
+            "mine",
+            "setup",
+            "import",
+            "post",
+            "forget-me"
+        ]
+    );
+    let praise = commands
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "praise"));
+    assert!(praise.is_some(), "/praise is registered");
+    for command in commands.as_array().expect("a list") {
+        let mut options = vec![command];
+        while let Some(option) = options.pop() {
+            let description = option["description"].as_str().unwrap_or_default();
+            assert!(!description.is_empty(), "no description: {option}");
+            options.extend(option["options"].as_array().into_iter().flatten());
+        }
+    }
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn prayer_week_shows_the_imported_week_grouped_by_region_to_the_asker_only() {
+    let bot = start(&example()).await;
+    let (text, ephemeral) = bot
+        .answer(&bot.prayer("week", vec![], bot.as_member()))
+        .await;
+    assert!(ephemeral, "only the asker sees it unless public");
+    assert!(
+        text.starts_with("**IJM Prayer Requests** · week of"),
+        "{text}"
+    );
+    let africa = text.find("**Africa**").expect("Africa");
+    let latin = text.find("**Latin America**").expect("Latin America");
+    let partners = text.find("**IJM HQ & Global Partners**").expect("partners");
+    assert!(africa < latin && latin < partners, "{text}");
+    assert!(
+        text.contains("🙏 Please pray for Mateo,\\* a boy in Bolivia"),
+        "{text}"
+    );
+
+    let options = vec![
+        CommandOption::string("region", "latin america"),
+        CommandOption::boolean("public", true),
+    ];
+    let (text, ephemeral) = bot
+        .answer(&bot.prayer("week", options, bot.as_member()))
+        .await;
+    assert!(!ephemeral, "public: true shows it to the channel");
+    assert!(
+        text.contains("**Latin America**") && !text.contains("**Africa**"),
+        "{text}"
+    );
+
+    let options = vec![CommandOption::string("region", "Antarctica")];
+    let (text, _) = bot
+        .answer(&bot.prayer("week", options, bot.as_member()))
+        .await;
+    assert!(
+        text.contains("has no region “Antarctica”; its regions are: Africa, Latin America"),
+        "{text}"
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn prayer_post_sends_headers_requests_reactions_and_buttons_once() {
+    let bot = start(&example()).await;
+    let w = &bot.world;
+    assert!(
+        bot.setup_channel(&w.general, None)
+            .await
+            .contains("Weekly posts will go to")
+    );
+    let routed = bot.setup_channel(&w.latin, Some("Latin America")).await;
+    assert!(
+        routed.contains("Requests for **Latin America** will be posted in"),
+        "{routed}"
+    );
+
+    let answer = bot.post(bot.as_admin()).await;
+    assert!(
+        answer.starts_with(&format!("Posted the week of {}: 8 messages", this_week())),
+        "{answer}"
+    );
+    let sends = bot.channel_sends();
+    let to = |channel: u64| -> Vec<&RecordedRequest> {
+        sends
+            .iter()
+            .filter(|r| r.path.contains(&format!("/channels/{channel}/")))
+            .collect()
+    };
+    let (general, latin) = (to(w.general.id), to(w.latin.id));
+    assert_eq!(
+        (general.len(), latin.len()),
+        (5, 3),
+        "a header and its requests in each"
+    );
+    for channel in [&general, &latin] {
+        let contents: Vec<&str> = channel
+            .iter()
+            .map(|r| r.body_str("/content").unwrap_or_default())
+            .collect();
+        assert!(
+            contents[0].starts_with("**IJM Prayer Requests** · week of"),
+            "{contents:?}"
+        );
+        for request in &channel[1..] {
+            let body = request.body.as_ref().expect("a body");
+            let buttons = &body["components"][0]["components"];
+            assert_eq!(buttons[0]["label"], "I'll pray");
+            assert_eq!(buttons[1]["label"], "Prayed");
+            assert_eq!(body["enforce_nonce"], true);
+        }
+    }
+    assert!(latin[1].body_contains("Mateo") && general[1].body_contains("Kenya"));
+    for send in &sends {
+        assert_no_pings(send.body.as_ref().expect("a body"));
+    }
+    let reactions = bot
+        .fake
+        .requests_matching("PUT", "/channels/*/messages/*/reactions/🙏/@me$");
+    assert_eq!(reactions.len(), 6, "one 🙏 under each request");
+
+    let again = bot.post(bot.as_admin()).await;
+    assert!(
+        again.contains("has already been posted here. Nothing was posted again."),
+        "{again}"
+    );
+    assert_eq!(bot.channel_sends().len(), 8, "the second post sent nothing");
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn admin_commands_are_refused_for_a_member_and_change_nothing() {
+    let bot = start(&example()).await;
+    let w = &bot.world;
+    let setup = bot.prayer(
+        "setup",
+        vec![CommandOption::channel("channel", &w.general)],
+        bot.as_member(),
+    );
+    let (text, ephemeral) = bot.answer(&setup).await;
+    assert!(ephemeral);
+    assert_eq!(
+        text,
+        "Only members with the **Manage Server** permission can use `/prayer setup`. Nothing was changed."
+    );
+    let refused = bot.post(bot.as_member()).await;
+    assert!(
+        refused.starts_with(
+            "Only members with the **Manage Server** permission can use `/prayer post`"
+        )
+    );
+    // The refused setup stored nothing: an admin's post finds no channel.
+    let admin_post = bot.post(bot.as_admin()).await;
+    assert!(
+        admin_post.starts_with("no channel is set up"),
+        "{admin_post}"
+    );
+    assert!(bot.channel_sends().is_empty());
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn setup_names_the_permissions_the_bot_lacks_there_and_stores_nothing() {
+    let bot = start(&example()).await;
+    let text = bot.setup_channel(&bot.world.locked, None).await;
+    assert!(
+        text.contains("I am missing Send Messages, Add Reactions.")
+            && text.contains("Nothing was changed"),
+        "{text}"
+    );
+    assert!(
+        bot.post(bot.as_admin())
+            .await
+            .starts_with("no channel is set up")
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
+fn write_bulletin(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("the bulletin is written");
+    path
+}
+
+#[tokio::test]
+async fn mentions_in_bulletin_text_ping_no_one() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let bulletin = write_bulletin(
+        dir.path(),
+        "mentions.txt",
+        "IJM Prayer Requests\n\nAfrica\n• Please pray @everyone and @here for <@123> and the <@&456> team in Kenya.\n",
+    );
+    let bot = start(&bulletin).await;
+    bot.setup_channel(&bot.world.general, None).await;
+    bot.post(bot.as_admin()).await;
+    let sends = bot.channel_sends();
+    let request = sends
+        .iter()
+        .find(|r| r.body_contains("Kenya"))
+        .expect("the request was posted");
+    let content = request.body_str("/content").unwrap_or_default();
+    assert!(
+        content.contains("@everyone") && content.contains("<@123>") && content.contains("<@&456>")
+    );
+    for send in &sends {
+        assert_no_pings(send.body.as_ref().expect("a body"));
+    }
+    let week = bot.prayer(
+        "week",
+        vec![CommandOption::boolean("public", true)],
+        bot.as_member(),
+    );
+    let (text, _) = bot.answer(&week).await; // `answer` checks its allowed_mentions
+    assert!(text.contains("<@&456>"));
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_5000_character_request_arrives_whole_in_pieces_within_discords_limit() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let sentence = "Please pray for the families of Kenya as they wait for the court. ";
+    let long = sentence.repeat(5000 / sentence.len() + 1);
+    let long = long.trim();
+    assert!(long.chars().count() >= 5000);
+    let bulletin = write_bulletin(
+        dir.path(),
+        "long.txt",
+        &format!("IJM Prayer Requests\n\nAfrica\n• {long}\n"),
+    );
+    let bot = start(&bulletin).await;
+    bot.setup_channel(&bot.world.general, None).await;
+    let answer = bot.post(bot.as_admin()).await;
+    assert!(answer.starts_with("Posted the week of"), "{answer}");
+    let sends = bot.channel_sends();
+    let pieces: Vec<&str> = sends[1..]
+        .iter()
+        .map(|r| r.body_str("/content").unwrap_or_default())
+        .collect();
+    assert!(pieces.len() >= 3, "{} pieces", pieces.len());
+    assert!(pieces.iter().all(|p| p.chars().count() <= 2000));
+    let joined = pieces.join(" ");
+    assert_eq!(
+        joined.strip_prefix("🙏 **Africa**\n"),
+        Some(long),
+        "nothing lost or cut"
+    );
+    let with_buttons = sends
+        .iter()
+        .filter(|r| r.body.as_ref().is_some_and(|b| b["components"].is_array()))
+        .count();
+    assert_eq!(with_buttons, 1, "the buttons go under the last piece only");
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_bot_cleanly_with_exit_status_0() {
+    let mut bot = start(&example()).await;
+    let pid = bot.child.id().expect("the bot is running");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = tokio::time::timeout(WAIT, bot.child.wait())
+        .await
+        .expect("the bot stops within the timeout")
+        .expect("the exit status");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn a_missing_or_malformed_token_is_one_clear_line_and_exit_status_2() {
+    let dir = tempfile::tempdir().expect("a directory");
+    for (token, expected) in [
+        (None, "error: DISCORD_TOKEN is not set"),
+        (Some("my-secret-token"), "error: DISCORD_TOKEN is malformed"),
+    ] {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"));
+        command
+            .arg("run")
+            .env_remove("DISCORD_TOKEN")
+            .env("DISCORD_API_URL", "http://127.0.0.1:9")
+            .env("DATABASE_URL", dir.path().join("x.db"));
+        if let Some(token) = token {
+            command.env("DISCORD_TOKEN", token);
+        }
+        let out = command.output().expect("the bot runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with(expected), "{stderr}");
+        assert!(!stderr.contains("my-secret-token"));
+    }
+}
