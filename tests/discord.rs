@@ -512,6 +512,106 @@ async fn a_5000_character_request_arrives_whole_in_pieces_within_discords_limit(
 }
 
 #[tokio::test]
+async fn an_admin_imports_an_attached_bulletin_for_the_server_and_bad_files_change_nothing() {
+    let bot = start(&example()).await;
+    let next = this_week().next().to_string();
+    let page = std::fs::read(project("examples/week-2.html")).expect("the example");
+    let import = |name: &str, bytes: Vec<u8>, who: Invoker| {
+        let options = vec![
+            CommandOption::attachment("file", name, "text/plain", bytes),
+            CommandOption::string("week", next.clone()),
+        ];
+        bot.prayer("import", options, who)
+    };
+    let (text, ephemeral) = bot
+        .answer(&import("week.html", page.clone(), bot.as_admin()))
+        .await;
+    assert!(ephemeral);
+    assert_eq!(
+        text,
+        format!(
+            "Imported **IJM Prayer Requests**: 5 requests in 4 regions (Africa, Latin America, South Asia, Southeast Asia) for the week of {next}."
+        )
+    );
+    let (again, _) = bot
+        .answer(&import("copy.html", page.clone(), bot.as_admin()))
+        .await;
+    assert!(
+        again.ends_with(&format!(
+            "is already imported, for the week of {next}. Nothing changed."
+        )),
+        "{again}"
+    );
+    let (refused, _) = bot
+        .answer(&import(
+            "list.txt",
+            b"Shopping list\n\n- eggs\n".to_vec(),
+            bot.as_admin(),
+        ))
+        .await;
+    assert_eq!(
+        refused,
+        "`list.txt` was not imported: no prayer requests found: this does not look like a prayer bulletin."
+    );
+    let (empty, _) = bot
+        .answer(&import("empty.txt", Vec::new(), bot.as_admin()))
+        .await;
+    assert_eq!(empty, "`empty.txt` was not imported: the file is empty.");
+    let (member, _) = bot
+        .answer(&import("week.html", page, bot.as_member()))
+        .await;
+    assert!(
+        member.starts_with("Only members with the **Manage Server** permission"),
+        "{member}"
+    );
+
+    // The server sees its own bulletin that week; the shared one stays for this week.
+    let options = vec![CommandOption::string("week", next.clone())];
+    let (week, _) = bot
+        .answer(&bot.prayer("week", options, bot.as_member()))
+        .await;
+    assert!(week.contains("Ghana") && !week.contains("Mateo"), "{week}");
+    let (this, _) = bot
+        .answer(&bot.prayer("week", vec![], bot.as_member()))
+        .await;
+    assert!(this.contains("Mateo"), "{this}");
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_post_that_discord_interrupts_resumes_without_posting_twice() {
+    let bot = start(&example()).await;
+    bot.setup_channel(&bot.world.general, None).await;
+    // Three answers of 500 in a row outlast the bot's retries for one message.
+    for _ in 0..3 {
+        bot.fake.fail_next(
+            "POST",
+            "/channels/*/messages$",
+            500,
+            serde_json::json!({"message": "Internal Server Error", "code": 0}),
+        );
+    }
+    let first = bot.post(bot.as_admin()).await;
+    assert!(
+        first.contains("was partly posted (0 of 7 messages)")
+            && first.contains("Run `/prayer post` again"),
+        "{first}"
+    );
+    let second = bot.post(bot.as_admin()).await;
+    assert!(
+        second.starts_with(&format!("Posted the week of {}: 7 messages", this_week())),
+        "{second}"
+    );
+    let delivered: Vec<_> = bot
+        .channel_sends()
+        .into_iter()
+        .filter(|r| r.status == 200)
+        .collect();
+    assert_eq!(delivered.len(), 7, "every message once");
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
 async fn sigterm_stops_the_bot_cleanly_with_exit_status_0() {
     let mut bot = start(&example()).await;
     let pid = bot.child.id().expect("the bot is running");

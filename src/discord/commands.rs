@@ -221,7 +221,7 @@ pub async fn import(
     }
     ctx.defer_ephemeral().await?;
     let _busy = ctx.data().busy.read().await;
-    let bytes = file.download().await?;
+    let bytes = download(&file).await?;
     let context = ImportContext {
         scope: Scope::Guild(guild),
         week: named,
@@ -270,6 +270,21 @@ pub async fn import(
         ),
     };
     reply(ctx, message).await
+}
+
+/// The attachment's bytes. serenity's own `download` takes an error page
+/// for the file, so the status is checked here.
+async fn download(file: &serenity::Attachment) -> Result<Vec<u8>, Error> {
+    let response = reqwest::Client::new().get(&file.url).send().await?;
+    if !response.status().is_success() {
+        return Err(UserError::new(format!(
+            "I could not fetch `{}` from Discord (HTTP {}). Try attaching it again.",
+            file.filename,
+            response.status().as_u16()
+        ))
+        .into());
+    }
+    Ok(response.bytes().await?.to_vec())
 }
 
 /// Post a week's requests now: never twice (admins only)
