@@ -238,38 +238,31 @@ impl Store {
         scope: Scope,
         week: PrayerWeek,
     ) -> Result<Option<StoredWeek>, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        let Some(row) = sqlx::query(
-            "SELECT id, title, date, verse_text, verse_reference FROM bulletins
-             WHERE guild_id IN (?, 0) AND week = ?
-             ORDER BY guild_id DESC LIMIT 1",
+        // Two statements on one connection, no transaction: `/prayer week`
+        // runs this for every call, and each statement is a round trip to
+        // SQLite's thread. Notes are read by the bulletin's id, so a bulletin
+        // replaced in between only leaves them empty.
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(
+            "SELECT b.id AS bulletin_id, b.title, b.date, b.verse_text, b.verse_reference,
+                    r.id, r.region, r.kind, r.text, r.countries
+             FROM bulletins AS b LEFT JOIN requests AS r ON r.bulletin_id = b.id
+             WHERE b.id = (SELECT id FROM bulletins WHERE guild_id IN (?, 0) AND week = ?
+                           ORDER BY guild_id DESC LIMIT 1)
+             ORDER BY r.position",
         )
         .bind(scope.column())
         .bind(week.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
+        .fetch_all(&mut *conn)
+        .await?;
+        let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let bulletin_id: i64 = row.try_get("id")?;
-        let verse_text: Option<String> = row.try_get("verse_text")?;
-        let verse = verse_text.map(|text| -> Result<Verse, sqlx::Error> {
-            Ok(Verse {
-                text,
-                reference: row.try_get("verse_reference")?,
-            })
-        });
-        let request_rows = sqlx::query(
-            "SELECT id, region, kind, text, countries FROM requests
-             WHERE bulletin_id = ? ORDER BY position",
-        )
-        .bind(bulletin_id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let bulletin_id: i64 = first.try_get("bulletin_id")?;
         let notes =
             sqlx::query("SELECT region, text FROM notes WHERE bulletin_id = ? ORDER BY position")
                 .bind(bulletin_id)
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut *conn)
                 .await?
                 .iter()
                 .map(|row| {
@@ -279,21 +272,31 @@ impl Store {
                     })
                 })
                 .collect::<Result<Vec<_>, StorageError>>()?;
-        tx.commit().await?;
+        drop(conn);
 
-        let mut request_ids = Vec::with_capacity(request_rows.len());
-        let mut requests = Vec::with_capacity(request_rows.len());
-        for row in &request_rows {
-            request_ids.push(row.try_get("id")?);
+        let verse = match first.try_get::<Option<String>, _>("verse_text")? {
+            Some(text) => Some(Verse {
+                text,
+                reference: first.try_get("verse_reference")?,
+            }),
+            None => None,
+        };
+        let mut request_ids = Vec::with_capacity(rows.len());
+        let mut requests = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let Some(id) = row.try_get::<Option<i64>, _>("id")? else {
+                continue; // a bulletin without requests: the LEFT JOIN's one empty row
+            };
+            request_ids.push(id);
             requests.push(request_from_row(row)?);
         }
         Ok(Some(StoredWeek {
             week,
             bulletin_id,
             bulletin: Bulletin {
-                title: row.try_get("title")?,
-                date: row.try_get::<Option<NaiveDate>, _>("date")?,
-                verse: verse.transpose()?,
+                title: first.try_get("title")?,
+                date: first.try_get::<Option<NaiveDate>, _>("date")?,
+                verse,
                 requests,
                 notes,
             },
