@@ -464,6 +464,8 @@ impl Store {
     }
 
     /// Records a message of `guild`'s post of `week`, right after sending it.
+    /// Recording the same message again (Discord answers a resent nonce with
+    /// the message it already made) changes nothing.
     pub async fn record_posted_message(
         &self,
         guild: u64,
@@ -473,7 +475,8 @@ impl Store {
     ) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO posted_messages (message_id, guild_id, week, channel_id, request_id, part, sent_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (message_id) DO NOTHING",
         )
         .bind(sql_id(message.message_id))
         .bind(sql_id(guild))
@@ -855,9 +858,12 @@ mod tests {
             request_id: Some(stored.request_ids[0]),
             part: 0,
         };
-        store
-            .record_posted_message(GUILD, w, message, now())
-            .await?;
+        for _ in 0..2 {
+            // The second is Discord answering a resent nonce with the same message.
+            store
+                .record_posted_message(GUILD, w, message, now())
+                .await?;
+        }
         assert_eq!(store.posted_messages(GUILD, w).await?, [message]);
         store.finish_week_post(GUILD, w, now()).await?;
         assert_eq!(

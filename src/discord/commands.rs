@@ -298,6 +298,7 @@ pub async fn post(
     let named = parse_week(week.as_deref())?;
     ctx.defer_ephemeral().await?;
     let _busy = ctx.data().busy.read().await;
+    let _one_post_at_a_time = ctx.data().posting.lock().await;
     let store = &ctx.data().store;
     let week = match find_week(store, Scope::Guild(guild), named, today(ctx)).await {
         Ok((stored, _)) => stored.week,

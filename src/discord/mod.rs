@@ -30,6 +30,9 @@ pub struct Data {
     /// Held (shared) by a command while it changes anything; shutdown takes
     /// it exclusively, so it waits for that work to finish.
     pub busy: Arc<RwLock<()>>,
+    /// One weekly post at a time in this process: two admins pressing
+    /// `/prayer post` together must not both resume the same post.
+    pub posting: tokio::sync::Mutex<()>,
 }
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -162,6 +165,7 @@ pub async fn run(
     let data = Data {
         store: store.clone(),
         busy: busy.clone(),
+        posting: tokio::sync::Mutex::new(()),
     };
     let options = poise::FrameworkOptions {
         commands: commands::all(),
