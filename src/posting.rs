@@ -323,6 +323,16 @@ mod tests {
         store
     }
 
+    /// The bulletin stored, and the server's posts going to channel 1.
+    async fn store_with_default_channel() -> Store {
+        let store = store_with_bulletin(BULLETIN).await;
+        store
+            .set_default_channel(GUILD, 1, now())
+            .await
+            .expect("sets");
+        store
+    }
+
     fn settings(default: Option<u64>, regions: &[(&str, u64)]) -> ChannelSettings {
         ChannelSettings {
             default_channel: default,
@@ -374,11 +384,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_week_is_posted_once_with_reactions_and_buttons() {
-        let store = store_with_bulletin(BULLETIN).await;
-        store
-            .set_default_channel(GUILD, 1, now())
-            .await
-            .expect("sets");
+        let store = store_with_default_channel().await;
         let recorder = Recorder::default();
         let outcome = post_week(&store, &recorder, GUILD, week(), now)
             .await
@@ -411,11 +417,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_interrupted_post_resumes_without_sending_anything_twice() {
-        let store = store_with_bulletin(BULLETIN).await;
-        store
-            .set_default_channel(GUILD, 1, now())
-            .await
-            .expect("sets");
+        let store = store_with_default_channel().await;
         let failing = Recorder {
             fail_after: Some(2),
             ..Recorder::default()

@@ -713,30 +713,28 @@ impl FakeDiscord {
     /// their bytes (see [`FakeDiscord::serve_attachment`]).
     pub fn send_command(
         &self,
-        mut call: CommandCall,
+        call: CommandCall,
         invoker: Invoker,
     ) -> Result<SentInteraction, Error> {
-        let base = self.base_url();
-        self.send_interaction(invoker, |st, env, invoker| {
-            for a in call.attachments_mut() {
-                st.serve_attachment(&base, invoker.channel_id, a);
-            }
-            let cid = call
-                .command_id
-                .or_else(|| Self::command_id(st, &call.name, invoker.guild_id))
-                .unwrap_or_else(next_snowflake);
-            (
-                payloads::interaction_command(env, cid, &call, invoker),
-                None,
-            )
-        })
+        self.send_application_command(call, invoker, payloads::interaction_command)
     }
 
     /// Sends an autocomplete interaction (type 4); `call` holds a [`CommandOption::focused`].
     pub fn send_autocomplete(
         &self,
+        call: CommandCall,
+        invoker: Invoker,
+    ) -> Result<SentInteraction, Error> {
+        self.send_application_command(call, invoker, payloads::interaction_autocomplete)
+    }
+
+    /// A command or autocomplete interaction, built by `payload`: attachments served by the
+    /// fake, and the command id the bot registered.
+    fn send_application_command(
+        &self,
         mut call: CommandCall,
         invoker: Invoker,
+        payload: fn(&InteractionEnvelope, u64, &CommandCall, &Invoker) -> Value,
     ) -> Result<SentInteraction, Error> {
         let base = self.base_url();
         self.send_interaction(invoker, |st, env, invoker| {
@@ -747,10 +745,7 @@ impl FakeDiscord {
                 .command_id
                 .or_else(|| Self::command_id(st, &call.name, invoker.guild_id))
                 .unwrap_or_else(next_snowflake);
-            (
-                payloads::interaction_autocomplete(env, cid, &call, invoker),
-                None,
-            )
+            (payload(env, cid, &call, invoker), None)
         })
     }
 
