@@ -508,6 +508,37 @@ async fn a_5000_character_request_arrives_whole_in_pieces_within_discords_limit(
         .filter(|r| r.body.as_ref().is_some_and(|b| b["components"].is_array()))
         .count();
     assert_eq!(with_buttons, 1, "the buttons go under the last piece only");
+
+    // `/prayer week` answers with the first piece and follows up with the rest.
+    let sent = bot.prayer("week", vec![], bot.as_member());
+    let (first, ephemeral) = bot.answer(&sent).await;
+    let follow_up = format!("{}$", sent.webhook_route(bot.fake.application_id()));
+    let rest = bot
+        .fake
+        .wait_for_requests(
+            |r| r.is("POST", &follow_up),
+            2,
+            WAIT,
+            "the week's follow-ups",
+        )
+        .await
+        .expect("the rest of the week");
+    let mut pieces = vec![first];
+    for request in &rest {
+        let body = request.body.as_ref().expect("a body");
+        assert_no_pings(body);
+        assert_eq!(
+            body["flags"].as_u64().map(|f| f & 64 != 0),
+            Some(ephemeral),
+            "{body}"
+        );
+        pieces.push(request.body_str("/content").unwrap_or_default().to_owned());
+    }
+    assert!(pieces.iter().all(|p| p.chars().count() <= 2000));
+    assert!(
+        pieces.join(" ").contains(long),
+        "the whole request, split between words"
+    );
     bot.fake.assert_no_spec_violations();
 }
 
