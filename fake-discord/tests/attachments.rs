@@ -3,8 +3,6 @@
 //! serenity 0.12.5 + poise 0.7.1 bot can take a `serenity::Attachment` argument and
 //! `download()` it.
 
-use std::time::Duration;
-
 use fake_discord::{
     CommandCall, CommandOption, FakeAttachment, FakeChannel, FakeDiscord, FakeGuild, FakeMember,
     FakeUser, Invoker,
@@ -12,12 +10,9 @@ use fake_discord::{
 use poise::serenity_prelude as serenity;
 use serde_json::json;
 
-const WAIT: Duration = Duration::from_secs(10);
-const TOKEN: &str = "fake-bot-token";
+mod common;
 
-struct Data;
-type BotError = Box<dyn std::error::Error + Send + Sync>;
-type Ctx<'a> = poise::Context<'a, Data, BotError>;
+use common::{BotError, Ctx, WAIT, assert_no_violations, start_bot};
 
 /// Prayer list.
 #[poise::command(slash_command, subcommands("import"))]
@@ -47,42 +42,10 @@ async fn import(
     Ok(())
 }
 
-struct Bot {
-    shard_manager: std::sync::Arc<serenity::ShardManager>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-async fn start_bot(fake: &FakeDiscord) -> Bot {
-    let http = serenity::HttpBuilder::new(TOKEN)
-        .proxy(fake.base_url())
-        .ratelimiter_disabled(true)
-        .build();
-    let framework = poise::Framework::builder()
-        .options(poise::FrameworkOptions {
-            commands: vec![prayer()],
-            ..Default::default()
-        })
-        .setup(|ctx, _ready, framework| {
-            Box::pin(async move {
-                poise::builtins::register_globally(ctx, &framework.options().commands).await?;
-                Ok(Data)
-            })
-        })
-        .build();
-    let mut client =
-        serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::non_privileged())
-            .framework(framework)
-            .await
-            .expect("serenity client builds");
-    let shard_manager = client.shard_manager.clone();
-    let task = tokio::spawn(async move {
-        if let Err(e) = client.start().await {
-            eprintln!("client stopped: {e}");
-        }
-    });
-    Bot {
-        shard_manager,
-        task,
+fn options() -> poise::FrameworkOptions<common::Data, BotError> {
+    poise::FrameworkOptions {
+        commands: vec![prayer()],
+        ..Default::default()
     }
 }
 
@@ -97,7 +60,7 @@ async fn a_poise_attachment_argument_downloads_the_file_from_the_fake() {
             .with_channel(FakeChannel::text(channel, "prayers"))
             .with_member(FakeMember::new(user.clone())),
     );
-    let bot = start_bot(&fake).await;
+    let bot = start_bot(&fake, options()).await;
     fake.wait_until_ready(WAIT).await.expect("ready");
     let registration = fake
         .wait_for("PUT", "/applications/*/commands$", WAIT)
@@ -166,14 +129,8 @@ async fn a_poise_attachment_argument_downloads_the_file_from_the_fake() {
     assert!(get.spec_operation.is_none());
     assert!(get.query_param("hm").is_some());
 
-    fake.assert_no_spec_violations();
-    assert!(
-        fake.answer_violations().is_empty(),
-        "{:?}",
-        fake.answer_violations()
-    );
-    bot.shard_manager.shutdown_all().await;
-    let _ = tokio::time::timeout(WAIT, bot.task).await;
+    assert_no_violations(&fake);
+    bot.stop().await;
 }
 
 /// A bare HTTP/1.1 request over TCP, returning the raw response.

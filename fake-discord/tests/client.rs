@@ -13,12 +13,9 @@ use fake_discord::{
 use poise::serenity_prelude as serenity;
 use serde_json::json;
 
-const WAIT: Duration = Duration::from_secs(10);
-const TOKEN: &str = "fake-bot-token";
+mod common;
 
-struct Data;
-type BotError = Box<dyn std::error::Error + Send + Sync>;
-type Ctx<'a> = poise::Context<'a, Data, BotError>;
+use common::{BotError, Ctx, Data, TOKEN, WAIT, assert_no_violations, start_bot};
 
 fn quiet() -> serenity::CreateAllowedMentions {
     serenity::CreateAllowedMentions::new()
@@ -117,50 +114,11 @@ async fn on_event(
     Ok(())
 }
 
-struct Bot {
-    shard_manager: std::sync::Arc<serenity::ShardManager>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Bot {
-    async fn stop(self) {
-        self.shard_manager.shutdown_all().await;
-        let _ = tokio::time::timeout(WAIT, self.task).await;
-    }
-}
-
-async fn start_bot(fake: &FakeDiscord) -> Bot {
-    let http = serenity::HttpBuilder::new(TOKEN)
-        .proxy(fake.base_url())
-        .ratelimiter_disabled(true)
-        .build();
-    let framework = poise::Framework::builder()
-        .options(poise::FrameworkOptions {
-            commands: vec![ping(), prayer()],
-            event_handler: |fw, event| Box::pin(on_event(fw, event)),
-            ..Default::default()
-        })
-        .setup(|ctx, _ready, framework| {
-            Box::pin(async move {
-                poise::builtins::register_globally(ctx, &framework.options().commands).await?;
-                Ok(Data)
-            })
-        })
-        .build();
-    let mut client =
-        serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::non_privileged())
-            .framework(framework)
-            .await
-            .expect("serenity client builds");
-    let shard_manager = client.shard_manager.clone();
-    let task = tokio::spawn(async move {
-        if let Err(e) = client.start().await {
-            eprintln!("client stopped: {e}");
-        }
-    });
-    Bot {
-        shard_manager,
-        task,
+fn options() -> poise::FrameworkOptions<Data, BotError> {
+    poise::FrameworkOptions {
+        commands: vec![ping(), prayer()],
+        event_handler: |fw, event| Box::pin(on_event(fw, event)),
+        ..Default::default()
     }
 }
 
@@ -204,7 +162,7 @@ async fn ping_round_trip_through_the_real_client() {
         "the spec beside the project is found"
     );
     let w = world(&fake);
-    let bot = start_bot(&fake).await;
+    let bot = start_bot(&fake, options()).await;
 
     let identify = fake
         .wait_until_ready(WAIT)
@@ -282,12 +240,7 @@ async fn ping_round_trip_through_the_real_client() {
     assert_eq!(original["content"], "pong");
     assert_eq!(fake.messages_in(w.channel).len(), 1);
 
-    fake.assert_no_spec_violations();
-    assert!(
-        fake.answer_violations().is_empty(),
-        "{:?}",
-        fake.answer_violations()
-    );
+    assert_no_violations(&fake);
     bot.stop().await;
 }
 
@@ -295,7 +248,7 @@ async fn ping_round_trip_through_the_real_client() {
 async fn admin_only_subcommand_autocomplete_and_buttons() {
     let fake = FakeDiscord::start().await;
     let w = world(&fake);
-    let bot = start_bot(&fake).await;
+    let bot = start_bot(&fake, options()).await;
     fake.wait_until_ready(WAIT).await.expect("ready");
     fake.wait_for("PUT", "/applications/*/commands$", WAIT)
         .await
@@ -375,12 +328,7 @@ async fn admin_only_subcommand_autocomplete_and_buttons() {
     let updated = fake.message(message_id).expect("still there");
     assert_eq!(updated["content"], "amen from bob");
 
-    fake.assert_no_spec_violations();
-    assert!(
-        fake.answer_violations().is_empty(),
-        "{:?}",
-        fake.answer_violations()
-    );
+    assert_no_violations(&fake);
     bot.stop().await;
 }
 
@@ -388,7 +336,7 @@ async fn admin_only_subcommand_autocomplete_and_buttons() {
 async fn reactions_reach_the_bot_and_its_reactions_are_recorded() {
     let fake = FakeDiscord::start().await;
     let w = world(&fake);
-    let bot = start_bot(&fake).await;
+    let bot = start_bot(&fake, options()).await;
     fake.wait_until_ready(WAIT).await.expect("ready");
     fake.wait_for("PUT", "/applications/*/commands$", WAIT)
         .await
@@ -426,12 +374,7 @@ async fn reactions_reach_the_bot_and_its_reactions_are_recorded() {
     .expect("sent");
     assert!(fake.reactions(target, "🙏").is_empty());
 
-    fake.assert_no_spec_violations();
-    assert!(
-        fake.answer_violations().is_empty(),
-        "{:?}",
-        fake.answer_violations()
-    );
+    assert_no_violations(&fake);
     bot.stop().await;
 }
 
@@ -439,7 +382,7 @@ async fn reactions_reach_the_bot_and_its_reactions_are_recorded() {
 async fn the_client_resumes_after_the_gateway_drops() {
     let fake = FakeDiscord::start().await;
     let w = world(&fake);
-    let bot = start_bot(&fake).await;
+    let bot = start_bot(&fake, options()).await;
     fake.wait_until_ready(WAIT).await.expect("ready");
     fake.wait_for("PUT", "/applications/*/commands$", WAIT)
         .await
@@ -590,7 +533,7 @@ async fn wait_until_ready_fails_fast_when_nobody_asks_for_the_gateway() {
 async fn raw_dispatches_register_interactions_and_with_response_answers() {
     let fake = FakeDiscord::start().await;
     let w = world(&fake);
-    let bot = start_bot(&fake).await;
+    let bot = start_bot(&fake, options()).await;
     fake.wait_until_ready(WAIT).await.expect("ready");
     fake.wait_for("PUT", "/applications/*/commands$", WAIT)
         .await
@@ -692,12 +635,7 @@ async fn raw_dispatches_register_interactions_and_with_response_answers() {
     assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
     assert!(raw.contains("\"response_message_loading\":true"), "{raw}");
 
-    fake.assert_no_spec_violations();
-    assert!(
-        fake.answer_violations().is_empty(),
-        "{:?}",
-        fake.answer_violations()
-    );
+    assert_no_violations(&fake);
     bot.stop().await;
 }
 
