@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::render::{MESSAGE_LIMIT, group_by_region, render_header, render_request, split_message};
+use crate::render::{Post, render_week};
 use crate::storage::{
     ChannelSettings, PostedMessage, Scope, StorageError, Store, StoredWeek, WeekPostClaim,
 };
@@ -98,44 +98,41 @@ pub fn route_region(settings: &ChannelSettings, region: &str) -> Option<u64> {
 
 /// The week's messages in sending order: for each channel that receives
 /// requests (in the order its first region appears), its header, then its
-/// requests grouped by region.
+/// requests grouped by region. The messages are the ones
+/// [`render_week`] renders, so the CLI's preview is what is posted.
 pub fn plan_post(
     stored: &StoredWeek,
     settings: &ChannelSettings,
 ) -> Result<Vec<PlannedMessage>, PostError> {
-    let bulletin = &stored.bulletin;
-    let mut channels: Vec<(u64, Vec<usize>)> = Vec::new();
-    for (region, members) in group_by_region(&bulletin.requests) {
+    let posts = render_week(stored.week, &stored.bulletin);
+    let (header, requests): (Vec<&Post>, Vec<&Post>) =
+        posts.iter().partition(|post| post.request.is_none());
+    let mut channels: Vec<(u64, Vec<&Post>)> = Vec::new();
+    for post in requests {
+        let region = post.region.as_deref().unwrap_or_default();
         let channel = route_region(settings, region).ok_or(PostError::NoChannel)?;
         match channels.iter_mut().find(|(c, _)| *c == channel) {
-            Some((_, requests)) => requests.extend(members),
-            None => channels.push((channel, members)),
+            Some((_, posts)) => posts.push(post),
+            None => channels.push((channel, vec![post])),
         }
     }
-    let header = split_message(&render_header(stored.week, bulletin), MESSAGE_LIMIT);
-    let mut plan = Vec::new();
-    for (channel, requests) in channels {
-        plan.extend(pieces(channel, None, &header));
-        for index in requests {
-            let text = split_message(&render_request(&bulletin.requests[index]), MESSAGE_LIMIT);
-            plan.extend(pieces(channel, Some(stored.request_ids[index]), &text));
-        }
-    }
-    Ok(plan)
-}
-
-fn pieces(channel: u64, request_id: Option<i64>, texts: &[String]) -> Vec<PlannedMessage> {
-    texts
-        .iter()
-        .enumerate()
-        .map(|(part, content)| PlannedMessage {
-            channel,
-            request_id,
-            part: u32::try_from(part).unwrap_or(u32::MAX),
-            last_part: part + 1 == texts.len(),
-            content: content.clone(),
+    let planned = |channel: u64, post: &Post| PlannedMessage {
+        channel,
+        request_id: post.request.map(|index| stored.request_ids[index]),
+        part: post.part,
+        last_part: post.last_part,
+        content: post.content.clone(),
+    };
+    Ok(channels
+        .into_iter()
+        .flat_map(|(channel, posts)| {
+            header
+                .iter()
+                .chain(&posts)
+                .map(move |post| planned(channel, post))
+                .collect::<Vec<_>>()
         })
-        .collect()
+        .collect())
 }
 
 /// What a post did.

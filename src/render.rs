@@ -18,37 +18,42 @@ pub struct Post {
     pub region: Option<String>,
     /// Index into the bulletin's requests, for a request's message.
     pub request: Option<usize>,
+    /// Which piece of a text too long for one message, from 0.
+    pub part: u32,
+    /// Whether this is the text's last piece.
+    pub last_part: bool,
     /// The text, within [`MESSAGE_LIMIT`].
     pub content: String,
 }
 
 /// The week's messages in posting order: the header, then the requests
 /// grouped by region (regions in the order the bulletin first names them).
-/// A request too long for one message gives several, in order.
+/// A text too long for one message gives several, in order.
 pub fn render_week(week: PrayerWeek, bulletin: &Bulletin) -> Vec<Post> {
-    let mut posts: Vec<Post> = split_message(&render_header(week, bulletin), MESSAGE_LIMIT)
-        .into_iter()
-        .map(|content| Post {
-            region: None,
-            request: None,
-            content,
-        })
-        .collect();
+    let mut posts = pieces(None, None, &render_header(week, bulletin));
     for (region, requests) in group_by_region(&bulletin.requests) {
         for index in requests {
-            let request = &bulletin.requests[index];
-            posts.extend(
-                split_message(&render_request(request), MESSAGE_LIMIT)
-                    .into_iter()
-                    .map(|content| Post {
-                        region: Some(region.to_owned()),
-                        request: Some(index),
-                        content,
-                    }),
-            );
+            let text = render_request(&bulletin.requests[index]);
+            posts.extend(pieces(Some(region), Some(index), &text));
         }
     }
     posts
+}
+
+fn pieces(region: Option<&str>, request: Option<usize>, text: &str) -> Vec<Post> {
+    let texts = split_message(text, MESSAGE_LIMIT);
+    let count = texts.len();
+    texts
+        .into_iter()
+        .enumerate()
+        .map(|(part, content)| Post {
+            region: region.map(str::to_owned),
+            request,
+            part: u32::try_from(part).unwrap_or(u32::MAX),
+            last_part: part + 1 == count,
+            content,
+        })
+        .collect()
 }
 
 /// The header: title, week and verse.
