@@ -41,6 +41,25 @@ pub enum FindWeekError {
     Storage(#[from] StorageError),
 }
 
+/// The week asked for (see the module docs), without reading its bulletin:
+/// a named week is taken as named, even if it has none.
+pub async fn choose_week(
+    store: &Store,
+    scope: Scope,
+    named: Option<PrayerWeek>,
+    today: NaiveDate,
+) -> Result<(PrayerWeek, WeekChoice), FindWeekError> {
+    let current = PrayerWeek::containing(today);
+    Ok(match named {
+        Some(week) => (week, WeekChoice::Named),
+        None => match store.first_week_with_bulletin(scope, current).await? {
+            Some(week) if week == current => (week, WeekChoice::Current),
+            Some(week) => (week, WeekChoice::Next),
+            None => return Err(FindWeekError::NoBulletinFrom(current)),
+        },
+    })
+}
+
 /// The bulletin `scope` sees for the week asked for (see the module docs).
 pub async fn find_week(
     store: &Store,
@@ -48,15 +67,7 @@ pub async fn find_week(
     named: Option<PrayerWeek>,
     today: NaiveDate,
 ) -> Result<(StoredWeek, WeekChoice), FindWeekError> {
-    let current = PrayerWeek::containing(today);
-    let (week, choice) = match named {
-        Some(week) => (week, WeekChoice::Named),
-        None => match store.first_week_with_bulletin(scope, current).await? {
-            Some(week) if week == current => (week, WeekChoice::Current),
-            Some(week) => (week, WeekChoice::Next),
-            None => return Err(FindWeekError::NoBulletinFrom(current)),
-        },
-    };
+    let (week, choice) = choose_week(store, scope, named, today).await?;
     let stored = store
         .week(scope, week)
         .await?

@@ -7,7 +7,7 @@ use poise::serenity_prelude as serenity;
 
 use super::messenger::{HttpMessenger, no_pings};
 use super::{Context, Error, UserError, admin_only, today};
-use crate::browse::{FindWeekError, find_week};
+use crate::browse::{FindWeekError, choose_week, find_week};
 use crate::bulletin::MAX_BULLETIN_BYTES;
 use crate::import::{ImportContext, ImportError, import_bulletin};
 use crate::posting::{PostError, PostOutcome, post_week};
@@ -300,8 +300,9 @@ pub async fn post(
     let _busy = ctx.data().busy.read().await;
     let _one_post_at_a_time = ctx.data().posting.lock().await;
     let store = &ctx.data().store;
-    let week = match find_week(store, Scope::Guild(guild), named, today(ctx)).await {
-        Ok((stored, _)) => stored.week,
+    // `post_week` reads the week's bulletin itself and says if there is none.
+    let week = match choose_week(store, Scope::Guild(guild), named, today(ctx)).await {
+        Ok((week, _)) => week,
         Err(FindWeekError::Storage(error)) => return Err(error.into()),
         Err(error) => {
             return Err(UserError::new(format!(
