@@ -5,6 +5,8 @@
 //!   [`bulletin::Bulletin`]. Pure.
 //! - [`week`]: prayer weeks and the rule that places a bulletin in one. Pure.
 //! - [`render`]: a week as the messages the bot posts. Pure.
+//! - [`region`]: region names as admins type them: one key for every
+//!   spelling, setup's choices and close matches. Pure.
 //! - [`storage`]: the SQLite store; all SQL lives here.
 //! - [`browse`]: finding the week a person asks for.
 //! - [`import`]: decode, parse, place and store one bulletin.
@@ -22,6 +24,7 @@ pub mod config;
 pub mod discord;
 pub mod import;
 pub mod posting;
+pub mod region;
 pub mod render;
 pub mod storage;
 pub mod week;

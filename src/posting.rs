@@ -6,6 +6,8 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::bulletin::Kind;
+use crate::region::region_key;
 use crate::render::{Post, render_week};
 use crate::storage::{
     ChannelSettings, PostedMessage, Scope, StorageError, Store, StoredWeek, WeekPostClaim,
@@ -58,9 +60,12 @@ pub struct PlannedMessage {
     pub request_id: Option<i64>,
     /// Which piece of a text too long for one message.
     pub part: u32,
-    /// Whether this is a request's last piece: it carries the buttons and
-    /// the reaction.
+    /// Whether this is a request's last piece.
     pub last_part: bool,
+    /// Whether the message carries the **I'll pray** and **Prayed** buttons
+    /// and the bot's 🙏: a petition's last piece. A praise is thanked for,
+    /// not prayed for, so it goes without them.
+    pub prayable: bool,
     pub content: String,
 }
 
@@ -85,13 +90,14 @@ pub enum PostError {
 }
 
 /// The channel each region goes to: its own if an admin routed it (any
-/// letter case), else the default channel. No region is ever dropped; with
+/// spelling with the same [`region_key`]), else the default channel. No region is ever dropped; with
 /// no default channel, a region without its own is an error.
 pub fn route_region(settings: &ChannelSettings, region: &str) -> Option<u64> {
+    let key = region_key(region);
     settings
         .region_channels
         .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(region))
+        .find(|(name, _)| region_key(name) == key)
         .map(|(_, channel)| *channel)
         .or(settings.default_channel)
 }
@@ -121,6 +127,10 @@ pub fn plan_post(
         request_id: post.request.map(|index| stored.request_ids[index]),
         part: post.part,
         last_part: post.last_part,
+        prayable: post.last_part
+            && post
+                .request
+                .is_some_and(|index| stored.bulletin.requests[index].kind == Kind::Petition),
         content: post.content.clone(),
     };
     Ok(channels
@@ -193,7 +203,7 @@ pub async fn post_week(
         };
         let outgoing = OutgoingMessage {
             content: message.content.clone(),
-            buttons_for: message.request_id.filter(|_| message.last_part),
+            buttons_for: message.request_id.filter(|_| message.prayable),
             nonce: nonce(guild, week, message),
         };
         let message_id = messenger
@@ -209,7 +219,7 @@ pub async fn post_week(
         store
             .record_posted_message(guild, week, posted, now())
             .await?;
-        if message.request_id.is_some() && message.last_part {
+        if message.prayable {
             messenger
                 .react(message.channel, message_id, PRAY_EMOJI)
                 .await
@@ -396,11 +406,18 @@ mod tests {
         ));
         let sent = recorder.sent.lock().expect("lock").clone();
         assert_eq!(sent.len(), 5);
+        // Three petitions get the buttons and 🙏; the praise for Chile is
+        // thanked for, not prayed for.
         assert_eq!(
             sent.iter().filter(|(_, m)| m.buttons_for.is_some()).count(),
-            4
+            3
         );
-        assert_eq!(recorder.reactions.lock().expect("lock").len(), 4);
+        let praise = sent
+            .iter()
+            .find(|(_, m)| m.content.contains("Chile"))
+            .expect("the praise is posted");
+        assert_eq!(praise.1.buttons_for, None);
+        assert_eq!(recorder.reactions.lock().expect("lock").len(), 3);
         let again = post_week(&store, &recorder, GUILD, week(), now)
             .await
             .expect("answers");
@@ -484,6 +501,7 @@ mod tests {
             request_id: Some(5),
             part,
             last_part: true,
+            prayable: true,
             content: String::new(),
         };
         let a = nonce(u64::MAX, week(), &m(0));

@@ -122,40 +122,169 @@ pub struct RegionNotFound {
     pub regions: Vec<String>,
 }
 
-/// The week at a glance, for `/prayer week`: the header, then each region
-/// with its requests, split into messages within Discord's limit.
-pub fn render_digest(week: PrayerWeek, bulletin: &Bulletin, region: Option<&str>) -> Vec<String> {
-    let mut text = render_header(week, bulletin);
+/// The week at a glance, for `/prayer week`: an optional notice line
+/// (which week this is, when it is not the current one), the header, then
+/// each region with its requests, packed into messages within Discord's
+/// limit. A message ends only between requests, and a message that goes on
+/// with a region opens with its heading again; only a request too long for
+/// a message of its own is split, at a sentence or word.
+pub fn render_digest(
+    week: PrayerWeek,
+    bulletin: &Bulletin,
+    region: Option<&str>,
+    notice: Option<&str>,
+) -> Vec<String> {
+    let mut packer = Packer::new(MESSAGE_LIMIT);
+    let mut header = String::new();
+    if let Some(notice) = notice {
+        header.push_str("-# ");
+        header.push_str(notice);
+        header.push('\n');
+    }
+    header.push_str(&render_header(week, bulletin));
+    packer.push_block(&header, None, "");
     for (name, members) in group_by_region(&bulletin.requests) {
         if region.is_some_and(|r| r != name) {
             continue;
         }
-        text.push_str("\n\n**");
-        text.push_str(&escape_markdown(name));
-        text.push_str("**");
-        for index in members {
+        let heading = format!("**{}**", escape_markdown(name));
+        // The heading travels with the region's first request, so it never
+        // ends a message on its own.
+        let opening = format!("\n\n{heading}\n");
+        for (i, index) in members.into_iter().enumerate() {
             let request = &bulletin.requests[index];
             let mark = match request.kind {
                 Kind::Petition => "🙏",
                 Kind::Praise => "🎉",
             };
-            text.push_str(&format!("\n{mark} {}", escape_markdown(&request.text)));
+            let line = format!("{mark} {}", escape_markdown(&request.text));
+            let separator = if i == 0 { opening.as_str() } else { "\n" };
+            packer.push_block(&line, Some(&heading), separator);
         }
     }
-    split_message(&text, MESSAGE_LIMIT)
+    packer.finish()
+}
+
+/// Fills messages block by block, starting a new message where the next
+/// block would not fit.
+struct Packer {
+    limit: usize,
+    messages: Vec<String>,
+    current: String,
+}
+
+impl Packer {
+    fn new(limit: usize) -> Self {
+        Packer {
+            limit,
+            messages: Vec::new(),
+            current: String::new(),
+        }
+    }
+
+    /// Adds `block` after `separator`, or opens a new message with it (under
+    /// `heading` again, when the block belongs to a region). A block that
+    /// fits in no message is split, each piece under the heading.
+    fn push_block(&mut self, block: &str, heading: Option<&str>, separator: &str) {
+        if self.current.is_empty() {
+            self.open_with(block, heading);
+            return;
+        }
+        if discord_len(&self.current) + discord_len(separator) + discord_len(block) <= self.limit {
+            self.current.push_str(separator);
+            self.current.push_str(block);
+            return;
+        }
+        self.open_with(block, heading);
+    }
+
+    fn open_with(&mut self, block: &str, heading: Option<&str>) {
+        self.flush();
+        let prefix = heading.map(|h| format!("{h}\n")).unwrap_or_default();
+        if discord_len(&prefix) + discord_len(block) <= self.limit {
+            self.current = prefix + block;
+            return;
+        }
+        let room = self.limit.saturating_sub(discord_len(&prefix)).max(1);
+        for piece in split_message(block, room) {
+            self.flush();
+            self.current = format!("{prefix}{piece}");
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.current.trim().is_empty() {
+            self.messages.push(std::mem::take(&mut self.current));
+        }
+        self.current.clear();
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        self.flush();
+        self.messages
+    }
+}
+
+/// A text's length as Discord measures it against its limits. Counting
+/// UTF-16 code units is never less than counting characters, so a text
+/// within the limit by this measure is within it by either.
+pub fn discord_len(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+/// The byte index of the end of the longest prefix of `text` within
+/// `limit` (as [`discord_len`] measures).
+fn prefix_within(text: &str, limit: usize) -> usize {
+    let mut used = 0;
+    for (i, c) in text.char_indices() {
+        used += c.len_utf16();
+        if used > limit {
+            return i;
+        }
+    }
+    text.len()
+}
+
+/// `text` made to fit one message for a reply that says something short
+/// (an error, a confirmation): cut at a word with an ellipsis if it is
+/// too long. Never used for bulletin text, which is split, not cut.
+pub fn fit_reply(text: &str) -> String {
+    if discord_len(text) <= MESSAGE_LIMIT {
+        return text.to_owned();
+    }
+    let room = MESSAGE_LIMIT - 1;
+    let end = prefix_within(text, room);
+    let cut = text[..end]
+        .rfind(char::is_whitespace)
+        .filter(|&i| i > end / 2)
+        .unwrap_or(end);
+    format!("{}…", text[..cut].trim_end())
 }
 
 /// Escapes Discord markdown so the text shows as written.
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
+    // Where the current line starts, and whether it has held only digits
+    // so far (`1. Pray` would show as a numbered list).
+    let mut line_start = 0;
+    let mut digits_only = true;
     for (i, c) in text.char_indices() {
-        let at_line_start = i == 0 || text[..i].ends_with('\n');
-        if matches!(c, '\\' | '*' | '_' | '~' | '`' | '|')
-            || (at_line_start && matches!(c, '>' | '#' | '-'))
+        let at_line_start = i == line_start;
+        // Brackets too: `[text](https://…)` would show as a masked link,
+        // hiding where it goes.
+        if matches!(c, '\\' | '*' | '_' | '~' | '`' | '|' | '[' | ']')
+            || (at_line_start && matches!(c, '>' | '#' | '-' | '+'))
+            || (c == '.' && digits_only && !at_line_start)
         {
             out.push('\\');
         }
         out.push(c);
+        if c == '\n' {
+            line_start = i + 1;
+            digits_only = true;
+        } else {
+            digits_only = digits_only && c.is_ascii_digit();
+        }
     }
     out
 }
@@ -167,12 +296,13 @@ pub fn escape_markdown(text: &str) -> String {
 pub fn split_message(text: &str, limit: usize) -> Vec<String> {
     let mut pieces = Vec::new();
     let mut rest = text.trim();
-    while rest.chars().count() > limit {
-        // The byte index just past `limit` characters.
-        let window_end = rest
-            .char_indices()
-            .nth(limit)
-            .map_or(rest.len(), |(i, _)| i);
+    while discord_len(rest) > limit {
+        // The byte index just past `limit` (as Discord counts). At least one
+        // character goes in each piece, so the loop always advances.
+        let window_end = match prefix_within(rest, limit) {
+            0 => rest.chars().next().map_or(rest.len(), char::len_utf8),
+            end => end,
+        };
         let window = &rest[..window_end];
         let half = window.len() / 2;
         let sentence_end = window
@@ -255,13 +385,13 @@ mod tests {
             notes: vec![],
         };
         assert_eq!(
-            render_digest(week(), &bulletin, None),
+            render_digest(week(), &bulletin, None, None),
             [
                 "**T** · week of Monday 23 November 2026\n\n**Africa**\n🙏 A1\n🙏 A2\n\n**Asia**\n🎉 B1"
             ]
         );
         assert_eq!(
-            render_digest(week(), &bulletin, Some("Asia")),
+            render_digest(week(), &bulletin, Some("Asia"), None),
             ["**T** · week of Monday 23 November 2026\n\n**Asia**\n🎉 B1"]
         );
         assert_eq!(find_region(&bulletin, " asia "), Ok("Asia"));
@@ -296,6 +426,105 @@ mod tests {
             r"Jeremias,\* a\_b \~x\~ \`c\` \|d\|"
         );
         assert_eq!(escape_markdown("# big\n> quote"), "\\# big\n\\> quote");
+        assert_eq!(
+            escape_markdown("See [the story](http://example.org/x) now"),
+            r"See \[the story\](http://example.org/x) now"
+        );
+        assert_eq!(
+            escape_markdown("1. one\n22. two, 3.5 m"),
+            "1\\. one\n22\\. two, 3.5 m"
+        );
+    }
+
+    /// A bulletin of `count` requests of about `length` characters over
+    /// three regions.
+    fn long_week(count: usize, length: usize) -> Bulletin {
+        let regions = ["Africa", "Latin America", "South Asia"];
+        Bulletin {
+            title: "IJM Prayer Requests".into(),
+            date: None,
+            verse: None,
+            requests: (0..count)
+                .map(|i| {
+                    let words =
+                        format!("Pray for family {i} in Kenya today. ").repeat(length / 36 + 1);
+                    request(regions[i % 3], Kind::Petition, words.trim())
+                })
+                .collect(),
+            notes: vec![],
+        }
+    }
+
+    #[test]
+    fn a_long_week_is_split_between_requests_with_the_region_heading_repeated() {
+        let bulletin = long_week(40, 300);
+        let notice = "the week of 2026-11-30, the next week with a bulletin";
+        let pieces = render_digest(week(), &bulletin, None, Some(notice));
+        assert!(pieces.len() > 3, "{} pieces", pieces.len());
+        assert!(pieces[0].starts_with(&format!("-# {notice}\n**IJM Prayer Requests**")));
+        for piece in &pieces {
+            assert!(
+                discord_len(piece) <= MESSAGE_LIMIT,
+                "{}",
+                discord_len(piece)
+            );
+        }
+        for piece in &pieces[1..] {
+            assert!(
+                piece.starts_with("**"),
+                "a region heading opens it: {piece}"
+            );
+        }
+        // Every request is whole in exactly one message, under its region.
+        for (i, request) in bulletin.requests.iter().enumerate() {
+            let line = format!("🙏 {}", escape_markdown(&request.text));
+            let holding: Vec<&String> = pieces.iter().filter(|p| p.contains(&line)).collect();
+            assert_eq!(holding.len(), 1, "request {i}");
+            let heading = format!("**{}**", request.region);
+            let at = holding[0].find(&line).unwrap_or_default();
+            assert!(
+                holding[0][..at].contains(&heading),
+                "request {i} under its heading"
+            );
+        }
+    }
+
+    #[test]
+    fn a_request_too_long_for_one_message_is_split_under_its_heading() {
+        let bulletin = long_week(1, 5000);
+        let pieces = render_digest(week(), &bulletin, None, None);
+        assert!(pieces.len() >= 3);
+        let mut text = String::new();
+        for piece in &pieces[1..] {
+            assert!(discord_len(piece) <= MESSAGE_LIMIT);
+            let rest = piece
+                .strip_prefix("**Africa**\n")
+                .expect("the heading opens each piece");
+            text.push_str(rest);
+            text.push(' ');
+        }
+        assert_eq!(
+            text.trim_end(),
+            format!("🙏 {}", escape_markdown(&bulletin.requests[0].text)),
+            "nothing lost"
+        );
+    }
+
+    #[test]
+    fn a_reply_too_long_for_discord_is_shortened_at_a_word() {
+        let long = format!("There is no bulletin for {}", "x ".repeat(3000));
+        let fitted = fit_reply(&long);
+        assert!(discord_len(&fitted) <= MESSAGE_LIMIT);
+        assert!(fitted.ends_with('…') && fitted.starts_with("There is no bulletin"));
+        assert_eq!(fit_reply("Short."), "Short.");
+    }
+
+    #[test]
+    fn emoji_count_as_discord_counts_them() {
+        let text = "🙏".repeat(1500);
+        let pieces = split_message(&text, MESSAGE_LIMIT);
+        assert!(pieces.iter().all(|p| discord_len(p) <= MESSAGE_LIMIT));
+        assert_eq!(pieces.concat(), text);
     }
 
     #[test]

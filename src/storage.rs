@@ -188,6 +188,23 @@ impl Store {
                 first_free_week(start, &taken)
             }
         };
+        // A server that has posted the week (whichever bulletin it posted,
+        // its own or the shared one) keeps what its channels show: a new
+        // bulletin of its own would make `/prayer week` differ from them.
+        if let Scope::Guild(guild) = scope
+            && !force
+        {
+            let posted: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM week_posts WHERE guild_id = ? AND week = ?)",
+            )
+            .bind(sql_id(guild))
+            .bind(week.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+            if posted {
+                return Ok(ImportOutcome::AlreadyPosted { week });
+            }
+        }
         let occupant = sqlx::query(
             "SELECT id, title, EXISTS (SELECT 1 FROM week_posts WHERE bulletin_id = bulletins.id) AS posted
              FROM bulletins WHERE guild_id = ? AND week = ?",
@@ -318,6 +335,24 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         week.as_deref().map(parse_week).transpose()
+    }
+
+    /// The regions of the bulletins `scope` sees from `from` on, in the
+    /// order first met: what an admin can route with `/prayer setup`.
+    pub async fn regions_from(
+        &self,
+        scope: Scope,
+        from: PrayerWeek,
+    ) -> Result<Vec<String>, StorageError> {
+        Ok(sqlx::query_scalar(
+            "SELECT r.region FROM requests AS r JOIN bulletins AS b ON b.id = r.bulletin_id
+             WHERE b.guild_id IN (?, 0) AND b.week >= ?
+             GROUP BY r.region ORDER BY min(b.week), min(r.position)",
+        )
+        .bind(scope.column())
+        .bind(from.to_string())
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// How many bulletins are stored.
@@ -788,6 +823,32 @@ mod tests {
                 ..
             }
         ));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_server_that_posted_the_shared_bulletin_cannot_replace_its_week()
+    -> Result<(), StorageError> {
+        let store = store().await;
+        let w = week("2026-11-23");
+        put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
+        let shared = store.week(Scope::Guild(GUILD), w).await?.expect("stored");
+        store
+            .claim_week_post(GUILD, w, shared.bulletin_id, now())
+            .await?;
+        let refused = put(&store, Scope::Guild(GUILD), TWO, Placement::Exactly(w)).await?;
+        assert_eq!(refused, ImportOutcome::AlreadyPosted { week: w });
+        let seen = store
+            .week(Scope::Guild(GUILD), w)
+            .await?
+            .expect("still there");
+        assert_eq!(
+            seen.bulletin_id, shared.bulletin_id,
+            "the posted week is what it shows"
+        );
+        // Another server, which has not posted the week, may still import its own.
+        let other = put(&store, Scope::Guild(GUILD + 1), TWO, Placement::Exactly(w)).await?;
+        assert!(matches!(other, ImportOutcome::Added { .. }), "{other:?}");
         Ok(())
     }
 

@@ -59,6 +59,16 @@ impl PrayerWeek {
     pub fn next(self) -> Self {
         Self(self.0 + Days::new(7))
     }
+
+    /// The week `count` weeks before this one (the earliest representable
+    /// week if that is before it).
+    pub fn weeks_before(self, count: u32) -> Self {
+        Self(
+            self.0
+                .checked_sub_days(Days::new(7 * u64::from(count)))
+                .unwrap_or(self.0),
+        )
+    }
 }
 
 impl std::str::FromStr for PrayerWeek {

@@ -363,10 +363,19 @@ async fn prayer_post_sends_headers_requests_reactions_and_buttons_once() {
         );
         for request in &channel[1..] {
             let body = request.body.as_ref().expect("a body");
+            assert_eq!(body["enforce_nonce"], true);
+            if request.body_contains("🎉 Praise") {
+                // A praise is thanked for, not prayed for.
+                assert!(
+                    body.get("components")
+                        .is_none_or(|c| c.as_array().is_none_or(Vec::is_empty)),
+                    "{body}"
+                );
+                continue;
+            }
             let buttons = &body["components"][0]["components"];
             assert_eq!(buttons[0]["label"], "I'll pray");
             assert_eq!(buttons[1]["label"], "Prayed");
-            assert_eq!(body["enforce_nonce"], true);
         }
     }
     assert!(latin[1].body_contains("Mateo") && general[1].body_contains("Kenya"));
@@ -376,7 +385,27 @@ async fn prayer_post_sends_headers_requests_reactions_and_buttons_once() {
     let reactions = bot
         .fake
         .requests_matching("PUT", "/channels/*/messages/*/reactions/🙏/@me$");
-    assert_eq!(reactions.len(), 6, "one 🙏 under each request");
+    assert_eq!(
+        reactions.len(),
+        4,
+        "one 🙏 under each of the four petitions, none under the two praises"
+    );
+    let praised: Vec<String> = sends
+        .iter()
+        .filter(|r| r.body_contains("🎉 Praise"))
+        .filter_map(|r| {
+            r.response
+                .as_ref()
+                .and_then(|a| a["id"].as_str().map(str::to_owned))
+        })
+        .collect();
+    assert_eq!(praised.len(), 2);
+    for id in praised {
+        assert!(
+            reactions.iter().all(|r| !r.path.contains(&id)),
+            "no 🙏 under a praise"
+        );
+    }
 
     let again = bot.post(bot.as_admin()).await;
     assert!(
@@ -509,34 +538,22 @@ async fn a_5000_character_request_arrives_whole_in_pieces_within_discords_limit(
         .count();
     assert_eq!(with_buttons, 1, "the buttons go under the last piece only");
 
-    // `/prayer week` answers with the first piece and follows up with the rest.
+    // `/prayer week` answers with the header and follows up with the
+    // request's pieces, each under its region's heading.
     let sent = bot.prayer("week", vec![], bot.as_member());
-    let (first, ephemeral) = bot.answer(&sent).await;
-    let follow_up = format!("{}$", sent.webhook_route(bot.fake.application_id()));
-    let rest = bot
-        .fake
-        .wait_for_requests(
-            |r| r.is("POST", &follow_up),
-            2,
-            WAIT,
-            "the week's follow-ups",
-        )
-        .await
-        .expect("the rest of the week");
-    let mut pieces = vec![first];
-    for request in &rest {
-        let body = request.body.as_ref().expect("a body");
-        assert_no_pings(body);
-        assert_eq!(
-            body["flags"].as_u64().map(|f| f & 64 != 0),
-            Some(ephemeral),
-            "{body}"
-        );
-        pieces.push(request.body_str("/content").unwrap_or_default().to_owned());
-    }
-    assert!(pieces.iter().all(|p| p.chars().count() <= 2000));
-    assert!(
-        pieces.join(" ").contains(long),
+    let whole = |pieces: &[String]| pieces.iter().map(String::len).sum::<usize>() > long.len();
+    let pieces = answer_pieces(&bot, &sent, whole).await;
+    assert!(pieces.iter().all(|p| discord_len(p) <= 2000));
+    let request: Vec<&str> = pieces[1..]
+        .iter()
+        .map(|p| {
+            p.strip_prefix("**Africa**\n")
+                .expect("the heading opens each piece")
+        })
+        .collect();
+    assert_eq!(
+        request.join(" ").strip_prefix("🙏 "),
+        Some(long),
         "the whole request, split between words"
     );
     bot.fake.assert_no_spec_violations();
@@ -606,6 +623,225 @@ async fn an_admin_imports_an_attached_bulletin_for_the_server_and_bad_files_chan
         .answer(&bot.prayer("week", vec![], bot.as_member()))
         .await;
     assert!(this.contains("Mateo"), "{this}");
+    bot.fake.assert_no_spec_violations();
+}
+
+/// The answer to an interaction and its follow-ups, until `done` says the
+/// pieces so far are all of it.
+async fn answer_pieces(
+    bot: &Bot,
+    sent: &SentInteraction,
+    done: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    let (first, _) = bot.answer(sent).await;
+    let mut pieces = vec![first];
+    let follow_up = format!("{}$", sent.webhook_route(bot.fake.application_id()));
+    let mut seen = 0;
+    while !done(&pieces) {
+        let requests = bot
+            .fake
+            .wait_for_requests(|r| r.is("POST", &follow_up), seen + 1, WAIT, "a follow-up")
+            .await
+            .expect("the rest of the answer");
+        let request = &requests[seen];
+        assert_no_pings(request.body.as_ref().expect("a body"));
+        assert_eq!(request.status, 200, "{}", request.summary());
+        pieces.push(request.body_str("/content").unwrap_or_default().to_owned());
+        seen += 1;
+    }
+    pieces
+}
+
+/// Discord's measure of a message's length (UTF-16 code units; never less
+/// than its characters).
+fn discord_len(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+#[tokio::test]
+async fn a_long_week_with_its_notice_arrives_in_replies_split_between_requests() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let regions = ["Africa", "Latin America", "South Asia"];
+    let mut text = String::from("IJM Prayer Requests\n");
+    let mut requests = Vec::new();
+    for (r, region) in regions.iter().enumerate() {
+        text.push_str(&format!("\n{region}\n"));
+        for i in 0..50 {
+            let request = format!("Pray for family {r}-{i} in Kenya.");
+            text.push_str(&format!("• {request}\n"));
+            requests.push((region, request));
+        }
+    }
+    let bulletin = write_bulletin(dir.path(), "long.txt", &text);
+    let bot = start(&bulletin).await;
+    // Naming the week adds a notice line to the first message.
+    let options = vec![CommandOption::string("week", this_week().to_string())];
+    let sent = bot.prayer("week", options, bot.as_member());
+    let last = &requests.last().expect("requests").1;
+    let pieces = answer_pieces(&bot, &sent, |p| p.last().is_some_and(|p| p.contains(last))).await;
+    assert!(pieces.len() >= 3, "{pieces:?}");
+    assert!(
+        pieces[0].starts_with("-# "),
+        "the notice opens it: {}",
+        pieces[0]
+    );
+    for piece in &pieces {
+        assert!(discord_len(piece) <= 2000, "{} long", discord_len(piece));
+    }
+    for piece in &pieces[1..] {
+        assert!(
+            piece.starts_with("**"),
+            "a region heading opens each message: {piece}"
+        );
+    }
+    for (region, request) in &requests {
+        let holding: Vec<&String> = pieces
+            .iter()
+            .filter(|p| p.contains(request.as_str()))
+            .collect();
+        assert_eq!(holding.len(), 1, "{request} whole, once");
+        let at = holding[0].find(request.as_str()).unwrap_or_default();
+        assert!(
+            holding[0][..at].contains(&format!("**{region}**")),
+            "{request} under its heading"
+        );
+    }
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn options_thousands_of_characters_long_get_a_short_clear_answer() {
+    let bot = start(&example()).await;
+    let huge = "9".repeat(5000);
+    for option in ["week", "region"] {
+        let options = vec![CommandOption::string(option, huge.clone())];
+        let (text, ephemeral) = bot
+            .answer(&bot.prayer("week", options, bot.as_member()))
+            .await;
+        assert!(ephemeral);
+        assert!(
+            !text.is_empty() && discord_len(&text) <= 2000,
+            "{option}: {} long",
+            discord_len(&text)
+        );
+        assert!(!text.starts_with("Sorry"), "{text}");
+    }
+    let callbacks = bot
+        .fake
+        .requests_matching("POST", "/interactions/*/*/callback$");
+    assert!(
+        callbacks.iter().all(|r| r.status < 300),
+        "every answer accepted"
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_week_posted_here_is_not_replaced_by_an_import() {
+    let bot = start(&example()).await;
+    bot.setup_channel(&bot.world.general, None).await;
+    let posted = bot.post(bot.as_admin()).await;
+    assert!(posted.starts_with("Posted the week of"), "{posted}");
+    let page = std::fs::read(project("examples/week-2.html")).expect("the example");
+    let options = vec![
+        CommandOption::attachment("file", "correction.html", "text/html", page),
+        CommandOption::string("week", this_week().to_string()),
+    ];
+    let (refused, ephemeral) = bot
+        .answer(&bot.prayer("import", options, bot.as_admin()))
+        .await;
+    assert!(ephemeral);
+    assert!(
+        refused.contains("has already been posted here")
+            && refused.contains("post the correction in the channel")
+            && refused.ends_with("Nothing changed."),
+        "{refused}"
+    );
+    let (week, _) = bot
+        .answer(&bot.prayer("week", vec![], bot.as_member()))
+        .await;
+    assert!(
+        week.contains("Mateo") && !week.contains("Ghana"),
+        "the posted week stays: {week}"
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn masked_links_in_bulletin_text_are_shown_as_written() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let bulletin = write_bulletin(
+        dir.path(),
+        "links.txt",
+        "IJM Prayer Requests\n\nAfrica\n• Please pray for Kenya: [read the story](http://example.org/kenya) here.\n",
+    );
+    let bot = start(&bulletin).await;
+    bot.setup_channel(&bot.world.general, None).await;
+    bot.post(bot.as_admin()).await;
+    let sends = bot.channel_sends();
+    let request = sends
+        .iter()
+        .find(|r| r.body_contains("Kenya"))
+        .expect("posted");
+    let content = request.body_str("/content").unwrap_or_default();
+    assert!(
+        content.contains(r"\[read the story\](http://example.org/kenya)"),
+        "{content}"
+    );
+    let (week, _) = bot
+        .answer(&bot.prayer("week", vec![], bot.as_member()))
+        .await;
+    assert!(week.contains(r"\[read the story\]"), "{week}");
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn setup_offers_the_regions_and_refuses_a_misspelled_one_with_close_matches() {
+    let bot = start(&example()).await;
+    let w = &bot.world;
+    let sent = bot
+        .fake
+        .send_autocomplete(
+            CommandCall::new("prayer").subcommand(
+                "setup",
+                vec![
+                    CommandOption::channel("channel", &w.latin),
+                    CommandOption::focused("region", 3, "lat"),
+                ],
+            ),
+            bot.as_admin(),
+        )
+        .expect("sent");
+    let callback = bot
+        .fake
+        .wait_for_callback(&sent, WAIT)
+        .await
+        .expect("answered");
+    let body = callback.body.expect("a body");
+    let names: Vec<&str> = body["data"]["choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["Latin America"]);
+
+    bot.setup_channel(&w.general, None).await;
+    let refused = bot.setup_channel(&w.latin, Some("Latn Amrica")).await;
+    assert!(
+        refused.contains("“Latn Amrica”")
+            && refused.contains("Did you mean Latin America?")
+            && refused.ends_with("Nothing was changed."),
+        "{refused}"
+    );
+    // Nothing was routed: the whole week goes to the default channel.
+    bot.post(bot.as_admin()).await;
+    assert!(
+        bot.channel_sends()
+            .iter()
+            .all(|r| r.path.contains(&format!("/channels/{}/", w.general.id))),
+        "nothing went to the misspelled region's channel"
+    );
     bot.fake.assert_no_spec_violations();
 }
 

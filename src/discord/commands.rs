@@ -5,13 +5,18 @@
 use poise::CreateReply;
 use poise::serenity_prelude as serenity;
 
+use super::download::{DOWNLOAD_TIMEOUT, FetchError, fetch_capped};
 use super::messenger::{HttpMessenger, no_pings};
 use super::{Context, Error, UserError, admin_only, today};
 use crate::browse::{FindWeekError, choose_week, find_week};
 use crate::bulletin::MAX_BULLETIN_BYTES;
 use crate::import::{ImportContext, ImportError, import_bulletin};
 use crate::posting::{PostError, PostOutcome, post_week};
-use crate::render::{find_region, group_by_region, render_digest};
+use crate::region::{autocomplete, match_region, region_choices};
+use crate::render::{
+    MESSAGE_LIMIT, escape_markdown, find_region, fit_reply, group_by_region, render_digest,
+    split_message,
+};
 use crate::storage::{ImportOutcome, Scope};
 use crate::week::PrayerWeek;
 
@@ -49,7 +54,11 @@ fn parse_week(week: Option<&str>) -> Result<Option<PrayerWeek>, Error> {
 }
 
 /// Sends `pieces` as the reply and its follow-ups, every one without pings.
+/// A piece over Discord's limit (none should be) is split, not refused.
 async fn reply_pieces(ctx: Context<'_>, pieces: Vec<String>, ephemeral: bool) -> Result<(), Error> {
+    let pieces = pieces
+        .iter()
+        .flat_map(|piece| split_message(piece, MESSAGE_LIMIT));
     for piece in pieces {
         ctx.send(
             CreateReply::default()
@@ -62,8 +71,10 @@ async fn reply_pieces(ctx: Context<'_>, pieces: Vec<String>, ephemeral: bool) ->
     Ok(())
 }
 
+/// A short private answer; one that would be too long (it quotes what was
+/// typed) is shortened rather than never sent.
 async fn reply(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Error> {
-    reply_pieces(ctx, vec![text.into()], true).await
+    reply_pieces(ctx, vec![fit_reply(&text.into())], true).await
 }
 
 /// This week's prayer requests, grouped by region
@@ -98,16 +109,11 @@ pub async fn week(
         ),
         None => None,
     };
-    let mut pieces = render_digest(stored.week, bulletin, region);
-    if let Some(first) = pieces.first_mut() {
-        let current = PrayerWeek::containing(today);
-        if !matches!(choice, crate::browse::WeekChoice::Current) {
-            first.insert_str(
-                0,
-                &format!("-# {}\n", choice.describe(stored.week, current)),
-            );
-        }
-    }
+    // The notice is rendered with the week, so the first message's limit
+    // counts it.
+    let notice = (!matches!(choice, crate::browse::WeekChoice::Current))
+        .then(|| choice.describe(stored.week, PrayerWeek::containing(today)));
+    let pieces = render_digest(stored.week, bulletin, region, notice);
     reply_pieces(ctx, pieces, !public.unwrap_or(false)).await
 }
 
@@ -161,16 +167,16 @@ pub async fn setup(
     #[description = "The channel for the posts (for the region, if you name one)"]
     #[channel_types("Text", "News")]
     channel: serenity::ChannelId,
-    #[description = "Send only this region's requests to that channel"] region: Option<String>,
+    #[description = "Send only this region's requests to that channel"]
+    #[autocomplete = "autocomplete_region"]
+    region: Option<String>,
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let _busy = ctx.data().busy.read().await;
-    let region = region
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty());
-    if region.as_ref().is_some_and(|r| r.chars().count() > 100) {
-        return Err(UserError::new("A region name is at most 100 characters.").into());
-    }
+    let region = match region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(typed) => Some(known_region(ctx, guild, typed).await?),
+        None => None,
+    };
     let missing = super::permissions::missing_in(ctx, channel).await?;
     if !missing.is_empty() {
         return Err(UserError::new(format!(
@@ -197,6 +203,62 @@ pub async fn setup(
         }
     };
     reply(ctx, message).await
+}
+
+/// How far back `/prayer setup` looks for the regions of a server's
+/// bulletins.
+const REGION_WEEKS_BACK: u32 = 12;
+
+/// The regions an admin can route in `guild`: those of its recent and
+/// coming bulletins, then the regions IJM bulletins use.
+async fn regions_for(ctx: Context<'_>, guild: u64) -> Result<Vec<String>, Error> {
+    let from = PrayerWeek::containing(today(ctx)).weeks_before(REGION_WEEKS_BACK);
+    Ok(ctx
+        .data()
+        .store
+        .regions_from(Scope::Guild(guild), from)
+        .await?)
+}
+
+/// The region `typed` names, as its bulletins spell it; else a refusal
+/// that offers the close matches.
+async fn known_region(ctx: Context<'_>, guild: u64, typed: &str) -> Result<String, Error> {
+    let seen = regions_for(ctx, guild).await?;
+    let choices = region_choices(&seen);
+    match_region(&choices, typed).map_err(|unknown| {
+        let shown: String = typed.chars().take(60).collect();
+        let shown = if shown.len() < typed.len() { format!("{shown}…") } else { shown };
+        let hint = match unknown.close.as_slice() {
+            [] => format!(
+                "The regions I know are: {}.",
+                choices.iter().take(12).copied().collect::<Vec<_>>().join(", ")
+            ),
+            close => format!("Did you mean {}?", close.join(" or ")),
+        };
+        UserError::new(format!(
+            "No bulletin of this server has a region “{}”, so nothing would be posted there. {hint} Nothing was changed.",
+            escape_markdown(&shown)
+        ))
+        .into()
+    })
+}
+
+async fn autocomplete_region(
+    ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let seen = match guild(ctx) {
+        Ok(guild) => regions_for(ctx, guild).await.unwrap_or_else(|error| {
+            tracing::error!(%error, "cannot read the regions for autocomplete");
+            Vec::new()
+        }),
+        Err(_) => Vec::new(),
+    };
+    let choices = autocomplete(&region_choices(&seen), partial)
+        .into_iter()
+        .map(serenity::AutocompleteChoice::from)
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
 /// Load a bulletin from an attached file (admins only)
@@ -265,26 +327,35 @@ pub async fn import(
         ImportOutcome::AlreadyImported { week } => {
             format!("{summary} is already imported, for the week of {week}. Nothing changed.")
         }
-        ImportOutcome::AlreadyPosted { week } => format!(
-            "The week of {week} has already been posted with another bulletin, so it was not replaced. Nothing changed."
-        ),
+        ImportOutcome::AlreadyPosted { week } => {
+            return Err(UserError::new(format!(
+                "The week of {week} has already been posted here, so `{}` was not imported: `/prayer week` would no longer match what the channel shows. To correct something in that week, post the correction in the channel yourself; to use this bulletin, import it again with `week:` set to a week not yet posted. Nothing changed.",
+                file.filename
+            ))
+            .into());
+        }
     };
     reply(ctx, message).await
 }
 
-/// The attachment's bytes. serenity's own `download` takes an error page
-/// for the file, so the status is checked here.
+/// The attachment's bytes, or why not in a sentence. serenity's own
+/// `download` takes an error page for the file and trusts the declared
+/// size; [`fetch_capped`] does neither.
 async fn download(file: &serenity::Attachment) -> Result<Vec<u8>, Error> {
-    let response = reqwest::Client::new().get(&file.url).send().await?;
-    if !response.status().is_success() {
-        return Err(UserError::new(format!(
-            "I could not fetch `{}` from Discord (HTTP {}). Try attaching it again.",
-            file.filename,
-            response.status().as_u16()
-        ))
-        .into());
-    }
-    Ok(response.bytes().await?.to_vec())
+    let name = &file.filename;
+    fetch_capped(&file.url, MAX_BULLETIN_BYTES, DOWNLOAD_TIMEOUT)
+        .await
+        .map_err(|error| {
+            let text = match error {
+                FetchError::TooLarge { limit } => format!(
+                    "`{name}` is larger than {limit} bytes; a bulletin is at most that. Nothing changed."
+                ),
+                other => format!(
+                    "I could not fetch `{name}` from Discord ({other}). Try attaching it again. Nothing changed."
+                ),
+            };
+            UserError::new(text).into()
+        })
 }
 
 /// Post a week's requests now: never twice (admins only)

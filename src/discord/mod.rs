@@ -3,6 +3,7 @@
 //! worth testing lives in the core and is called from here.
 
 mod commands;
+mod download;
 pub mod messenger;
 mod permissions;
 
@@ -116,8 +117,9 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
 }
 
 async fn send_ephemeral(ctx: Context<'_>, text: String) {
+    // An error may quote what was typed: it must fit Discord all the same.
     let reply = CreateReply::default()
-        .content(text)
+        .content(crate::render::fit_reply(&text))
         .ephemeral(true)
         .allowed_mentions(no_pings());
     if let Err(error) = ctx.send(reply).await {
