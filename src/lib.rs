@@ -7,6 +7,9 @@
 //! - [`render`]: a week as the messages the bot posts. Pure.
 //! - [`region`]: region names as admins type them: one key for every
 //!   spelling, setup's choices and close matches. Pure.
+//! - [`ids`]: typed Discord and request ids, and their one conversion to
+//!   SQLite integers. Pure.
+//! - [`buttons`]: the buttons' custom ids, built and read in one place. Pure.
 //! - [`storage`]: the SQLite store; all SQL lives here.
 //! - [`browse`]: finding the week a person asks for.
 //! - [`import`]: decode, parse, place and store one bulletin.
@@ -19,9 +22,11 @@
 
 pub mod browse;
 pub mod bulletin;
+pub mod buttons;
 pub mod cli;
 pub mod config;
 pub mod discord;
+pub mod ids;
 pub mod import;
 pub mod posting;
 pub mod region;

@@ -1,0 +1,126 @@
+//! The buttons' custom ids: the one place that builds them and reads them
+//! back, so a button on a message posted months ago still means what it
+//! said. Pure.
+//!
+//! ```text
+//! prayer:commit:{request}    I'll pray
+//! prayer:prayed:{request}    Prayed
+//! prayer:undo:{action}:{request}   Undo, on the private answer to a press
+//! prayer:forget-me           the confirmation of /prayer forget-me
+//! ```
+//!
+//! Discord allows 100 characters; the longest is well under 40.
+
+use crate::ids::RequestId;
+
+/// What a member says by pressing a request's button.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrayerAction {
+    /// **I'll pray**: a commitment.
+    Commit,
+    /// **Prayed**.
+    Prayed,
+}
+
+impl PrayerAction {
+    fn as_str(self) -> &'static str {
+        match self {
+            PrayerAction::Commit => "commit",
+            PrayerAction::Prayed => "prayed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "commit" => Some(PrayerAction::Commit),
+            "prayed" => Some(PrayerAction::Prayed),
+            _ => None,
+        }
+    }
+}
+
+/// A button the bot made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Button {
+    /// **I'll pray** or **Prayed** under a request.
+    Request(PrayerAction, RequestId),
+    /// **Undo** on the private answer to a press.
+    Undo(PrayerAction, RequestId),
+    /// The confirmation of `/prayer forget-me`.
+    ForgetMe,
+}
+
+const PREFIX: &str = "prayer:";
+
+impl Button {
+    /// The custom id Discord carries back when it is pressed.
+    pub fn custom_id(self) -> String {
+        match self {
+            Button::Request(action, request) => format!("{PREFIX}{}:{request}", action.as_str()),
+            Button::Undo(action, request) => format!("{PREFIX}undo:{}:{request}", action.as_str()),
+            Button::ForgetMe => format!("{PREFIX}forget-me"),
+        }
+    }
+
+    /// The button a custom id names; `None` for anything the bot did not
+    /// make (or made in a form it no longer reads).
+    pub fn parse(custom_id: &str) -> Option<Button> {
+        let rest = custom_id.strip_prefix(PREFIX)?;
+        let request = |text: &str| text.parse::<i64>().ok().map(RequestId::new);
+        match rest.split(':').collect::<Vec<_>>().as_slice() {
+            ["forget-me"] => Some(Button::ForgetMe),
+            ["undo", action, id] => Some(Button::Undo(PrayerAction::parse(action)?, request(id)?)),
+            [action, id] => Some(Button::Request(PrayerAction::parse(action)?, request(id)?)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_button_reads_back_as_the_button_it_was() {
+        let request = RequestId::new(i64::MAX);
+        for button in [
+            Button::Request(PrayerAction::Commit, request),
+            Button::Request(PrayerAction::Prayed, RequestId::new(-1)),
+            Button::Undo(PrayerAction::Commit, request),
+            Button::Undo(PrayerAction::Prayed, request),
+            Button::ForgetMe,
+        ] {
+            let id = button.custom_id();
+            assert!(id.len() <= 100, "{id}");
+            assert_eq!(Button::parse(&id), Some(button));
+        }
+    }
+
+    #[test]
+    fn the_ids_on_posts_already_in_channels_still_read() {
+        assert_eq!(
+            Button::parse("prayer:commit:42"),
+            Some(Button::Request(PrayerAction::Commit, RequestId::new(42)))
+        );
+        assert_eq!(
+            Button::parse("prayer:prayed:7"),
+            Some(Button::Request(PrayerAction::Prayed, RequestId::new(7)))
+        );
+    }
+
+    #[test]
+    fn ids_the_bot_did_not_make_are_not_buttons() {
+        for id in [
+            "",
+            "prayer:",
+            "prayer:commit:",
+            "prayer:commit:x",
+            "other:commit:1",
+            "prayer:undo:commit",
+            "prayer:shout:1",
+            "prayer:commit:1:2",
+        ] {
+            assert_eq!(Button::parse(id), None, "{id}");
+        }
+    }
+}
