@@ -256,6 +256,7 @@ fn a_week_not_named_by_its_monday_is_refused_and_nothing_is_stored() {
 #[test]
 fn week_without_any_bulletin_says_how_to_import_one() {
     let (_dir, db) = database();
+    assert_eq!(bulletin_count(&db), 0, "an empty database");
     let out = prayer_bot(&db, &["week"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
