@@ -15,8 +15,8 @@ use crate::browse::{FindWeekError, find_week};
 use crate::bulletin::{Bulletin, Kind, MAX_BULLETIN_BYTES, decode_bulletin, parse_bulletin};
 use crate::config::{ConfigError, DEFAULT_DATABASE, SettingsFile, bot_settings};
 use crate::import::{ImportContext, ImportError, import_bulletin};
-use crate::render::{find_region, group_by_region, render_week};
 use crate::read::{ReadError, io_message, read_capped};
+use crate::render::{find_region, group_by_region, render_week};
 use crate::storage::{ImportOutcome, Scope, StorageError, Store};
 use crate::week::{Placement, PrayerWeek, place_bulletin};
 
