@@ -530,3 +530,47 @@ fn plural(count: usize, noun: &str) -> String {
         format!("{count} {noun}s")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_said_again() {
+        let cause = std::io::Error::from_raw_os_error(2);
+        let said = anyhow::Error::new(cause).context(format!(
+            "cannot open x.db: {}",
+            std::io::Error::from_raw_os_error(2)
+        ));
+        assert_eq!(
+            error_message(&said),
+            "cannot open x.db: No such file or directory (os error 2)"
+        );
+        let unsaid = anyhow!("inner cause").context("outer");
+        assert_eq!(error_message(&unsaid), "outer: inner cause");
+    }
+
+    /// A writer that fails every write with `kind`.
+    struct Failing(io::ErrorKind);
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(self.0.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_ends_the_output_quietly_and_other_failures_are_reported() {
+        let mut out = Output::new(Failing(io::ErrorKind::BrokenPipe));
+        out.line("one");
+        out.line("two");
+        assert!(out.finish().is_ok());
+        let mut out = Output::new(Failing(io::ErrorKind::StorageFull));
+        out.line("one");
+        let error = out.finish().err().expect("a failure");
+        assert!(error.to_string().starts_with("cannot write the output: "));
+    }
+}

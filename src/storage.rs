@@ -1243,4 +1243,110 @@ mod tests {
         assert!(path.exists());
         Ok(())
     }
+
+    fn temporary() -> (tempfile::TempDir, String) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("prayer.db");
+        let location = path.to_str().expect("a UTF-8 path").to_owned();
+        (dir, location)
+    }
+
+    #[tokio::test]
+    async fn reading_a_database_that_is_not_there_creates_nothing() {
+        let (dir, location) = temporary();
+        let error = Store::open_read_only(&location)
+            .await
+            .err()
+            .expect("no database");
+        assert_eq!(error.to_string(), format!("no database at {location}"));
+        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("reads").collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[tokio::test]
+    async fn a_database_missing_a_migration_is_refused_read_only_saying_how_to_update_it()
+    -> Result<(), StorageError> {
+        let (_dir, location) = temporary();
+        let store = Store::open(&location).await?;
+        store
+            .import(
+                Scope::Shared,
+                &bulletin(TWO),
+                "two",
+                Placement::Exactly(week("2026-11-23")),
+                false,
+                "two.txt",
+                now(),
+            )
+            .await?;
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)")
+            .execute(&store.pool)
+            .await?;
+        store.close().await;
+        let error = Store::open_read_only(&location)
+            .await
+            .err()
+            .expect("outdated");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the database {location} was written by an older prayer-bot and is not up to date; `prayer-bot import` or `prayer-bot run` brings it up to date"
+            )
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_a_prayer_bot_database_is_refused_read_only() {
+        let (_dir, location) = temporary();
+        std::fs::write(&location, b"").expect("an empty file");
+        let error = Store::open_read_only(&location)
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the database {location} is not a prayer-bot database: it has none of its tables"
+            )
+        );
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_database_in_a_directory_we_cannot_write_is_still_read() -> Result<(), StorageError> {
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } == 0 {
+            eprintln!("skipped: root writes to any directory, so this cannot be tested as root");
+            return Ok(());
+        }
+        let (dir, location) = temporary();
+        let store = Store::open(&location).await?;
+        store
+            .import(
+                Scope::Shared,
+                &bulletin(TWO),
+                "two",
+                Placement::Exactly(week("2026-11-23")),
+                false,
+                "two.txt",
+                now(),
+            )
+            .await?;
+        store.close().await;
+        let mode =
+            |mode| std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(mode));
+        mode(0o555).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let read = async {
+            let store = Store::open_read_only(&location).await?;
+            let found = store.week(Scope::Shared, week("2026-11-23")).await;
+            store.close().await;
+            found
+        }
+        .await;
+        mode(0o755).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        assert!(read?.is_some());
+        Ok(())
+    }
 }
