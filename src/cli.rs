@@ -570,7 +570,7 @@ mod tests {
         assert!(out.finish().is_ok());
         let mut out = Output::new(Failing(io::ErrorKind::StorageFull));
         out.line("one");
-        let error = out.finish().err().expect("a failure");
+        let error = out.finish().expect_err("a failure");
         assert!(error.to_string().starts_with("cannot write the output: "));
     }
 }
