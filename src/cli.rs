@@ -1,21 +1,23 @@
 //! The command line: `parse`, `import` and `week`. Reads files and prints;
 //! the work itself is in the library's pure core and the store.
 
-use std::io::IsTerminal;
+use std::fmt::Display;
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::{anyhow, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::browse::{FindWeekError, find_week};
-use crate::bulletin::{Bulletin, Kind, decode_bulletin, parse_bulletin};
-use crate::config::{DEFAULT_DATABASE, bot_settings};
+use crate::bulletin::{Bulletin, Kind, MAX_BULLETIN_BYTES, decode_bulletin, parse_bulletin};
+use crate::config::{ConfigError, DEFAULT_DATABASE, SettingsFile, bot_settings};
 use crate::import::{ImportContext, ImportError, import_bulletin};
+use crate::read::{ReadError, io_message, read_capped};
 use crate::render::{find_region, group_by_region, render_week};
-use crate::storage::{ImportOutcome, Scope, Store};
+use crate::storage::{ImportOutcome, Scope, StorageError, Store};
 use crate::week::{Placement, PrayerWeek, place_bulletin};
 
 /// Keeps a group praying together through a weekly prayer bulletin.
@@ -96,10 +98,20 @@ pub async fn run(cli: Cli, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Resu
         .database
         .clone()
         .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
-    match cli.command {
-        Command::Run { config } => run_bot(cli.database, config.as_deref()).await,
-        Command::Parse { file, json } => parse(&file, json, today),
+    let mut out = Output::new(io::stdout());
+    let code = match cli.command {
+        Command::Run { config } => return run_bot(cli.database, config.as_deref()).await,
+        Command::Parse { file, json } => parse(&mut out, &file, json, today)?,
         Command::Import { files, week, force } => {
+            if week.is_some() && files.len() > 1 {
+                // Each file would replace the one before it in that week,
+                // and only the last would stay.
+                warn(format_args!(
+                    "error: --week names one week and a week holds one bulletin, but {} files were given; import them one at a time, each with its own --week",
+                    files.len()
+                ));
+                return Ok(ExitCode::from(USAGE));
+            }
             let store = Store::open(&database).await?;
             let context = ImportContext {
                 scope: Scope::Shared,
@@ -108,46 +120,81 @@ pub async fn run(cli: Cli, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Resu
                 today,
                 now,
             };
-            let code = import(&store, &files, &context).await;
+            let code = import(&mut out, &store, &files, &context).await;
             store.close().await;
-            Ok(code)
+            code
         }
         Command::Week { week, region } => {
-            let store = Store::open(&database).await?;
-            let result = show_week(&store, week, region.as_deref(), today).await;
+            let store = match Store::open_read_only(&database).await {
+                Ok(store) => store,
+                Err(StorageError::Missing { location }) => bail!(
+                    "no database at {location}: import a bulletin first with `prayer-bot import FILE`"
+                ),
+                Err(error) => return Err(error.into()),
+            };
+            let result = show_week(&mut out, &store, week, region.as_deref(), today).await;
             store.close().await;
-            result
+            result?
+        }
+    };
+    out.finish()?;
+    Ok(code)
+}
+
+/// The error and its causes as one line, each cause said once: an error
+/// whose message already includes its cause (this crate's rule, and sqlx's
+/// habit) is not followed by that cause again.
+pub fn error_message(error: &anyhow::Error) -> String {
+    let mut message = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message.push_str(": ");
+            message.push_str(&cause);
         }
     }
+    message
 }
+
+/// Exit status for a command line that asks for something impossible, as
+/// clap uses for its own usage errors.
+const USAGE: u8 = 2;
 
 /// Exit status for settings that keep the bot from starting.
 const BAD_SETTINGS: u8 = 2;
 
+/// The most a settings file may hold; a real one is a few lines.
+const MAX_SETTINGS_BYTES: u64 = 64 * 1024;
+
 async fn run_bot(database: Option<String>, config: Option<&Path>) -> anyhow::Result<ExitCode> {
-    let file = match config {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => Some(text),
-            Err(error) => {
-                eprintln!(
-                    "error: cannot read the settings file {}: {error}",
-                    path.display()
-                );
-                return Ok(ExitCode::from(BAD_SETTINGS));
-            }
-        },
-        None => None,
-    };
-    let settings = match bot_settings(|key| std::env::var(key).ok(), database, file.as_deref()) {
+    let settings = match read_settings_file(config)
+        .and_then(|file| bot_settings(|key| std::env::var(key).ok(), database, file.as_ref()))
+    {
         Ok(settings) => settings,
         Err(error) => {
-            eprintln!("error: {error}");
+            warn(format_args!("error: {error}"));
             return Ok(ExitCode::from(BAD_SETTINGS));
         }
     };
     let store = Store::open(&settings.database).await?;
     crate::discord::run(settings, store, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The settings file named by `--config`, if any, read whole up to
+/// [`MAX_SETTINGS_BYTES`].
+fn read_settings_file(config: Option<&Path>) -> Result<Option<SettingsFile>, ConfigError> {
+    let Some(path) = config else {
+        return Ok(None);
+    };
+    let name = path.display().to_string();
+    let bad = |reason: String| ConfigError::BadFile {
+        file: name.clone(),
+        reason,
+    };
+    let bytes = read_capped(path, MAX_SETTINGS_BYTES).map_err(|e| bad(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|_| bad("it is not UTF-8 text".to_owned()))?;
+    Ok(Some(SettingsFile { name, text }))
 }
 
 /// Completes on SIGINT (Ctrl-C) or SIGTERM.
@@ -175,32 +222,43 @@ async fn shutdown_signal() {
     }
 }
 
-fn read_bulletin(file: &Path) -> anyhow::Result<Bulletin> {
-    let bytes = std::fs::read(file).with_context(|| format!("{}: cannot read", file.display()))?;
-    let text = decode_bulletin(&bytes).with_context(|| file.display().to_string())?;
-    parse_bulletin(&text).with_context(|| file.display().to_string())
+/// The bytes of a bulletin file, at most [`MAX_BULLETIN_BYTES`] of them.
+fn read_bulletin_file(file: &Path) -> Result<Vec<u8>, ReadError> {
+    read_capped(file, MAX_BULLETIN_BYTES as u64)
 }
 
-fn parse(file: &Path, json: bool, today: NaiveDate) -> anyhow::Result<ExitCode> {
+fn read_bulletin(file: &Path) -> anyhow::Result<Bulletin> {
+    let name = file.display();
+    let bytes = read_bulletin_file(file).map_err(|e| anyhow!("{name}: {e}"))?;
+    let text = decode_bulletin(&bytes).map_err(|e| anyhow!("{name}: {e}"))?;
+    parse_bulletin(&text).map_err(|e| anyhow!("{name}: {e}"))
+}
+
+fn parse(
+    out: &mut Output<impl Write>,
+    file: &Path,
+    json: bool,
+    today: NaiveDate,
+) -> anyhow::Result<ExitCode> {
     let bulletin = read_bulletin(file)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&bulletin)?);
+        out.line(serde_json::to_string_pretty(&bulletin)?);
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Title:    {}", bulletin.title);
+    out.line(format_args!("Title:    {}", bulletin.title));
     match (bulletin.date, place_bulletin(None, bulletin.date, today)) {
-        (Some(date), Placement::Exactly(week)) => {
-            println!("Date:     {date} (for the prayer week of Monday {week})")
-        }
-        _ => println!("Date:     none (goes to the coming week that has no bulletin)"),
+        (Some(date), Placement::Exactly(week)) => out.line(format_args!(
+            "Date:     {date} (for the prayer week of Monday {week})"
+        )),
+        _ => out.line("Date:     none (goes to the coming week that has no bulletin)"),
     }
     match &bulletin.verse {
-        Some(verse) => println!(
+        Some(verse) => out.line(format_args!(
             "Verse:    “{}” — {}",
             verse.text,
             verse.reference.as_deref().unwrap_or("no reference")
-        ),
-        None => println!("Verse:    none"),
+        )),
+        None => out.line("Verse:    none"),
     }
     let praises = bulletin
         .requests
@@ -208,15 +266,15 @@ fn parse(file: &Path, json: bool, today: NaiveDate) -> anyhow::Result<ExitCode> 
         .filter(|r| r.kind == Kind::Praise)
         .count();
     let groups = group_by_region(&bulletin.requests);
-    println!(
+    out.line(format_args!(
         "Requests: {} in {} ({}, {})",
         bulletin.requests.len(),
         plural(groups.len(), "region"),
         plural(bulletin.requests.len() - praises, "petition"),
         plural(praises, "praise")
-    );
+    ));
     for (region, members) in groups {
-        println!("\n{region}");
+        out.line(format_args!("\n{region}"));
         for index in members {
             let request = &bulletin.requests[index];
             let countries = if request.countries.is_empty() {
@@ -224,34 +282,45 @@ fn parse(file: &Path, json: bool, today: NaiveDate) -> anyhow::Result<ExitCode> 
             } else {
                 format!(" [{}]", request.countries.join(", "))
             };
-            println!("  {} {}{}", request.kind.as_str(), request.text, countries);
+            out.line(format_args!(
+                "  {} {}{}",
+                request.kind.as_str(),
+                request.text,
+                countries
+            ));
         }
     }
     if !bulletin.notes.is_empty() {
-        println!("\nNotes (not requests)");
+        out.line("\nNotes (not requests)");
         for note in &bulletin.notes {
-            println!("  {}: {}", note.region, note.text);
+            out.line(format_args!("  {}: {}", note.region, note.text));
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Imports each file in turn; a file that fails is reported on stderr and
-/// the rest go on. Exits non-zero if any failed.
-async fn import(store: &Store, files: &[PathBuf], context: &ImportContext) -> ExitCode {
-    let bar = (files.len() >= 10 && std::io::stderr().is_terminal()).then(|| {
+/// the rest go on. Exits non-zero if any failed. Output that cannot be
+/// written does not stop the import: every file is still stored.
+async fn import(
+    out: &mut Output<impl Write>,
+    store: &Store,
+    files: &[PathBuf],
+    context: &ImportContext,
+) -> ExitCode {
+    let bar = (files.len() >= 10 && io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(files.len() as u64);
         if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}") {
             bar.set_style(style);
         }
         bar
     });
-    let say = |line: String, to_stderr: bool| {
-        let print = || {
+    let mut say = |line: String, to_stderr: bool| {
+        let mut print = || {
             if to_stderr {
-                eprintln!("{line}");
+                warn(&line);
             } else {
-                println!("{line}");
+                out.line(&line);
             }
         };
         match &bar {
@@ -265,14 +334,14 @@ async fn import(store: &Store, files: &[PathBuf], context: &ImportContext) -> Ex
         if let Some(bar) = &bar {
             bar.set_message(name.clone());
         }
-        let result = match std::fs::read(file) {
+        let result = match read_bulletin_file(file) {
             Ok(bytes) => import_bulletin(store, &name, &bytes, context)
                 .await
                 .map_err(|error| match error {
                     ImportError::NotABulletin(reason) => reason.to_string(),
                     ImportError::Storage(error) => format!("not stored: {error}"),
                 }),
-            Err(error) => Err(format!("cannot read: {error}")),
+            Err(error) => Err(error.to_string()),
         };
         match result {
             Ok(imported) => {
@@ -336,7 +405,9 @@ async fn import(store: &Store, files: &[PathBuf], context: &ImportContext) -> Ex
         bar.finish_and_clear();
     }
     if files.len() > 1 {
-        println!("{added} imported, {unchanged} already imported, {failed} failed");
+        out.line(format_args!(
+            "{added} imported, {unchanged} already imported, {failed} failed"
+        ));
     }
     if failed > 0 {
         ExitCode::FAILURE
@@ -346,6 +417,7 @@ async fn import(store: &Store, files: &[PathBuf], context: &ImportContext) -> Ex
 }
 
 async fn show_week(
+    out: &mut Output<impl Write>,
     store: &Store,
     week: Option<PrayerWeek>,
     region: Option<&str>,
@@ -368,12 +440,12 @@ async fn show_week(
             find_region(bulletin, wanted).map_err(|e| anyhow::anyhow!("the week of {week} {e}"))?;
         posts.retain(|post| post.region.as_deref().is_none_or(|r| r == name));
     }
-    println!(
+    out.line(format_args!(
         "Week of Monday {week} ({}): {}, {}",
         choice.describe(week, PrayerWeek::containing(today)),
         bulletin.title,
         plural(bulletin.requests.len(), "request")
-    );
+    ));
     for post in posts {
         let label = match (&post.region, post.request) {
             (Some(region), Some(index)) => {
@@ -385,9 +457,69 @@ async fn show_week(
             }
             _ => "header".to_owned(),
         };
-        println!("\n─── {label} ───\n{}", post.content);
+        out.line(format_args!("\n─── {label} ───\n{}", post.content));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a command's results go (stdout), written so that a failed write
+/// never panics as `println!` does and never stops the work: a reader that
+/// went away (a closed pipe, as `| head -1` does) ends the printing quietly,
+/// and any other failure (a full disk) is kept and reported once, by
+/// [`Output::finish`], after the work is done.
+pub struct Output<W: Write> {
+    out: W,
+    state: OutputState,
+}
+
+enum OutputState {
+    Open,
+    /// The reader went away; nothing more is written, and that is no error.
+    Closed,
+    /// A write failed; nothing more is written, and the command fails.
+    Failed(io::Error),
+}
+
+impl<W: Write> Output<W> {
+    pub fn new(out: W) -> Self {
+        Output {
+            out,
+            state: OutputState::Open,
+        }
+    }
+
+    /// Writes `text` and a line end, now: flushing each line makes a
+    /// failure show at the line that failed.
+    pub fn line(&mut self, text: impl Display) {
+        if !matches!(self.state, OutputState::Open) {
+            return;
+        }
+        let written = writeln!(self.out, "{text}").and_then(|()| self.out.flush());
+        if let Err(error) = written {
+            self.state = if error.kind() == io::ErrorKind::BrokenPipe {
+                OutputState::Closed
+            } else {
+                OutputState::Failed(error)
+            };
+        }
+    }
+
+    /// Fails if a line could not be written for any reason but a closed
+    /// pipe.
+    pub fn finish(self) -> anyhow::Result<()> {
+        match self.state {
+            OutputState::Failed(error) => {
+                bail!("cannot write the output: {}", io_message(&error))
+            }
+            OutputState::Open | OutputState::Closed => Ok(()),
+        }
+    }
+}
+
+/// Writes a line to stderr. A failure to write there is ignored: stderr is
+/// where failures are reported, so there is nowhere left to report it.
+fn warn(text: impl Display) {
+    let _ = writeln!(io::stderr(), "{text}");
 }
 
 /// `1 request`, `2 requests`.
@@ -396,5 +528,49 @@ fn plural(count: usize, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{count} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_said_again() {
+        let cause = std::io::Error::from_raw_os_error(2);
+        let said = anyhow::Error::new(cause).context(format!(
+            "cannot open x.db: {}",
+            std::io::Error::from_raw_os_error(2)
+        ));
+        assert_eq!(
+            error_message(&said),
+            "cannot open x.db: No such file or directory (os error 2)"
+        );
+        let unsaid = anyhow!("inner cause").context("outer");
+        assert_eq!(error_message(&unsaid), "outer: inner cause");
+    }
+
+    /// A writer that fails every write with `kind`.
+    struct Failing(io::ErrorKind);
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(self.0.into())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_closed_pipe_ends_the_output_quietly_and_other_failures_are_reported() {
+        let mut out = Output::new(Failing(io::ErrorKind::BrokenPipe));
+        out.line("one");
+        out.line("two");
+        assert!(out.finish().is_ok());
+        let mut out = Output::new(Failing(io::ErrorKind::StorageFull));
+        out.line("one");
+        let error = out.finish().expect_err("a failure");
+        assert!(error.to_string().starts_with("cannot write the output: "));
     }
 }

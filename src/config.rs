@@ -80,8 +80,16 @@ pub enum ConfigError {
         "DISCORD_API_URL must be an http:// or https:// base URL without a path, e.g. http://127.0.0.1:3000"
     )]
     BadApiUrl,
-    #[error("cannot read the settings file: {0}")]
-    BadFile(String),
+    /// `reason` says what is wrong, and where in the file if it can.
+    #[error("settings file {file}: {reason}")]
+    BadFile { file: String, reason: String },
+}
+
+/// A settings file as read: its name (for messages) and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsFile {
+    pub name: String,
+    pub text: String,
 }
 
 /// The default database, in the working directory.
@@ -92,12 +100,13 @@ pub const DEFAULT_DATABASE: &str = "prayer-bot.db";
 pub fn bot_settings(
     env: impl Fn(&str) -> Option<String>,
     database: Option<String>,
-    file: Option<&str>,
+    file: Option<&SettingsFile>,
 ) -> Result<BotSettings, ConfigError> {
     let file: ConfigFile = match file {
-        Some(text) => {
-            toml::from_str(text).map_err(|e| ConfigError::BadFile(e.message().to_owned()))?
-        }
+        Some(file) => toml::from_str(&file.text).map_err(|e| ConfigError::BadFile {
+            file: file.name.clone(),
+            reason: toml_reason(&file.text, &e),
+        })?,
         None => ConfigFile::default(),
     };
     let non_empty = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
@@ -117,6 +126,18 @@ pub fn bot_settings(
     })
 }
 
+/// toml's message with the line it is about. toml's own `Display` draws
+/// the line with a caret over several lines; a log wants one.
+fn toml_reason(text: &str, error: &toml::de::Error) -> String {
+    match error.span() {
+        Some(span) => {
+            let line = text.get(..span.start).unwrap_or(text).matches('\n').count() + 1;
+            format!("line {line}: {}", error.message())
+        }
+        None => error.message().to_owned(),
+    }
+}
+
 fn check_api_url(url: &str) -> Result<String, ConfigError> {
     let url = url.trim().trim_end_matches('/');
     let rest = url
@@ -132,6 +153,13 @@ fn check_api_url(url: &str) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn settings_file(text: &str) -> SettingsFile {
+        SettingsFile {
+            name: "/etc/prayer-bot.toml".to_owned(),
+            text: text.to_owned(),
+        }
+    }
 
     const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789_-";
 
@@ -181,12 +209,13 @@ mod tests {
             database = "from-file.db"
             discord_api_url = "http://127.0.0.1:9/"
         "#;
+        let file = settings_file(file);
         let settings =
-            bot_settings(env(&[("DISCORD_TOKEN", TOKEN)]), None, Some(file)).expect("valid");
+            bot_settings(env(&[("DISCORD_TOKEN", TOKEN)]), None, Some(&file)).expect("valid");
         assert_eq!(settings.token.expose(), TOKEN);
         assert_eq!(settings.database, "from-file.db");
         assert_eq!(settings.api_url.as_deref(), Some("http://127.0.0.1:9"));
-        let settings = bot_settings(env(&[]), Some("flag.db".into()), Some(file)).expect("valid");
+        let settings = bot_settings(env(&[]), Some("flag.db".into()), Some(&file)).expect("valid");
         assert_eq!(settings.token.expose(), "file.token.here");
         assert_eq!(settings.database, "flag.db");
     }
@@ -213,13 +242,20 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_in_the_file_are_refused() {
+    fn unknown_keys_in_the_file_are_refused_naming_the_file_and_line() {
         let error = bot_settings(
             env(&[("DISCORD_TOKEN", TOKEN)]),
             None,
-            Some("discord_tokn = 'x'"),
+            Some(&settings_file("database = 'x.db'\ndiscord_tokn = 'x'")),
         )
         .expect_err("a typo");
-        assert!(matches!(error, ConfigError::BadFile(_)));
+        let message = error.to_string();
+        assert!(
+            message.starts_with(
+                "settings file /etc/prayer-bot.toml: line 2: unknown field `discord_tokn`, expected one of"
+            ),
+            "{message}"
+        );
+        assert_eq!(message.lines().count(), 1, "{message}");
     }
 }

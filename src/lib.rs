@@ -15,6 +15,8 @@
 //! - [`import`]: decode, parse, place and store one bulletin.
 //! - [`posting`]: routing regions to channels and posting a week exactly
 //!   once, through the [`posting::Messenger`] trait.
+//! - [`read`]: reading a whole file up to a size limit, refusing what is
+//!   not a regular file (a FIFO, a device, a directory).
 //! - [`config`]: the bot's settings from the environment and a TOML file.
 //! - [`discord`]: the only module that knows serenity and poise: the
 //!   client, slash commands, and the real `Messenger`.
@@ -30,6 +32,7 @@ pub mod ids;
 pub mod import;
 pub mod posting;
 pub mod region;
+pub mod read;
 pub mod render;
 pub mod storage;
 pub mod week;

@@ -74,9 +74,25 @@ impl PrayerWeek {
 impl std::str::FromStr for PrayerWeek {
     type Err = WeekError;
 
+    /// Reads exactly `YYYY-MM-DD`: four digits of year, two of month and
+    /// two of day. chrono alone would take `26-11-23` as the year 26.
     fn from_str(text: &str) -> Result<Self, WeekError> {
-        let date = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-            .map_err(|_| WeekError::NotADate(text.to_owned()))?;
+        let trimmed = text.trim();
+        let digits_at = |range: std::ops::Range<usize>| {
+            trimmed
+                .get(range)
+                .is_some_and(|part| part.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let shaped = trimmed.len() == 10
+            && digits_at(0..4)
+            && trimmed.get(4..5) == Some("-")
+            && digits_at(5..7)
+            && trimmed.get(7..8) == Some("-")
+            && digits_at(8..10);
+        let date = shaped
+            .then(|| NaiveDate::parse_from_str(trimmed, "%Y-%m-%d").ok())
+            .flatten()
+            .ok_or_else(|| WeekError::NotADate(text.to_owned()))?;
         Self::from_monday(date)
     }
 }
@@ -199,6 +215,29 @@ mod tests {
             "next week".parse::<PrayerWeek>(),
             Err(WeekError::NotADate(_))
         ));
+    }
+
+    #[test]
+    fn a_week_is_written_with_a_four_digit_year_and_two_digit_month_and_day() {
+        assert_eq!(" 2026-11-23 ".parse::<PrayerWeek>(), Ok(week(2026, 11, 23)));
+        for bad in [
+            "26-11-23",
+            "2026-1-23",
+            "2026-11-2",
+            "+2026-11-23",
+            "20261-11-23",
+            "2026/11/23",
+            "2026-11-23x",
+            "2026-02-30",
+        ] {
+            assert_eq!(
+                bad.parse::<PrayerWeek>().map_err(|e| e.to_string()),
+                Err(format!(
+                    "`{bad}` is not a date; write a week as YYYY-MM-DD, e.g. 2026-11-23"
+                )),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The real `prayer-bot` binary, run as a person would: parse, import, week.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use prayer_bot::storage::Store;
 
@@ -13,15 +14,45 @@ fn project(path: &str) -> PathBuf {
 }
 
 fn prayer_bot(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
+    command(db, args).output().expect("the binary runs")
+}
+
+/// The binary with `args`, the database and the fixed date, and none of the
+/// caller's settings.
+fn command(db: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_prayer-bot"));
+    command
         .args(args)
         .arg("--database")
         .arg(db)
         .args(["--today", TODAY])
         .env_remove("DATABASE_URL")
         .env_remove("RUST_LOG")
-        .output()
-        .expect("the binary runs")
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("DISCORD_API_URL")
+        .env_remove("NO_COLOR");
+    command
+}
+
+/// Runs `command` to its end, failing the test if it takes longer than a
+/// few seconds (then it is killed, so a hang fails instead of hanging).
+fn within_seconds(mut command: Command, what: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while child.try_wait().expect("waits").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} took more than 5 seconds");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("its output")
 }
 
 fn stdout(output: &Output) -> String {
@@ -30,6 +61,11 @@ fn stdout(output: &Output) -> String {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// How many bulletins `db` holds; 0 if there is no database at all.
+fn stored(db: &Path) -> i64 {
+    if db.exists() { bulletin_count(db) } else { 0 }
 }
 
 fn bulletin_count(db: &Path) -> i64 {
@@ -256,6 +292,7 @@ fn a_week_not_named_by_its_monday_is_refused_and_nothing_is_stored() {
 #[test]
 fn week_without_any_bulletin_says_how_to_import_one() {
     let (_dir, db) = database();
+    assert_eq!(bulletin_count(&db), 0, "an empty database");
     let out = prayer_bot(&db, &["week"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
@@ -333,4 +370,355 @@ fn the_shared_sample_bulletins_parse_as_a_reader_expects() {
             );
         }
     }
+}
+
+/// A bulletin unlike any other: `n` makes its text, and so its fingerprint,
+/// its own.
+fn write_bulletin(dir: &Path, n: usize) -> PathBuf {
+    let file = dir.join(format!("bulletin-{n}.txt"));
+    std::fs::write(
+        &file,
+        format!("IJM Prayer Requests\n\nAfrica\n• Pray for the {n} families in Kenya.\n"),
+    )
+    .expect("a bulletin is written");
+    file
+}
+
+/// The `n`th Monday from 2026-11-23, as `--week` takes it.
+fn monday(n: usize) -> String {
+    let first = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date");
+    (first + chrono::Days::new(7 * n as u64)).to_string()
+}
+
+#[cfg(unix)]
+#[test]
+fn what_is_not_a_regular_file_or_is_too_large_is_refused_at_once_naming_it() {
+    let (dir, db) = database();
+    let fifo = dir.path().join("pipe.txt");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let sparse = dir.path().join("huge.txt");
+    std::fs::File::create(&sparse)
+        .and_then(|file| file.set_len(1 << 30))
+        .expect("a sparse file of 1 GB");
+    let directory = dir.path().to_string_lossy().into_owned();
+    let fifo = fifo.to_string_lossy().into_owned();
+    let sparse = sparse.to_string_lossy().into_owned();
+    for (subcommand, file, reason) in [
+        (
+            "parse",
+            "/dev/zero",
+            "it is a character device, not a regular file",
+        ),
+        (
+            "import",
+            "/dev/urandom",
+            "it is a character device, not a regular file",
+        ),
+        (
+            "parse",
+            fifo.as_str(),
+            "it is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            "import",
+            fifo.as_str(),
+            "it is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            "import",
+            directory.as_str(),
+            "it is a directory, not a regular file",
+        ),
+        (
+            "import",
+            sparse.as_str(),
+            "the file is 1073741824 bytes; the most allowed is 1048576 bytes",
+        ),
+        (
+            "parse",
+            sparse.as_str(),
+            "the file is 1073741824 bytes; the most allowed is 1048576 bytes",
+        ),
+    ] {
+        let what = format!("{subcommand} {file}");
+        let out = within_seconds(command(&db, &[subcommand, file]), &what);
+        assert_eq!(out.status.code(), Some(1), "{what}");
+        assert_eq!(stderr(&out), format!("error: {file}: {reason}\n"), "{what}");
+    }
+    assert_eq!(stored(&db), 0);
+
+    let out = within_seconds(
+        command(&db, &["run", "--config", "/dev/zero"]),
+        "run --config /dev/zero",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: settings file /dev/zero: it is a character device, not a regular file\n"
+    );
+}
+
+#[test]
+fn eight_imports_started_at_once_on_a_new_database_all_succeed() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let files: Vec<PathBuf> = (0..8).map(|n| write_bulletin(dir.path(), n)).collect();
+    // A race shows in some runs and not others; five rounds make it show.
+    for round in 0..5 {
+        let db = dir.path().join(format!("round-{round}.db"));
+        let children: Vec<_> = files
+            .iter()
+            .enumerate()
+            .map(|(n, file)| {
+                command(
+                    &db,
+                    &["import", &file.to_string_lossy(), "--week", &monday(n)],
+                )
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("the binary runs")
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().expect("it ends");
+            assert!(out.status.success(), "round {round}: {}", stderr(&out));
+        }
+        assert_eq!(bulletin_count(&db), 8, "round {round}");
+    }
+}
+
+/// Stdout a pipe whose reader has already gone, so every write fails with
+/// a broken pipe.
+fn closed_pipe() -> std::io::PipeWriter {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    writer
+}
+
+#[cfg(unix)]
+fn full_disk() -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full opens")
+}
+
+#[test]
+fn week_and_parse_end_quietly_when_the_reader_has_gone() {
+    let (_dir, db) = database();
+    assert!(
+        prayer_bot(&db, &["import", &path("examples/week-1.txt")])
+            .status
+            .success()
+    );
+    let week_1 = path("examples/week-1.txt");
+    for args in [vec!["week"], vec!["parse", week_1.as_str()]] {
+        let out = command(&db, &args)
+            .stdout(closed_pipe())
+            .output()
+            .expect("the binary runs");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{args:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn week_and_parse_say_in_words_when_the_output_cannot_be_written() {
+    let (_dir, db) = database();
+    assert!(
+        prayer_bot(&db, &["import", &path("examples/week-1.txt")])
+            .status
+            .success()
+    );
+    let week_1 = path("examples/week-1.txt");
+    for args in [vec!["week"], vec!["parse", week_1.as_str()]] {
+        let out = command(&db, &args)
+            .stdout(full_disk())
+            .output()
+            .expect("the binary runs");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(
+            stderr(&out),
+            "error: cannot write the output: No space left on device\n",
+            "{args:?}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn an_import_stores_every_file_whatever_becomes_of_its_output() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let files: Vec<String> = (0..3)
+        .map(|n| write_bulletin(dir.path(), n).to_string_lossy().into_owned())
+        .collect();
+    let mut args = vec!["import"];
+    args.extend(files.iter().map(String::as_str));
+
+    let db = dir.path().join("closed.db");
+    let out = command(&db, &args)
+        .stdout(closed_pipe())
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(bulletin_count(&db), 3);
+
+    let db = dir.path().join("full.db");
+    let out = command(&db, &args)
+        .stdout(full_disk())
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: cannot write the output: No space left on device\n"
+    );
+    assert_eq!(bulletin_count(&db), 3);
+}
+
+#[test]
+fn one_week_for_several_files_is_refused_and_nothing_is_imported() {
+    let (_dir, db) = database();
+    let out = prayer_bot(
+        &db,
+        &[
+            "import",
+            &path("examples/week-1.txt"),
+            &path("examples/week-3.txt"),
+            "--week",
+            "2026-11-23",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "error: --week names one week and a week holds one bulletin, but 2 files were given; import them one at a time, each with its own --week\n"
+    );
+    assert_eq!(stored(&db), 0);
+}
+
+#[test]
+fn a_week_with_a_two_digit_year_is_refused_saying_the_format() {
+    let (_dir, db) = database();
+    let out = prayer_bot(
+        &db,
+        &["import", &path("examples/week-1.txt"), "--week", "26-11-23"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("`26-11-23` is not a date; write a week as YYYY-MM-DD, e.g. 2026-11-23"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stored(&db), 0);
+}
+
+#[test]
+fn week_without_a_database_says_so_and_creates_nothing() {
+    let (dir, db) = database();
+    let out = prayer_bot(&db, &["week"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        format!(
+            "error: no database at {}: import a bulletin first with `prayer-bot import FILE`\n",
+            db.display()
+        )
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("the directory reads")
+        .collect();
+    assert!(left.is_empty(), "week created {left:?}");
+}
+
+#[test]
+fn week_reads_the_database_without_writing_to_it() {
+    let (_dir, db) = database();
+    assert!(
+        prayer_bot(&db, &["import", &path("examples/week-1.txt")])
+            .status
+            .success()
+    );
+    // Write-protected, as a backup or another user's database would be. As
+    // root this stops nothing, so the bytes and the time are checked too.
+    let mut permissions = std::fs::metadata(&db).expect("the database").permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&db, permissions).expect("made read-only");
+    let before = std::fs::read(&db).expect("the database reads");
+    let modified = std::fs::metadata(&db)
+        .and_then(|m| m.modified())
+        .expect("a time");
+    let wal = PathBuf::from(format!("{}-wal", db.display()));
+    let wal_before = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+
+    let out = prayer_bot(&db, &["week"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("Week of Monday 2026-11-23"));
+
+    assert_eq!(std::fs::read(&db).expect("the database reads"), before);
+    assert_eq!(
+        std::fs::metadata(&db)
+            .and_then(|m| m.modified())
+            .expect("a time"),
+        modified
+    );
+    // A reader may leave SQLite's shared-memory files, but writes nothing
+    // into the write-ahead log.
+    assert_eq!(
+        std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0),
+        wal_before
+    );
+}
+
+#[test]
+fn an_error_for_a_database_in_a_missing_directory_names_its_cause_once() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = dir.path().join("missing").join("prayer-bot.db");
+    let out = prayer_bot(&db, &["import", &path("examples/week-1.txt")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(&db.display().to_string()), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert!(
+        err.matches("unable to open database file").count() <= 1,
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_settings_file_is_named_in_its_error() {
+    let (dir, db) = database();
+    let config = dir.path().join("prayer-bot.toml");
+    std::fs::write(&config, "database = 'x.db'\nfoo = 1\n").expect("written");
+    let out = prayer_bot(&db, &["run", "--config", &config.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!(
+            "error: settings file {}: line 2: unknown field `foo`, expected one of",
+            config.display()
+        )),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn the_log_has_no_colour_codes_when_stderr_is_not_a_terminal() {
+    let (_dir, db) = database();
+    let out = command(&db, &["import", &path("examples/week-1.txt")])
+        .env("RUST_LOG", "debug")
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("DEBUG"), "something is logged: {err}");
+    assert!(!err.contains("\x1b["), "{err}");
 }
