@@ -1,0 +1,547 @@
+//! Bulletins, their requests and their notes: importing one whole or not at
+//! all, and reading a week back.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+
+use super::{Scope, StorageError, Store, parse_week, sql_id};
+use crate::bulletin::{Bulletin, Kind, Note, PrayerRequest, Verse};
+use crate::week::{Placement, PrayerWeek, first_free_week};
+
+/// What importing a bulletin did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// Stored for `week`; `replaced` names the bulletin that held it before.
+    Added {
+        week: PrayerWeek,
+        replaced: Option<String>,
+    },
+    /// The same bulletin is already stored, for `week`; nothing changed.
+    AlreadyImported { week: PrayerWeek },
+    /// `week` holds another bulletin that has already been posted; nothing
+    /// changed. Importing with `force` replaces it.
+    AlreadyPosted { week: PrayerWeek },
+}
+
+/// A week's bulletin as stored, with the ids later events refer to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredWeek {
+    pub week: PrayerWeek,
+    pub bulletin_id: i64,
+    pub bulletin: Bulletin,
+    /// The id of each of `bulletin.requests`, in the same order.
+    pub request_ids: Vec<i64>,
+}
+
+/// Rows per multi-row INSERT: well under SQLite's limit on bound values.
+const ROWS_PER_INSERT: usize = 500;
+
+impl Store {
+    /// Stores `bulletin` for `scope` in one transaction, unless the same
+    /// bulletin (`fingerprint`) is already stored there. A week that holds
+    /// another bulletin gets this one instead, unless that one has been
+    /// posted and `force` is not set.
+    #[allow(clippy::too_many_arguments)] // each is one plain fact of the import
+    pub async fn import(
+        &self,
+        scope: Scope,
+        bulletin: &Bulletin,
+        fingerprint: &str,
+        placement: Placement,
+        force: bool,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ImportOutcome, StorageError> {
+        // IMMEDIATE takes the write lock up front, so two imports at once
+        // queue instead of both reading the free weeks and colliding.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT week FROM bulletins WHERE guild_id = ? AND hash = ?")
+                .bind(scope.column())
+                .bind(fingerprint)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(week) = existing {
+            return Ok(ImportOutcome::AlreadyImported {
+                week: parse_week(&week)?,
+            });
+        }
+        let week = match placement {
+            Placement::Exactly(week) => week,
+            Placement::FirstFreeFrom(start) => {
+                // A server's week is taken by its own bulletin or a shared one.
+                let taken: Vec<String> = sqlx::query_scalar(
+                    "SELECT DISTINCT week FROM bulletins
+                     WHERE guild_id IN (?, 0) AND week >= ? ORDER BY week",
+                )
+                .bind(scope.column())
+                .bind(start.to_string())
+                .fetch_all(&mut *tx)
+                .await?;
+                let taken = taken
+                    .iter()
+                    .map(|w| parse_week(w))
+                    .collect::<Result<Vec<_>, _>>()?;
+                first_free_week(start, &taken)
+            }
+        };
+        // A server that has posted the week (whichever bulletin it posted,
+        // its own or the shared one) keeps what its channels show: a new
+        // bulletin of its own would make `/prayer week` differ from them.
+        if let Scope::Guild(guild) = scope
+            && !force
+        {
+            let posted: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM week_posts WHERE guild_id = ? AND week = ?)",
+            )
+            .bind(sql_id(guild))
+            .bind(week.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+            if posted {
+                return Ok(ImportOutcome::AlreadyPosted { week });
+            }
+        }
+        let occupant = sqlx::query(
+            "SELECT id, title, EXISTS (SELECT 1 FROM week_posts WHERE bulletin_id = bulletins.id) AS posted
+             FROM bulletins WHERE guild_id = ? AND week = ?",
+        )
+        .bind(scope.column())
+        .bind(week.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mut replaced = None;
+        if let Some(row) = occupant {
+            if row.try_get::<bool, _>("posted")? && !force {
+                return Ok(ImportOutcome::AlreadyPosted { week });
+            }
+            sqlx::query("DELETE FROM bulletins WHERE id = ?")
+                .bind(row.try_get::<i64, _>("id")?)
+                .execute(&mut *tx)
+                .await?;
+            replaced = Some(row.try_get("title")?);
+        }
+        let verse = bulletin.verse.as_ref();
+        let bulletin_id: i64 = sqlx::query_scalar(
+            "INSERT INTO bulletins
+                 (guild_id, week, hash, title, date, verse_text, verse_reference, source, imported_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             RETURNING id",
+        )
+        .bind(scope.column())
+        .bind(week.to_string())
+        .bind(fingerprint)
+        .bind(&bulletin.title)
+        .bind(bulletin.date)
+        .bind(verse.map(|v| &v.text))
+        .bind(verse.and_then(|v| v.reference.as_ref()))
+        .bind(source)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        insert_requests(&mut tx, bulletin_id, &bulletin.requests).await?;
+        insert_notes(&mut tx, bulletin_id, &bulletin.notes).await?;
+        tx.commit().await?;
+        Ok(ImportOutcome::Added { week, replaced })
+    }
+
+    /// The bulletin `scope` sees for `week`, if any: a server's own, else
+    /// the shared one.
+    pub async fn week(
+        &self,
+        scope: Scope,
+        week: PrayerWeek,
+    ) -> Result<Option<StoredWeek>, StorageError> {
+        // Two statements on one connection, no transaction: `/prayer week`
+        // runs this for every call, and each statement is a round trip to
+        // SQLite's thread. Notes are read by the bulletin's id, so a bulletin
+        // replaced in between only leaves them empty.
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(
+            "SELECT b.id AS bulletin_id, b.title, b.date, b.verse_text, b.verse_reference,
+                    r.id, r.region, r.kind, r.text, r.countries
+             FROM bulletins AS b LEFT JOIN requests AS r ON r.bulletin_id = b.id
+             WHERE b.id = (SELECT id FROM bulletins WHERE guild_id IN (?, 0) AND week = ?
+                           ORDER BY guild_id DESC LIMIT 1)
+             ORDER BY r.position",
+        )
+        .bind(scope.column())
+        .bind(week.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let bulletin_id: i64 = first.try_get("bulletin_id")?;
+        let notes =
+            sqlx::query("SELECT region, text FROM notes WHERE bulletin_id = ? ORDER BY position")
+                .bind(bulletin_id)
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|row| {
+                    Ok(Note {
+                        region: row.try_get("region")?,
+                        text: row.try_get("text")?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StorageError>>()?;
+        drop(conn);
+
+        let verse = match first.try_get::<Option<String>, _>("verse_text")? {
+            Some(text) => Some(Verse {
+                text,
+                reference: first.try_get("verse_reference")?,
+            }),
+            None => None,
+        };
+        let mut request_ids = Vec::with_capacity(rows.len());
+        let mut requests = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let Some(id) = row.try_get::<Option<i64>, _>("id")? else {
+                continue; // a bulletin without requests: the LEFT JOIN's one empty row
+            };
+            request_ids.push(id);
+            requests.push(request_from_row(row)?);
+        }
+        Ok(Some(StoredWeek {
+            week,
+            bulletin_id,
+            bulletin: Bulletin {
+                title: first.try_get("title")?,
+                date: first.try_get::<Option<NaiveDate>, _>("date")?,
+                verse,
+                requests,
+                notes,
+            },
+            request_ids,
+        }))
+    }
+
+    /// The first week from `from` on for which `scope` sees a bulletin.
+    pub async fn first_week_with_bulletin(
+        &self,
+        scope: Scope,
+        from: PrayerWeek,
+    ) -> Result<Option<PrayerWeek>, StorageError> {
+        let week: Option<String> = sqlx::query_scalar(
+            "SELECT min(week) FROM bulletins WHERE guild_id IN (?, 0) AND week >= ?",
+        )
+        .bind(scope.column())
+        .bind(from.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        week.as_deref().map(parse_week).transpose()
+    }
+
+    /// The regions of the bulletins `scope` sees from `from` on, in the
+    /// order first met: what an admin can route with `/prayer setup`.
+    pub async fn regions_from(
+        &self,
+        scope: Scope,
+        from: PrayerWeek,
+    ) -> Result<Vec<String>, StorageError> {
+        Ok(sqlx::query_scalar(
+            "SELECT r.region FROM requests AS r JOIN bulletins AS b ON b.id = r.bulletin_id
+             WHERE b.guild_id IN (?, 0) AND b.week >= ?
+             GROUP BY r.region ORDER BY min(b.week), min(r.position)",
+        )
+        .bind(scope.column())
+        .bind(from.to_string())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// How many bulletins are stored.
+    pub async fn bulletin_count(&self) -> Result<i64, StorageError> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM bulletins")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
+
+async fn insert_requests(
+    tx: &mut Transaction<'static, Sqlite>,
+    bulletin_id: i64,
+    requests: &[PrayerRequest],
+) -> Result<(), StorageError> {
+    for (chunk_index, chunk) in requests.chunks(ROWS_PER_INSERT).enumerate() {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO requests (bulletin_id, position, region, kind, text, countries) ",
+        );
+        insert.push_values(chunk.iter().enumerate(), |mut row, (i, request)| {
+            row.push_bind(bulletin_id)
+                .push_bind(position(chunk_index, i))
+                .push_bind(request.region.clone())
+                .push_bind(request.kind.as_str())
+                .push_bind(request.text.clone())
+                .push_bind(countries_json(&request.countries));
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn insert_notes(
+    tx: &mut Transaction<'static, Sqlite>,
+    bulletin_id: i64,
+    notes: &[Note],
+) -> Result<(), StorageError> {
+    for (chunk_index, chunk) in notes.chunks(ROWS_PER_INSERT).enumerate() {
+        let mut insert =
+            QueryBuilder::<Sqlite>::new("INSERT INTO notes (bulletin_id, position, region, text) ");
+        insert.push_values(chunk.iter().enumerate(), |mut row, (i, note)| {
+            row.push_bind(bulletin_id)
+                .push_bind(position(chunk_index, i))
+                .push_bind(note.region.clone())
+                .push_bind(note.text.clone());
+        });
+        insert.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+fn position(chunk_index: usize, index_in_chunk: usize) -> i64 {
+    // A bulletin is at most a megabyte, so positions are far below i64::MAX.
+    i64::try_from(chunk_index * ROWS_PER_INSERT + index_in_chunk).unwrap_or(i64::MAX)
+}
+
+fn countries_json(countries: &[String]) -> String {
+    // Serialising a list of strings cannot fail.
+    serde_json::to_string(countries).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn request_from_row(row: &SqliteRow) -> Result<PrayerRequest, StorageError> {
+    let kind: String = row.try_get("kind")?;
+    let kind = match kind.as_str() {
+        "petition" => Kind::Petition,
+        "praise" => Kind::Praise,
+        other => return Err(StorageError::Corrupt(format!("request kind `{other}`"))),
+    };
+    let countries: String = row.try_get("countries")?;
+    let countries = serde_json::from_str(&countries)
+        .map_err(|e| StorageError::Corrupt(format!("request countries `{countries}`: {e}")))?;
+    Ok(PrayerRequest {
+        region: row.try_get("region")?,
+        kind,
+        text: row.try_get("text")?,
+        countries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::fixtures::*;
+
+    #[tokio::test]
+    async fn a_stored_week_reads_back_as_it_was_parsed_in_order() -> Result<(), StorageError> {
+        let store = store().await;
+        let w = week("2026-11-23");
+        let outcome = put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
+        assert_eq!(
+            outcome,
+            ImportOutcome::Added {
+                week: w,
+                replaced: None
+            }
+        );
+        let stored = store
+            .week(Scope::Shared, w)
+            .await?
+            .expect("the week has its bulletin");
+        assert_eq!(stored.bulletin, bulletin(ONE));
+        assert_eq!(stored.request_ids.len(), 2);
+        assert!(stored.request_ids[0] < stored.request_ids[1]);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn reimporting_the_same_bulletin_adds_nothing() -> Result<(), StorageError> {
+        let store = store().await;
+        let w = week("2026-11-23");
+        put(&store, Scope::Shared, ONE, Placement::FirstFreeFrom(w)).await?;
+        let again = put(&store, Scope::Shared, ONE, Placement::FirstFreeFrom(w)).await?;
+        assert_eq!(again, ImportOutcome::AlreadyImported { week: w });
+        assert_eq!(store.bulletin_count().await?, 1);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn undated_bulletins_fill_the_following_free_weeks() -> Result<(), StorageError> {
+        let store = store().await;
+        let start = week("2026-11-23");
+        put(
+            &store,
+            Scope::Shared,
+            TWO,
+            Placement::Exactly(week("2026-11-30")),
+        )
+        .await?;
+        let first = put(
+            &store,
+            Scope::Guild(GUILD),
+            ONE,
+            Placement::FirstFreeFrom(start),
+        )
+        .await?;
+        let second = put(
+            &store,
+            Scope::Guild(GUILD),
+            TWO,
+            Placement::FirstFreeFrom(start),
+        )
+        .await?;
+        assert_eq!(
+            first,
+            ImportOutcome::Added {
+                week: start,
+                replaced: None
+            }
+        );
+        assert_eq!(
+            second,
+            ImportOutcome::Added {
+                week: week("2026-12-07"),
+                replaced: None
+            }
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_new_bulletin_for_a_taken_week_replaces_the_old_one() -> Result<(), StorageError> {
+        let store = store().await;
+        let w = week("2026-11-23");
+        put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
+        let outcome = put(&store, Scope::Shared, TWO, Placement::Exactly(w)).await?;
+        assert_eq!(
+            outcome,
+            ImportOutcome::Added {
+                week: w,
+                replaced: Some("IJM Prayer Requests".into())
+            }
+        );
+        let stored = store
+            .week(Scope::Shared, w)
+            .await?
+            .expect("the week has its bulletin");
+        assert_eq!(stored.bulletin.requests.len(), 1);
+        assert_eq!(store.bulletin_count().await?, 1);
+        let leftover: i64 = sqlx::query_scalar("SELECT count(*) FROM requests")
+            .fetch_one(&store.pool)
+            .await?;
+        assert_eq!(leftover, 1, "the old bulletin's requests went with it");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_posted_week_is_replaced_only_when_forced() -> Result<(), StorageError> {
+        let store = store().await;
+        let w = week("2026-11-23");
+        put(&store, Scope::Guild(GUILD), ONE, Placement::Exactly(w)).await?;
+        let stored = store.week(Scope::Guild(GUILD), w).await?.expect("stored");
+        store
+            .claim_week_post(GUILD, w, stored.bulletin_id, now())
+            .await?;
+        let refused = put(&store, Scope::Guild(GUILD), TWO, Placement::Exactly(w)).await?;
+        assert_eq!(refused, ImportOutcome::AlreadyPosted { week: w });
+        assert_eq!(
+            store
+                .week(Scope::Guild(GUILD), w)
+                .await?
+                .map(|s| s.bulletin_id),
+            Some(stored.bulletin_id)
+        );
+        let b = bulletin(TWO);
+        let forced = store
+            .import(
+                Scope::Guild(GUILD),
+                &b,
+                &b.fingerprint(),
+                Placement::Exactly(w),
+                true,
+                "t",
+                now(),
+            )
+            .await?;
+        assert!(matches!(
+            forced,
+            ImportOutcome::Added {
+                replaced: Some(_),
+                ..
+            }
+        ));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_server_that_posted_the_shared_bulletin_cannot_replace_its_week()
+    -> Result<(), StorageError> {
+        let store = store().await;
+        let w = week("2026-11-23");
+        put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
+        let shared = store.week(Scope::Guild(GUILD), w).await?.expect("stored");
+        store
+            .claim_week_post(GUILD, w, shared.bulletin_id, now())
+            .await?;
+        let refused = put(&store, Scope::Guild(GUILD), TWO, Placement::Exactly(w)).await?;
+        assert_eq!(refused, ImportOutcome::AlreadyPosted { week: w });
+        let seen = store
+            .week(Scope::Guild(GUILD), w)
+            .await?
+            .expect("still there");
+        assert_eq!(
+            seen.bulletin_id, shared.bulletin_id,
+            "the posted week is what it shows"
+        );
+        // Another server, which has not posted the week, may still import its own.
+        let other = put(&store, Scope::Guild(GUILD + 1), TWO, Placement::Exactly(w)).await?;
+        assert!(matches!(other, ImportOutcome::Added { .. }), "{other:?}");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_server_sees_its_own_bulletin_before_the_shared_one() -> Result<(), StorageError> {
+        let store = store().await;
+        let w = week("2026-11-23");
+        put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
+        put(&store, Scope::Guild(GUILD), TWO, Placement::Exactly(w)).await?;
+        let own = store.week(Scope::Guild(GUILD), w).await?.expect("own");
+        let other = store.week(Scope::Guild(7), w).await?.expect("shared");
+        assert_eq!(own.bulletin, bulletin(TWO));
+        assert_eq!(other.bulletin, bulletin(ONE));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn the_first_week_with_a_bulletin_is_found_from_any_week() -> Result<(), StorageError> {
+        let store = store().await;
+        let from = week("2026-11-23");
+        assert_eq!(
+            store.first_week_with_bulletin(Scope::Shared, from).await?,
+            None
+        );
+        put(
+            &store,
+            Scope::Shared,
+            ONE,
+            Placement::Exactly(week("2026-12-07")),
+        )
+        .await?;
+        assert_eq!(
+            store
+                .first_week_with_bulletin(Scope::Guild(GUILD), from)
+                .await?,
+            Some(week("2026-12-07"))
+        );
+        assert_eq!(
+            store
+                .first_week_with_bulletin(Scope::Shared, week("2026-12-14"))
+                .await?,
+            None
+        );
+        Ok(())
+    }
+}

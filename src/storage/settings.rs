@@ -1,0 +1,107 @@
+//! Where each server wants its posts: a default channel, and regions routed
+//! to channels of their own.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{StorageError, Store, discord_id, sql_id};
+
+/// Where a server's posts go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelSettings {
+    pub default_channel: Option<u64>,
+    /// Regions routed to a channel of their own, by name as the admin typed it.
+    pub region_channels: Vec<(String, u64)>,
+}
+
+impl Store {
+    /// Where `guild`'s posts go.
+    pub async fn channel_settings(&self, guild: u64) -> Result<ChannelSettings, StorageError> {
+        let default_channel: Option<i64> =
+            sqlx::query_scalar("SELECT default_channel_id FROM guild_settings WHERE guild_id = ?")
+                .bind(sql_id(guild))
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten();
+        let region_channels = sqlx::query(
+            "SELECT region, channel_id FROM region_channels WHERE guild_id = ? ORDER BY region",
+        )
+        .bind(sql_id(guild))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get("region")?,
+                discord_id(row.try_get("channel_id")?),
+            ))
+        })
+        .collect::<Result<Vec<_>, StorageError>>()?;
+        Ok(ChannelSettings {
+            default_channel: default_channel.map(discord_id),
+            region_channels,
+        })
+    }
+
+    /// Sends `guild`'s posts to `channel` by default.
+    pub async fn set_default_channel(
+        &self,
+        guild: u64,
+        channel: u64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO guild_settings (guild_id, default_channel_id, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (guild_id) DO UPDATE
+             SET default_channel_id = excluded.default_channel_id, updated_at = excluded.updated_at",
+        )
+        .bind(sql_id(guild))
+        .bind(sql_id(channel))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Sends `guild`'s requests for `region` (any letter case) to `channel`.
+    pub async fn set_region_channel(
+        &self,
+        guild: u64,
+        region: &str,
+        channel: u64,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO region_channels (guild_id, region, channel_id) VALUES (?, ?, ?)
+             ON CONFLICT (guild_id, region) DO UPDATE
+             SET region = excluded.region, channel_id = excluded.channel_id",
+        )
+        .bind(sql_id(guild))
+        .bind(region)
+        .bind(sql_id(channel))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::fixtures::*;
+
+    #[tokio::test]
+    async fn channel_settings_route_regions_case_insensitively() -> Result<(), StorageError> {
+        let store = store().await;
+        assert_eq!(
+            store.channel_settings(GUILD).await?,
+            ChannelSettings::default()
+        );
+        store.set_default_channel(GUILD, 10, now()).await?;
+        store.set_region_channel(GUILD, "latin america", 11).await?;
+        store.set_region_channel(GUILD, "Latin America", 12).await?;
+        let settings = store.channel_settings(GUILD).await?;
+        assert_eq!(settings.default_channel, Some(10));
+        assert_eq!(settings.region_channels, [("Latin America".to_owned(), 12)]);
+        Ok(())
+    }
+}
