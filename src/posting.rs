@@ -48,6 +48,13 @@ pub trait Messenger {
         message: u64,
         emoji: &str,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Whether the process is stopping: a post then ends at the next
+    /// message boundary, with what was sent recorded, so the next start
+    /// resumes it.
+    fn stopping(&self) -> bool {
+        false
+    }
 }
 
 /// A message of a weekly post, before it is sent.
@@ -79,6 +86,15 @@ pub enum PostError {
         sent: usize,
         total: usize,
         reason: String,
+    },
+    /// The process is stopping; what was sent is recorded.
+    #[error(
+        "Posted {sent} of {total} messages of the week of {week}; the bot is stopping. Run `/prayer post` again to post the rest; nothing will be posted twice."
+    )]
+    Stopped {
+        week: PrayerWeek,
+        sent: usize,
+        total: usize,
     },
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -179,18 +195,54 @@ pub async fn post_week(
             .iter()
             .any(|s| s.channel_id == m.channel && s.request_id == m.request_id && s.part == m.part)
     };
+    let interrupted = |sent: usize, reason: SendError| {
+        if messenger.stopping() {
+            PostError::Stopped {
+                week,
+                sent,
+                total: plan.len(),
+            }
+        } else {
+            PostError::Interrupted {
+                week,
+                sent,
+                total: plan.len(),
+                reason: reason.0,
+            }
+        }
+    };
+    // A post cut short between its last message and that message's 🙏
+    // lost the reaction; adding it again is harmless (Discord keeps one
+    // per user), so a resumed post does.
+    let last_sent = plan.iter().rev().find_map(|m| {
+        sent_before
+            .iter()
+            .find(|s| s.channel_id == m.channel && s.request_id == m.request_id && s.part == m.part)
+            .map(|s| (m, s.message_id))
+    });
+    if let Some((message, message_id)) = last_sent
+        && message.request_id.is_some()
+        && message.last_part
+    {
+        messenger
+            .react(message.channel, message_id, PRAY_EMOJI)
+            .await
+            .map_err(|e| interrupted(sent_before.len(), e))?;
+    }
     let mut resumed = 0;
     for (index, message) in plan.iter().enumerate() {
         if already_sent(message) {
             resumed += 1;
             continue;
         }
-        let interrupted = |reason: SendError| PostError::Interrupted {
-            week,
-            sent: index,
-            total: plan.len(),
-            reason: reason.0,
-        };
+        // The boundary between messages: nothing is half-sent here.
+        if messenger.stopping() {
+            return Err(PostError::Stopped {
+                week,
+                sent: index,
+                total: plan.len(),
+            });
+        }
         let outgoing = OutgoingMessage {
             content: message.content.clone(),
             buttons_for: message.request_id.filter(|_| message.last_part),
@@ -199,7 +251,7 @@ pub async fn post_week(
         let message_id = messenger
             .send(message.channel, &outgoing)
             .await
-            .map_err(interrupted)?;
+            .map_err(|e| interrupted(index, e))?;
         let posted = PostedMessage {
             message_id,
             channel_id: message.channel,
@@ -213,7 +265,7 @@ pub async fn post_week(
             messenger
                 .react(message.channel, message_id, PRAY_EMOJI)
                 .await
-                .map_err(interrupted)?;
+                .map_err(|e| interrupted(index + 1, e))?;
         }
     }
     store.finish_week_post(guild, week, now()).await?;
