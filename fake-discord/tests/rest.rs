@@ -425,7 +425,10 @@ async fn a_slow_script_answers_as_usual_after_its_delay() {
         assert!(!send.scripted, "the answer is the fake's own");
         assert!(send.at - send.received_at >= delay, "{send:?}");
     }
-    assert!(sends[1].received_at >= sends[0].at, "received after the first answer");
+    assert!(
+        sends[1].received_at >= sends[0].at,
+        "received after the first answer"
+    );
     assert_eq!(fake.messages_in(w.open).len(), 2);
     assert_clean(&fake);
 }
@@ -442,14 +445,20 @@ async fn with_enforce_limits_content_over_2000_characters_is_refused_everywhere_
     http.set_application_id(ApplicationId::new(fake.application_id()));
     let too_long = "x".repeat(2001);
     let refused = |err: serenity::Error| match err {
-        serenity::Error::Http(serenity::all::HttpError::UnsuccessfulRequest(resp)) => {
-            (resp.status_code.as_u16(), resp.error.code, resp.error.errors)
-        }
+        serenity::Error::Http(serenity::all::HttpError::UnsuccessfulRequest(resp)) => (
+            resp.status_code.as_u16(),
+            resp.error.code,
+            resp.error.errors,
+        ),
         other => panic!("not an HTTP error: {other:?}"),
     };
 
     let err = http
-        .send_message(ChannelId::new(w.open), vec![], &json!({"content": too_long}))
+        .send_message(
+            ChannelId::new(w.open),
+            vec![],
+            &json!({"content": too_long}),
+        )
         .await
         .expect_err("a channel message over the limit");
     let (status, code, errors) = refused(err);
@@ -488,7 +497,11 @@ async fn with_enforce_limits_content_over_2000_characters_is_refused_everywhere_
         .expect_err("an edit over the limit");
     assert_eq!(refused(err).1, 50035);
 
-    assert_eq!(fake.messages_in(w.open).len(), 1, "only the message that fits");
+    assert_eq!(
+        fake.messages_in(w.open).len(),
+        1,
+        "only the message that fits"
+    );
     let violations = fake.take_spec_violations();
     assert_eq!(violations.len(), 4, "{violations:#?}");
 }

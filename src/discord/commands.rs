@@ -311,7 +311,8 @@ pub async fn post(
             .into());
         }
     };
-    let messenger = HttpMessenger::new(ctx.serenity_context().http.clone(), ctx.data().stop.clone());
+    let messenger =
+        HttpMessenger::new(ctx.serenity_context().http.clone(), ctx.data().stop.clone());
     let message = match post_week(store, &messenger, guild, week, chrono::Utc::now).await {
         Ok(PostOutcome::Posted {
             week,

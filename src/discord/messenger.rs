@@ -229,11 +229,7 @@ impl HttpMessenger {
                 .request(request)
                 .await
                 .map_err(Failure::from_serenity)?;
-            return Ok(answer
-                .bytes()
-                .await
-                .map_err(Failure::unreachable)?
-                .to_vec());
+            return Ok(answer.bytes().await.map_err(Failure::unreachable)?.to_vec());
         }
         let request = request
             .build(&self.client, self.http.token(), self.http.proxy.as_deref())
