@@ -319,6 +319,8 @@ mod tests {
         sent: Mutex<Vec<(u64, OutgoingMessage)>>,
         reactions: Mutex<Vec<(u64, u64)>>,
         fail_after: Option<usize>,
+        /// Says the process is stopping once this many messages are sent.
+        stop_after: Option<usize>,
         /// Message ids start after this, so two recorders never share one.
         first_id: u64,
     }
@@ -340,6 +342,11 @@ mod tests {
                 .map_err(|e| SendError(e.to_string()))?;
             reactions.push((channel, message));
             Ok(())
+        }
+
+        fn stopping(&self) -> bool {
+            let sent = self.sent.lock().map_or(0, |sent| sent.len());
+            self.stop_after.is_some_and(|n| sent >= n)
         }
     }
 
@@ -511,6 +518,39 @@ mod tests {
             .collect();
         assert_eq!(rest.len(), 3);
         assert!(first.iter().all(|n| !rest.contains(n)));
+    }
+
+    #[tokio::test]
+    async fn a_stop_ends_the_post_between_messages_and_the_next_post_sends_the_rest() {
+        let store = store_with_default_channel().await;
+        let stopping = Recorder {
+            stop_after: Some(3),
+            ..Recorder::default()
+        };
+        let error = post_week(&store, &stopping, GUILD, week(), now)
+            .await
+            .expect_err("stops");
+        assert!(
+            matches!(
+                error,
+                PostError::Stopped {
+                    sent: 3,
+                    total: 5,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert_eq!(stopping.reactions.lock().expect("lock").len(), 2);
+        let recorder = Recorder {
+            first_id: 500,
+            ..Recorder::default()
+        };
+        let outcome = post_week(&store, &recorder, GUILD, week(), now)
+            .await
+            .expect("resumes");
+        assert!(matches!(outcome, PostOutcome::Posted { resumed: 3, .. }));
+        assert_eq!(recorder.sent.lock().expect("lock").len(), 2);
     }
 
     #[tokio::test]
