@@ -50,6 +50,13 @@ pub trait Messenger {
         message: u64,
         emoji: &str,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Whether the process is stopping: a post then ends at the next
+    /// message boundary, with what was sent recorded, so the next start
+    /// resumes it.
+    fn stopping(&self) -> bool {
+        false
+    }
 }
 
 /// A message of a weekly post, before it is sent.
@@ -84,6 +91,15 @@ pub enum PostError {
         sent: usize,
         total: usize,
         reason: String,
+    },
+    /// The process is stopping; what was sent is recorded.
+    #[error(
+        "Posted {sent} of {total} messages of the week of {week}; the bot is stopping. Run `/prayer post` again to post the rest; nothing will be posted twice."
+    )]
+    Stopped {
+        week: PrayerWeek,
+        sent: usize,
+        total: usize,
     },
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -189,18 +205,54 @@ pub async fn post_week(
             .iter()
             .any(|s| s.channel_id == m.channel && s.request_id == m.request_id && s.part == m.part)
     };
+    let interrupted = |sent: usize, reason: SendError| {
+        if messenger.stopping() {
+            PostError::Stopped {
+                week,
+                sent,
+                total: plan.len(),
+            }
+        } else {
+            PostError::Interrupted {
+                week,
+                sent,
+                total: plan.len(),
+                reason: reason.0,
+            }
+        }
+    };
+    // A post cut short between its last message and that message's 🙏
+    // lost the reaction; adding it again is harmless (Discord keeps one
+    // per user), so a resumed post does.
+    let last_sent = plan.iter().rev().find_map(|m| {
+        sent_before
+            .iter()
+            .find(|s| s.channel_id == m.channel && s.request_id == m.request_id && s.part == m.part)
+            .map(|s| (m, s.message_id))
+    });
+    if let Some((message, message_id)) = last_sent
+        && message.request_id.is_some()
+        && message.last_part
+    {
+        messenger
+            .react(message.channel, message_id, PRAY_EMOJI)
+            .await
+            .map_err(|e| interrupted(sent_before.len(), e))?;
+    }
     let mut resumed = 0;
     for (index, message) in plan.iter().enumerate() {
         if already_sent(message) {
             resumed += 1;
             continue;
         }
-        let interrupted = |reason: SendError| PostError::Interrupted {
-            week,
-            sent: index,
-            total: plan.len(),
-            reason: reason.0,
-        };
+        // The boundary between messages: nothing is half-sent here.
+        if messenger.stopping() {
+            return Err(PostError::Stopped {
+                week,
+                sent: index,
+                total: plan.len(),
+            });
+        }
         let outgoing = OutgoingMessage {
             content: message.content.clone(),
             buttons_for: message.request_id.filter(|_| message.prayable),
@@ -209,7 +261,7 @@ pub async fn post_week(
         let message_id = messenger
             .send(message.channel, &outgoing)
             .await
-            .map_err(interrupted)?;
+            .map_err(|e| interrupted(index, e))?;
         let posted = PostedMessage {
             message_id,
             channel_id: message.channel,
@@ -223,7 +275,7 @@ pub async fn post_week(
             messenger
                 .react(message.channel, message_id, PRAY_EMOJI)
                 .await
-                .map_err(interrupted)?;
+                .map_err(|e| interrupted(index + 1, e))?;
         }
     }
     store.finish_week_post(guild, week, now()).await?;
@@ -277,6 +329,8 @@ mod tests {
         sent: Mutex<Vec<(u64, OutgoingMessage)>>,
         reactions: Mutex<Vec<(u64, u64)>>,
         fail_after: Option<usize>,
+        /// Says the process is stopping once this many messages are sent.
+        stop_after: Option<usize>,
         /// Message ids start after this, so two recorders never share one.
         first_id: u64,
     }
@@ -298,6 +352,11 @@ mod tests {
                 .map_err(|e| SendError(e.to_string()))?;
             reactions.push((channel, message));
             Ok(())
+        }
+
+        fn stopping(&self) -> bool {
+            let sent = self.sent.lock().map_or(0, |sent| sent.len());
+            self.stop_after.is_some_and(|n| sent >= n)
         }
     }
 
@@ -476,6 +535,39 @@ mod tests {
             .collect();
         assert_eq!(rest.len(), 3);
         assert!(first.iter().all(|n| !rest.contains(n)));
+    }
+
+    #[tokio::test]
+    async fn a_stop_ends_the_post_between_messages_and_the_next_post_sends_the_rest() {
+        let store = store_with_default_channel().await;
+        let stopping = Recorder {
+            stop_after: Some(3),
+            ..Recorder::default()
+        };
+        let error = post_week(&store, &stopping, GUILD, week(), now)
+            .await
+            .expect_err("stops");
+        assert!(
+            matches!(
+                error,
+                PostError::Stopped {
+                    sent: 3,
+                    total: 5,
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert_eq!(stopping.reactions.lock().expect("lock").len(), 2);
+        let recorder = Recorder {
+            first_id: 500,
+            ..Recorder::default()
+        };
+        let outcome = post_week(&store, &recorder, GUILD, week(), now)
+            .await
+            .expect("resumes");
+        assert!(matches!(outcome, PostOutcome::Posted { resumed: 3, .. }));
+        assert_eq!(recorder.sent.lock().expect("lock").len(), 2);
     }
 
     #[tokio::test]

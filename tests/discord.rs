@@ -918,3 +918,255 @@ fn a_missing_or_malformed_token_is_one_clear_line_and_exit_status_2() {
         assert!(!stderr.contains("my-secret-token"));
     }
 }
+
+// ---- faults: stop signals, 429, interrupted posts ----
+
+/// Starts `prayer-bot run` against `api_url` with the database `db`,
+/// logging to `log` with RUST_LOG unset (the default filter, warn).
+fn run_bot(api_url: &str, db: &Path, log: &Path) -> tokio::process::Child {
+    let log = std::fs::File::create(log).expect("a log file");
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
+        .arg("run")
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("DISCORD_API_URL", api_url)
+        .env("DATABASE_URL", db)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the bot starts")
+}
+
+/// A 127.0.0.1 address where nothing listens: bound, then let go.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
+fn send_signal(child: &tokio::process::Child, signal: libc::c_int) {
+    let pid = child.id().expect("the bot is running");
+    let pid = libc::pid_t::try_from(pid).expect("a pid");
+    // SAFETY: kill(2) with a pid this test started and a valid signal
+    // number touches no memory of ours.
+    let sent = unsafe { libc::kill(pid, signal) };
+    assert_eq!(sent, 0, "the signal was delivered");
+}
+
+/// How long a stopping bot may take: a few seconds of grace, with room
+/// for a slow machine.
+const STOP_WITHIN: Duration = Duration::from_secs(10);
+
+/// Waits for the bot to exit after a stop signal; its exit status.
+async fn exits(child: &mut tokio::process::Child) -> std::process::ExitStatus {
+    tokio::time::timeout(STOP_WITHIN, child.wait())
+        .await
+        .expect("the bot stops within a few seconds")
+        .expect("the exit status")
+}
+
+/// Waits until the log holds `needle`; the whole log.
+async fn log_says(log: &Path, needle: &str) -> String {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the log never said {needle:?}:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_stop_signal_ends_the_bot_while_discord_cannot_be_reached_at_all() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let api = format!("http://127.0.0.1:{}", closed_port());
+    for (name, signal) in [("term", libc::SIGTERM), ("int", libc::SIGINT)] {
+        let log = dir.path().join(format!("{name}.log"));
+        let mut bot = run_bot(&api, &dir.path().join("bot.db"), &log);
+        log_says(&log, "Discord's gateway can't be reached").await;
+        send_signal(&bot, signal);
+        let status = exits(&mut bot).await;
+        let text = std::fs::read_to_string(&log).expect("the log");
+        assert_eq!(status.code(), Some(0), "{text}");
+        assert!(
+            text.contains("stopping: a stop signal arrived") && text.contains("stopped"),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stop_signal_ends_the_bot_while_the_gateway_it_was_given_cannot_be_reached() {
+    let fake = FakeDiscord::start().await;
+    let nowhere = format!("ws://127.0.0.1:{}", closed_port());
+    fake.script(
+        fake_discord::ScriptedResponse::new(
+            "GET",
+            "/gateway$",
+            200,
+            serde_json::json!({"url": nowhere}),
+        )
+        .times(usize::MAX),
+    );
+    let dir = tempfile::tempdir().expect("a directory");
+    let log = dir.path().join("bot.log");
+    let mut bot = run_bot(&fake.base_url(), &dir.path().join("bot.db"), &log);
+    log_says(
+        &log,
+        &format!("Discord's gateway can't be reached at {nowhere}"),
+    )
+    .await;
+    send_signal(&bot, libc::SIGINT);
+    let status = exits(&mut bot).await;
+    let text = std::fs::read_to_string(&log).expect("the log");
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(text.contains("stopping: a stop signal arrived"), "{text}");
+    assert_eq!(
+        fake.identify_count(),
+        0,
+        "nothing reached the fake's own gateway"
+    );
+    fake.assert_no_spec_violations();
+}
+
+/// The channel sends Discord accepted, and their nonces, each once.
+fn delivered(bot: &Bot) -> Vec<String> {
+    let nonces: Vec<String> = bot
+        .channel_sends()
+        .iter()
+        .filter(|r| r.status == 200)
+        .map(|r| r.body_str("/nonce").unwrap_or_default().to_owned())
+        .collect();
+    let mut unique = nonces.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), nonces.len(), "no message was delivered twice");
+    nonces
+}
+
+#[tokio::test]
+async fn a_rate_limited_send_waits_the_retry_after_discord_asked_then_posts_each_message_once() {
+    let bot = start(&example()).await;
+    bot.setup_channel(&bot.world.general, None).await;
+    bot.fake
+        .rate_limit_next("POST", "/channels/*/messages$", 1.2);
+    let answer = bot.post(bot.as_admin()).await;
+    assert!(
+        answer.starts_with(&format!("Posted the week of {}: 7 messages", this_week())),
+        "{answer}"
+    );
+    let sends = bot.channel_sends();
+    let (limited, retry) = (&sends[0], &sends[1]);
+    assert_eq!((limited.status, retry.status), (429, 200));
+    assert!(
+        retry.received_at - limited.at >= Duration::from_millis(1200),
+        "the retry came {:?} after the 429",
+        retry.received_at - limited.at
+    );
+    assert_eq!(delivered(&bot).len(), 7);
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_rate_limit_longer_than_a_minute_stops_the_post_with_a_sentence_saying_when_to_try_again()
+{
+    let bot = start(&example()).await;
+    bot.setup_channel(&bot.world.general, None).await;
+    bot.fake.script(
+        fake_discord::ScriptedResponse::rate_limited("POST", "/channels/*/messages$", 3600.0)
+            .times(10),
+    );
+    let answer = bot.post(bot.as_admin()).await;
+    assert!(
+        answer.contains("was partly posted (0 of 7 messages)")
+            && answer.contains(
+                "Discord is rate-limiting the bot and asks it to wait about 60 minutes, so try again after"
+            )
+            && answer.contains("Run `/prayer post` again"),
+        "{answer}"
+    );
+    for machine_text in ["json", "Serenity", "decode", "{"] {
+        assert!(!answer.contains(machine_text), "{answer}");
+    }
+    assert_eq!(
+        bot.channel_sends().len(),
+        1,
+        "one try, no retry for an hour"
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_stop_mid_post_answers_the_admin_and_the_next_run_posts_only_the_rest() {
+    let mut bot = start(&example()).await;
+    bot.setup_channel(&bot.world.general, None).await;
+    bot.fake.script(
+        fake_discord::ScriptedResponse::slow(
+            "POST",
+            "/channels/*/messages$",
+            Duration::from_millis(700),
+        )
+        .times(7),
+    );
+    let sent = bot.prayer("post", vec![], bot.as_admin());
+    bot.fake
+        .wait_for_requests(
+            |r| r.is("POST", "/channels/*/messages$"),
+            2,
+            WAIT,
+            "two sends",
+        )
+        .await
+        .expect("the post is under way");
+    send_signal(&bot.child, libc::SIGTERM);
+    let (answer, _) = bot.answer(&sent).await;
+    let status = exits(&mut bot.child).await;
+    assert_eq!(status.code(), Some(0));
+    let first = delivered(&bot);
+    assert!(first.len() < 7, "the post stopped early");
+    assert_eq!(
+        answer,
+        format!(
+            "Posted {} of 7 messages of the week of {}; the bot is stopping. Run `/prayer post` again to post the rest; nothing will be posted twice.",
+            first.len(),
+            this_week()
+        )
+    );
+
+    // The next start, on the same database, posts the rest.
+    let db = bot._dir.path().join("prayer-bot.db");
+    let _again = run_bot(
+        &bot.fake.base_url(),
+        &db,
+        &bot._dir.path().join("again.log"),
+    );
+    bot.fake
+        .wait_for_requests(
+            |r| r.is("PUT", "/applications/*/commands"),
+            2,
+            WAIT,
+            "a second registration",
+        )
+        .await
+        .expect("the second run is ready");
+    let answer = bot.post(bot.as_admin()).await;
+    assert!(
+        answer.starts_with(&format!("Posted the week of {}: 7 messages", this_week()))
+            && answer.contains(&format!(
+                "({} had been posted before an interruption",
+                first.len()
+            )),
+        "{answer}"
+    );
+    assert_eq!(
+        delivered(&bot).len(),
+        7,
+        "each message exactly once overall"
+    );
+    bot.fake.assert_no_spec_violations();
+}

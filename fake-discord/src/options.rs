@@ -16,6 +16,12 @@ pub struct Options {
     /// Answer a request that breaks the spec with Discord's `400 Invalid Form Body` (code 50035)
     /// instead of serving it (default `false`: serve it, only record the violation).
     pub reject_invalid_requests: bool,
+    /// Refuse, as Discord does, a message over Discord's limits that the spec does not state
+    /// (`content` over 2000 characters from a bot) in a channel message, an interaction
+    /// callback, or a webhook follow-up or edit: `400 Invalid Form Body`, code 50035, with
+    /// `errors.content` (or `errors.data.content`) `BASE_TYPE_MAX_LENGTH` (default `false`:
+    /// serve it, and record the violation when spec checking is on).
+    pub enforce_limits: bool,
     /// Panic when the fake is dropped while spec violations were recorded that no
     /// `assert_no_spec_violations`/`take_spec_violations` call looked at (default `true`; never
     /// panics while the thread is already panicking).
@@ -50,6 +56,7 @@ impl Default for Options {
             spec_path: None,
             check_spec: true,
             reject_invalid_requests: false,
+            enforce_limits: false,
             panic_on_unchecked_violations: true,
             enforce_permissions: true,
             add_bot_to_guilds: true,

@@ -55,8 +55,11 @@ pub struct RecordedRequest {
     pub status: u16,
     /// The JSON body the fake answered, if any.
     pub response: Option<Value>,
-    /// Time since the fake started.
+    /// Time since the fake started, when the answer was given.
     pub at: Duration,
+    /// Time since the fake started, when the request arrived (before any scripted delay), so
+    /// tests can measure the gap a client left between two requests.
+    pub received_at: Duration,
 }
 
 impl RecordedRequest {

@@ -273,23 +273,60 @@ fn parse_body(content_type: Option<&str>, body: &[u8]) -> ParsedBody {
     parsed
 }
 
-/// Limits Discord enforces beyond what the spec says.
-fn discord_rules(method: &str, route: &str, body: Option<&Value>) -> Vec<String> {
-    let mut out = Vec::new();
-    let is_message_send = (method == "POST" && route_matches("/channels/*/messages$", route))
-        || (method == "PATCH" && route_matches("/channels/*/messages/*$", route));
-    if is_message_send
-        && let Some(content) = body.and_then(|b| b.get("content")).and_then(Value::as_str)
+/// A Discord limit that a request breaks but the spec does not state.
+struct LimitBreach {
+    /// Where the field is in the body (`["data", "content"]`).
+    field: &'static [&'static str],
+    /// The violation as recorded.
+    problem: String,
+}
+
+/// Limits Discord enforces beyond what the spec says: a bot's message `content` is at most 2000
+/// characters, wherever a message is sent or edited.
+fn discord_rules(method: &str, route: &str, body: Option<&Value>) -> Option<LimitBreach> {
+    let is = |m: &str, pattern: &str| method == m && route_matches(pattern, route);
+    let field: &'static [&'static str] = if is("POST", "/channels/*/messages$")
+        || is("PATCH", "/channels/*/messages/*$")
+        || is("POST", "/webhooks/*/*$")
+        || is("PATCH", "/webhooks/*/*/messages/*$")
     {
-        let n = content.chars().count();
-        if n > 2000 {
-            out.push(format!(
-                    "/content: {n} characters; Discord refuses more than 2000 from a bot \
-                     (the spec's maxLength of 4000 is for Nitro users) [Discord limit, not in the spec]"
-                ));
-        }
+        &["content"]
+    } else if is("POST", "/interactions/*/*/callback$") {
+        &["data", "content"]
+    } else {
+        return None;
+    };
+    let content = field
+        .iter()
+        .try_fold(body?, |value, key| value.get(*key))
+        .and_then(Value::as_str)?;
+    let n = content.chars().count();
+    (n > 2000).then(|| LimitBreach {
+        field,
+        problem: format!(
+            "/{}: {n} characters; Discord refuses more than 2000 from a bot \
+             (the spec's maxLength of 4000 is for Nitro users) [Discord limit, not in the spec]",
+            field.join("/")
+        ),
+    })
+}
+
+/// Discord's answer to a message over its limits: `Invalid Form Body` with the field's error
+/// nested as Discord nests it (`{"errors": {"data": {"content": {"_errors": [..]}}}}`).
+fn over_the_limit(breach: &LimitBreach) -> Reply {
+    let mut errors = json!({});
+    let mut at = &mut errors;
+    for key in breach.field {
+        at = &mut at[*key];
     }
-    out
+    *at = json!({"_errors": [{
+        "code": "BASE_TYPE_MAX_LENGTH",
+        "message": "Must be 2000 or fewer in length."
+    }]});
+    Reply::json(
+        400,
+        json!({"message": "Invalid Form Body", "code": 50035, "errors": errors}),
+    )
 }
 
 fn invalid_form_body(problems: &[String]) -> Reply {
@@ -334,6 +371,7 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let received_at = shared.elapsed();
     let method = method.as_str().to_ascii_uppercase();
     let path = uri.path().to_owned();
     let query = uri.query().map(str::to_owned);
@@ -365,8 +403,9 @@ pub(crate) async fn handle(
         ),
         _ => (None, Vec::new()),
     };
-    if shared.spec.is_some() {
-        problems.extend(discord_rules(&method, &route, parsed.json.as_ref()));
+    let breach = discord_rules(&method, &route, parsed.json.as_ref());
+    if shared.spec.is_some() || shared.options.enforce_limits {
+        problems.extend(breach.iter().map(|b| b.problem.clone()));
     }
 
     let authorized = header_list.iter().any(|(n, _)| n == "authorization");
@@ -383,9 +422,15 @@ pub(crate) async fn handle(
         authorized,
     };
 
+    // The script is taken before waiting, so requests that arrive during a delay each take
+    // their own; the lock is not held while waiting.
+    let script = shared.lock().take_scripted(&method, &route);
+    if let Some(delay) = script.as_ref().map(|s| s.delay).filter(|d| !d.is_zero()) {
+        tokio::time::sleep(delay).await;
+    }
     let (reply, scripted) = {
         let mut st = shared.lock();
-        if let Some(s) = st.take_scripted(&method, &route) {
+        if let Some(s) = script.filter(|s| !s.serve_normally) {
             let reply = Reply {
                 status: s.status,
                 body: s.body,
@@ -395,6 +440,8 @@ pub(crate) async fn handle(
             (reply, true)
         } else if api_route.is_none() {
             (serve_file(&st, &method, &path), false)
+        } else if let Some(breach) = breach.as_ref().filter(|_| shared.options.enforce_limits) {
+            (over_the_limit(breach), false)
         } else if shared.options.reject_invalid_requests && !problems.is_empty() {
             (invalid_form_body(&problems), false)
         } else {
@@ -450,6 +497,7 @@ pub(crate) async fn handle(
             status: reply.status,
             response: reply.body.clone(),
             at: shared.elapsed(),
+            received_at,
         });
     }
     shared.notify();

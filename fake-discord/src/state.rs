@@ -46,6 +46,12 @@ pub struct ScriptedResponse {
     pub headers: Vec<(String, String)>,
     /// How many matching requests get this answer.
     pub times: usize,
+    /// How long the fake waits before answering (default none), as a slow or distant Discord
+    /// would.
+    pub delay: Duration,
+    /// Answer as the fake would without a script (only `delay` applies); set by
+    /// [`ScriptedResponse::slow`].
+    pub serve_normally: bool,
 }
 
 impl ScriptedResponse {
@@ -58,11 +64,32 @@ impl ScriptedResponse {
             body: Some(body),
             headers: Vec::new(),
             times: 1,
+            delay: Duration::ZERO,
+            serve_normally: false,
         }
     }
 
+    /// The next `method` request matching `pattern` is answered as usual, but only after
+    /// `delay`: a slow Discord. Combine with [`ScriptedResponse::times`] to slow a whole run of
+    /// sends.
+    pub fn slow(method: &str, pattern: &str, delay: Duration) -> Self {
+        ScriptedResponse {
+            body: None,
+            delay,
+            serve_normally: true,
+            ..ScriptedResponse::new(method, pattern, 200, Value::Null)
+        }
+    }
+
+    /// Waits `delay` before giving this answer.
+    pub fn delayed(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
     /// A Discord `429 Too Many Requests` with the body and `x-ratelimit-*`/`retry-after`
-    /// headers Discord sends, for a per-route (not global) limit.
+    /// headers Discord sends, for a per-route (not global) limit. Like Discord's, the body has
+    /// no `code`, so serenity cannot decode it as an error (its `code` is then -1).
     pub fn rate_limited(method: &str, pattern: &str, retry_after_secs: f64) -> Self {
         let mut r = ScriptedResponse::new(
             method,
@@ -72,7 +99,6 @@ impl ScriptedResponse {
                 "message": "You are being rate limited.",
                 "retry_after": retry_after_secs,
                 "global": false,
-                "code": 0,
             }),
         );
         let reset_after = format!("{retry_after_secs:.3}");

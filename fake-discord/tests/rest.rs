@@ -5,11 +5,13 @@
 use std::time::Duration;
 
 use fake_discord::{
-    FakeChannel, FakeDiscord, FakeGuild, FakeMember, FakeRole, FakeUser, Overwrite, permissions,
+    FakeChannel, FakeDiscord, FakeGuild, FakeMember, FakeRole, FakeUser, Options, Overwrite,
+    ScriptedResponse, permissions,
 };
 use serde_json::json;
 use serenity::all::{
-    ChannelId, CreateAttachment, GuildId, Http, HttpBuilder, MessageId, ReactionType, UserId,
+    ApplicationId, ChannelId, CreateAttachment, GuildId, Http, HttpBuilder, InteractionId,
+    MessageId, ReactionType, UserId,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -308,7 +310,8 @@ async fn scripted_failures_and_rate_limits() {
         .send_message(channel, vec![], &json!({"content": "b"}))
         .await
         .expect_err("scripted 429");
-    assert_eq!(status_and_code(err), (429, 0));
+    // Discord's 429 body has no `code`, so serenity cannot read it as an error body.
+    assert_eq!(status_and_code(err), (429, -1));
     let limited = fake
         .requests()
         .into_iter()
@@ -402,4 +405,103 @@ async fn a_missing_spec_turns_checking_off() {
         .expect("recorded");
     assert!(req.spec_operation.is_none());
     assert!(fake.spec_violations().is_empty());
+}
+
+#[tokio::test]
+async fn a_slow_script_answers_as_usual_after_its_delay() {
+    let fake = FakeDiscord::start().await;
+    let w = world(&fake);
+    let http = http(&fake);
+    let delay = Duration::from_millis(300);
+    fake.script(ScriptedResponse::slow("POST", "/channels/*/messages$", delay).times(2));
+    for text in ["a", "b"] {
+        http.send_message(ChannelId::new(w.open), vec![], &json!({"content": text}))
+            .await
+            .expect("served after the delay");
+    }
+    let sends = fake.requests_matching("POST", "/channels/*/messages$");
+    assert_eq!(sends.len(), 2);
+    for send in &sends {
+        assert!(!send.scripted, "the answer is the fake's own");
+        assert!(send.at - send.received_at >= delay, "{send:?}");
+    }
+    assert!(
+        sends[1].received_at >= sends[0].at,
+        "received after the first answer"
+    );
+    assert_eq!(fake.messages_in(w.open).len(), 2);
+    assert_clean(&fake);
+}
+
+#[tokio::test]
+async fn with_enforce_limits_content_over_2000_characters_is_refused_everywhere_a_bot_writes() {
+    let fake = FakeDiscord::start_with(Options {
+        enforce_limits: true,
+        ..Options::default()
+    })
+    .await;
+    let w = world(&fake);
+    let http = http(&fake);
+    http.set_application_id(ApplicationId::new(fake.application_id()));
+    let too_long = "x".repeat(2001);
+    let refused = |err: serenity::Error| match err {
+        serenity::Error::Http(serenity::all::HttpError::UnsuccessfulRequest(resp)) => (
+            resp.status_code.as_u16(),
+            resp.error.code,
+            resp.error.errors,
+        ),
+        other => panic!("not an HTTP error: {other:?}"),
+    };
+
+    let err = http
+        .send_message(
+            ChannelId::new(w.open),
+            vec![],
+            &json!({"content": too_long}),
+        )
+        .await
+        .expect_err("a channel message over the limit");
+    let (status, code, errors) = refused(err);
+    assert_eq!((status, code), (400, 50035));
+    assert_eq!(errors[0].path, "content");
+    assert_eq!(errors[0].code, "BASE_TYPE_MAX_LENGTH");
+    http.send_message(
+        ChannelId::new(w.open),
+        vec![],
+        &json!({"content": "x".repeat(2000)}),
+    )
+    .await
+    .expect("2000 characters fit");
+
+    let err = http
+        .create_interaction_response(
+            InteractionId::new(fake.next_id()),
+            "token",
+            &json!({"type": 4, "data": {"content": too_long}}),
+            vec![],
+        )
+        .await
+        .expect_err("an interaction answer over the limit");
+    let (status, code, errors) = refused(err);
+    assert_eq!((status, code), (400, 50035));
+    assert_eq!(errors[0].path, "data.content");
+
+    let err = http
+        .create_followup_message("token", &json!({"content": too_long}), vec![])
+        .await
+        .expect_err("a follow-up over the limit");
+    assert_eq!(refused(err).1, 50035);
+    let err = http
+        .edit_original_interaction_response("token", &json!({"content": too_long}), vec![])
+        .await
+        .expect_err("an edit over the limit");
+    assert_eq!(refused(err).1, 50035);
+
+    assert_eq!(
+        fake.messages_in(w.open).len(),
+        1,
+        "only the message that fits"
+    );
+    let violations = fake.take_spec_violations();
+    assert_eq!(violations.len(), 4, "{violations:#?}");
 }

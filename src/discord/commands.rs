@@ -382,9 +382,8 @@ pub async fn post(
             .into());
         }
     };
-    let messenger = HttpMessenger {
-        http: ctx.serenity_context().http.clone(),
-    };
+    let messenger =
+        HttpMessenger::new(ctx.serenity_context().http.clone(), ctx.data().stop.clone());
     let message = match post_week(store, &messenger, guild, week, chrono::Utc::now).await {
         Ok(PostOutcome::Posted {
             week,
@@ -408,6 +407,8 @@ pub async fn post(
         Ok(PostOutcome::AlreadyPosted { week }) => {
             format!("The week of {week} has already been posted here. Nothing was posted again.")
         }
+        // The admin hears how far the post got before the process goes.
+        Err(stopped @ PostError::Stopped { .. }) => stopped.to_string(),
         Err(PostError::Storage(error)) => return Err(error.into()),
         Err(error) => return Err(UserError::new(error.to_string()).into()),
     };

@@ -1,23 +1,49 @@
 //! The real [`Messenger`]: sends through serenity's `Http`, with mentions
-//! disabled, the request's buttons, and retries for rate limits and
-//! Discord's own failures.
+//! disabled, the request's buttons, and retries that honour Discord's rate
+//! limits and outlast its brief failures; a stop signal cuts a wait short.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
+use reqwest::header::HeaderMap;
+use serenity::http::{LightMethod, Request, Route};
 use serenity::{
     ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage,
     Http, MessageId, Nonce, ReactionType,
 };
 
+use super::Stop;
 use crate::posting::{Messenger, OutgoingMessage, SendError};
 
-/// How often a send is tried before the post stops and says why.
+/// How often a send that failed on Discord's side (a 5xx, or no answer) is
+/// tried before the post stops and says why.
 const ATTEMPTS: u32 = 3;
 
+/// How many rate-limit waits one send may sit through.
+const RATE_LIMIT_WAITS: u32 = 5;
+
+/// The longest single wait for a rate limit. A post asked to wait longer
+/// stops and tells the admin when to try again, rather than hold the
+/// command (and a stopping process) for minutes.
+const LONGEST_WAIT: Duration = Duration::from_secs(60);
+
 pub struct HttpMessenger {
-    pub http: Arc<Http>,
+    http: Arc<Http>,
+    /// For requests the bot sends itself, to read a 429's `retry_after`
+    /// (serenity's error drops it).
+    client: reqwest::Client,
+    stop: Stop,
+}
+
+impl HttpMessenger {
+    pub fn new(http: Arc<Http>, stop: Stop) -> Self {
+        HttpMessenger {
+            http,
+            client: reqwest::Client::new(),
+            stop,
+        }
+    }
 }
 
 /// The custom id of a request's **I'll pray** button.
@@ -70,8 +96,18 @@ impl Messenger for HttpMessenger {
         if let Some(request_id) = message.buttons_for {
             builder = builder.components(vec![request_buttons(request_id)]);
         }
-        let sent = with_retries(|| channel.send_message(&self.http, builder.clone())).await?;
-        Ok(sent.id.get())
+        let body = serde_json::to_vec(&builder)
+            .map_err(|e| SendError(format!("the message could not be encoded ({e})")))?;
+        self.with_retries(|| async {
+            let route = Route::ChannelMessages {
+                channel_id: channel,
+            };
+            let answer = self
+                .execute(Request::new(route, LightMethod::Post).body(Some(body.clone())))
+                .await?;
+            message_id(&answer)
+        })
+        .await
     }
 
     async fn react(&self, channel: u64, message: u64, emoji: &str) -> Result<(), SendError> {
@@ -79,39 +115,221 @@ impl Messenger for HttpMessenger {
         if message == 0 {
             return Err(SendError("the message id is 0".into()));
         }
-        let reaction = ReactionType::Unicode(emoji.to_owned());
-        with_retries(|| {
-            self.http
-                .create_reaction(channel, MessageId::new(message), &reaction)
+        let reaction = ReactionType::Unicode(emoji.to_owned()).as_data();
+        self.with_retries(|| async {
+            let route = Route::ChannelMessageReactionMe {
+                channel_id: channel,
+                message_id: MessageId::new(message),
+                reaction: &reaction,
+            };
+            self.execute(Request::new(route, LightMethod::Put))
+                .await
+                .map(drop)
         })
         .await
     }
+
+    fn stopping(&self) -> bool {
+        self.stop.is_set()
+    }
 }
 
-/// Runs `call` until it succeeds, fails for good, or has been tried
-/// [`ATTEMPTS`] times. A 429 (behind a proxy, serenity's own rate limiter is
-/// off) or a 5xx is worth another try after a pause; anything else is not.
-async fn with_retries<T, F>(mut call: impl FnMut() -> F) -> Result<T, SendError>
-where
-    F: Future<Output = Result<T, serenity::Error>>,
-{
-    let mut attempt = 1;
-    loop {
-        match call().await {
-            Ok(value) => return Ok(value),
-            Err(error) => {
-                let status = match &error {
-                    serenity::Error::Http(http) => http.status_code().map(|s| s.as_u16()),
-                    _ => None,
+/// Why one attempt at a request failed.
+#[derive(Debug)]
+struct Failure {
+    /// Discord's status, or `None` when there was no answer.
+    status: Option<u16>,
+    /// How long Discord asked the bot to wait (a 429).
+    retry_after: Option<Duration>,
+    /// What went wrong, as a clause an admin can read.
+    reason: String,
+}
+
+impl Failure {
+    fn unreachable(error: impl std::fmt::Display) -> Self {
+        Failure {
+            status: None,
+            retry_after: None,
+            reason: format!("Discord could not be reached ({error})"),
+        }
+    }
+
+    /// Discord's answer: its status, `retry_after` from the body or the
+    /// headers, and its own message when the body has one.
+    fn from_answer(status: reqwest::StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
+        let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        };
+        let retry_after = json
+            .as_ref()
+            .and_then(|j| j["retry_after"].as_f64())
+            .or_else(|| header("retry-after"))
+            .or_else(|| header("x-ratelimit-reset-after"))
+            .and_then(|secs| Duration::try_from_secs_f64(secs).ok());
+        let said = json.as_ref().and_then(|j| {
+            let message = j["message"].as_str()?;
+            Some(match j["code"].as_i64() {
+                Some(code) if code != 0 => format!("{message}, code {code}"),
+                _ => message.to_owned(),
+            })
+        });
+        let reason = match said {
+            Some(said) => format!("Discord answered {} ({said})", status.as_u16()),
+            None => format!("Discord answered {status}"),
+        };
+        Failure {
+            status: Some(status.as_u16()),
+            retry_after,
+            reason,
+        }
+    }
+
+    /// A failure that went through serenity's own `Http` (with its rate
+    /// limiter on, which waits out 429s itself).
+    fn from_serenity(error: serenity::Error) -> Self {
+        match error {
+            serenity::Error::Http(serenity::HttpError::UnsuccessfulRequest(answer)) => {
+                let status = answer.status_code;
+                // Code -1 is serenity's own "could not decode" text, not Discord's words.
+                let reason = if answer.error.code == -1 {
+                    format!("Discord answered {status}")
+                } else {
+                    format!(
+                        "Discord answered {} ({}, code {})",
+                        status.as_u16(),
+                        answer.error.message,
+                        answer.error.code
+                    )
                 };
-                let retry = matches!(status, Some(429 | 500..=599));
-                if !retry || attempt >= ATTEMPTS {
-                    return Err(SendError(error.to_string()));
+                Failure {
+                    status: Some(status.as_u16()),
+                    retry_after: None,
+                    reason,
                 }
-                tracing::warn!(%error, attempt, "Discord refused a send; trying again");
-                tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt * attempt))).await;
-                attempt += 1;
+            }
+            other => Failure::unreachable(other),
+        }
+    }
+}
+
+impl HttpMessenger {
+    /// Sends one request and returns the body of a successful answer.
+    /// Behind a proxy serenity's rate limiter is off and its errors drop
+    /// `retry_after`, so the request is built by serenity and sent here,
+    /// where the whole answer can be read; against Discord itself serenity's
+    /// limiter sends it and waits out rate limits.
+    async fn execute(&self, request: Request<'_>) -> Result<Vec<u8>, Failure> {
+        if self.http.ratelimiter.is_some() {
+            let answer = self
+                .http
+                .request(request)
+                .await
+                .map_err(Failure::from_serenity)?;
+            return Ok(answer.bytes().await.map_err(Failure::unreachable)?.to_vec());
+        }
+        let request = request
+            .build(&self.client, self.http.token(), self.http.proxy.as_deref())
+            .map_err(Failure::unreachable)?;
+        let answer = request.send().await.map_err(Failure::unreachable)?;
+        let status = answer.status();
+        let headers = answer.headers().clone();
+        let body = answer.bytes().await.map_err(Failure::unreachable)?;
+        if status.is_success() {
+            Ok(body.to_vec())
+        } else {
+            Err(Failure::from_answer(status, &headers, &body))
+        }
+    }
+
+    /// Runs `call` until it succeeds or fails for good. A 429 waits as long
+    /// as Discord asks (up to [`LONGEST_WAIT`]); a 5xx or no answer is tried
+    /// [`ATTEMPTS`] times with short pauses; anything else is final. A stop
+    /// signal ends any wait at once.
+    async fn with_retries<T, F>(&self, mut call: impl FnMut() -> F) -> Result<T, SendError>
+    where
+        F: Future<Output = Result<T, Failure>>,
+    {
+        let (mut failures, mut rate_limits) = (0, 0);
+        loop {
+            let failure = match call().await {
+                Ok(value) => return Ok(value),
+                Err(failure) => failure,
+            };
+            let pause = match failure.status {
+                Some(429) => {
+                    let wait = failure.retry_after.unwrap_or(Duration::from_secs(1));
+                    rate_limits += 1;
+                    if wait > LONGEST_WAIT {
+                        return Err(SendError(rate_limited_for(wait)));
+                    }
+                    if rate_limits > RATE_LIMIT_WAITS {
+                        return Err(SendError(
+                            "Discord kept rate-limiting the bot; wait a minute".into(),
+                        ));
+                    }
+                    wait
+                }
+                None | Some(500..=599) => {
+                    failures += 1;
+                    if failures >= ATTEMPTS {
+                        return Err(SendError(failure.reason));
+                    }
+                    Duration::from_millis(250 * u64::from(failures * failures))
+                }
+                Some(_) => return Err(SendError(failure.reason)),
+            };
+            tracing::warn!(reason = %failure.reason, ?pause, "Discord refused a send; trying again");
+            let mut stop = self.stop.clone();
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = stop.wait() => {
+                    return Err(SendError("the bot is stopping".into()));
+                }
             }
         }
     }
+}
+
+/// The reason a post stops when Discord asks for a wait longer than
+/// [`LONGEST_WAIT`]: how long, and the time (UTC) to try again.
+fn rate_limited_for(wait: Duration) -> String {
+    let secs = wait.as_secs();
+    let how_long = match secs {
+        0..120 => format!("{secs} seconds"),
+        120..7200 => format!("about {} minutes", secs.div_ceil(60)),
+        _ => format!("about {} hours", secs.div_ceil(3600)),
+    };
+    let until = chrono::TimeDelta::from_std(wait)
+        .ok()
+        .and_then(|wait| chrono::Utc::now().checked_add_signed(wait));
+    match until {
+        Some(until) => format!(
+            "Discord is rate-limiting the bot and asks it to wait {how_long}, so try again after {} UTC",
+            until.format("%H:%M")
+        ),
+        None => format!("Discord is rate-limiting the bot and asks it to wait {how_long}"),
+    }
+}
+
+/// The id of the message Discord created, from its answer.
+fn message_id(answer: &[u8]) -> Result<u64, Failure> {
+    // Discord did answer 200, so these failures are final, not retried.
+    let json: serde_json::Value = serde_json::from_slice(answer).map_err(|e| Failure {
+        status: Some(200),
+        retry_after: None,
+        reason: format!("Discord's answer could not be read ({e})"),
+    })?;
+    json["id"]
+        .as_str()
+        .and_then(|id| id.parse::<u64>().ok())
+        .filter(|id| *id != 0)
+        .ok_or_else(|| Failure {
+            status: Some(200),
+            retry_after: None,
+            reason: "Discord's answer carried no message id".into(),
+        })
 }

@@ -17,7 +17,7 @@ use serenity::{
     ClientBuilder, CreateInteractionResponse, CreateInteractionResponseMessage, FullEvent,
     GatewayIntents, HttpBuilder,
 };
-use tokio::sync::RwLock;
+use tokio::sync::{RwLock, watch};
 
 use crate::config::BotSettings;
 use crate::storage::Store;
@@ -34,6 +34,34 @@ pub struct Data {
     /// One weekly post at a time in this process: two admins pressing
     /// `/prayer post` together must not both resume the same post.
     pub posting: tokio::sync::Mutex<()>,
+    /// Set when the process is told to stop; a post in hand ends at the
+    /// next message boundary and answers its admin.
+    pub stop: Stop,
+}
+
+/// Whether the process has been told to stop, readable from anywhere
+/// that holds a copy.
+#[derive(Clone, Debug)]
+pub struct Stop(watch::Receiver<bool>);
+
+impl Stop {
+    /// A stop that is not set, and the way to set it.
+    fn new() -> (watch::Sender<bool>, Stop) {
+        let (set, stop) = watch::channel(false);
+        (set, Stop(stop))
+    }
+
+    pub fn is_set(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Completes once the stop is set (never, if the setter is gone
+    /// without setting it).
+    pub async fn wait(&mut self) {
+        if self.0.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -145,8 +173,89 @@ async fn on_event(ctx: &serenity::Context, event: &FullEvent) -> Result<(), Erro
     Ok(())
 }
 
-/// Runs the bot until `shutdown` completes, then finishes the work in
-/// hand, disconnects and closes the database.
+/// How long a stop waits for work in hand (a post reaching its next
+/// message boundary and answering its admin, an import finishing).
+const GRACE: Duration = Duration::from_secs(5);
+
+/// How long a stop waits for the gateway connection to close.
+const DISCONNECT: Duration = Duration::from_secs(3);
+
+/// When the log says again that Discord still can't be reached: the first
+/// time at once, then after 1, 2, 4, … minutes (at most hourly).
+struct Nagging {
+    next: tokio::time::Instant,
+    interval: Duration,
+}
+
+impl Nagging {
+    fn new() -> Self {
+        Nagging {
+            next: tokio::time::Instant::now(),
+            interval: Duration::from_secs(60),
+        }
+    }
+
+    /// Whether to log now; if so, the next time is pushed further out.
+    fn due(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        if now < self.next {
+            return false;
+        }
+        self.next = now + self.interval;
+        self.interval = (self.interval * 2).min(Duration::from_secs(3600));
+        true
+    }
+}
+
+/// Asks Discord (or the proxy) for the gateway's address until it answers.
+/// serenity would fall back to `wss://gateway.discord.gg` on a failure,
+/// past any proxy, so the bot asks first and hands serenity the answer.
+async fn gateway_url(http: &serenity::Http, api: &str) -> String {
+    let mut nagging = Nagging::new();
+    let mut pause = Duration::from_secs(1);
+    loop {
+        match http.get_gateway().await {
+            Ok(gateway) => return gateway.url,
+            Err(error) => {
+                if nagging.due() {
+                    tracing::warn!(
+                        "Discord's gateway can't be reached: asking {api} for its address failed ({error}); still trying"
+                    );
+                }
+            }
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(30));
+    }
+}
+
+/// Logs, at growing intervals, while no shard is connected to the gateway.
+async fn watch_the_gateway(url: String, shards: Arc<serenity::ShardManager>) {
+    // A healthy connection is up within a second or two; five seconds
+    // without one means something is in the way.
+    const PATIENCE: Duration = Duration::from_secs(5);
+    let mut nagging = Nagging::new();
+    loop {
+        tokio::time::sleep(PATIENCE).await;
+        let connected = shards
+            .runners
+            .lock()
+            .await
+            .values()
+            .any(|runner| runner.stage == serenity::ConnectionStage::Connected);
+        if connected {
+            // Warn at once, not after an hour, if the connection drops later.
+            nagging = Nagging::new();
+        } else if nagging.due() {
+            tracing::warn!("Discord's gateway can't be reached at {url}; still trying to connect");
+        }
+    }
+}
+
+/// Runs the bot until `shutdown` completes, then lets the work in hand
+/// answer whoever waits on it (for at most [`GRACE`]), disconnects and
+/// closes the database. Returns within a few seconds of `shutdown` in every
+/// state: never connected, connecting, connected, or mid-post.
 pub async fn run(
     settings: BotSettings,
     store: Store,
@@ -163,11 +272,17 @@ pub async fn run(
             .build(),
         None => HttpBuilder::new(token).build(),
     };
+    let api = settings
+        .api_url
+        .clone()
+        .unwrap_or_else(|| "https://discord.com".to_owned());
+    let (set_stop, stop) = Stop::new();
     let busy = Arc::new(RwLock::new(()));
     let data = Data {
         store: store.clone(),
         busy: busy.clone(),
         posting: tokio::sync::Mutex::new(()),
+        stop: stop.clone(),
     };
     let options = poise::FrameworkOptions {
         commands: commands::all(),
@@ -188,24 +303,61 @@ pub async fn run(
             })
         })
         .build();
-    let mut client = ClientBuilder::new_with_http(http, intents())
-        .framework(framework)
-        .await?;
-    let shard_manager = client.shard_manager.clone();
-    tokio::spawn(async move {
-        shutdown.await;
-        tracing::info!("shutting down: finishing the work in hand");
-        // Work in hand holds `busy`; taking it exclusively waits for it.
-        // The guard is held until the shards are down, so no new work starts.
-        let guard = tokio::time::timeout(Duration::from_secs(30), busy.write()).await;
-        if guard.is_err() {
-            tracing::warn!("work still running after 30 s; shutting down anyway");
+
+    let mut shutdown = Box::pin(shutdown);
+    let stopping = || tracing::warn!("stopping: a stop signal arrived");
+    let url = tokio::select! {
+        url = gateway_url(&http, &api) => url,
+        () = &mut shutdown => {
+            stopping();
+            return stopped(store).await;
         }
-        shard_manager.shutdown_all().await;
-        drop(guard);
-    });
-    client.start().await?;
+    };
+    let built = tokio::select! {
+        built = ClientBuilder::new_with_http(http, intents()).framework(framework) => built,
+        () = &mut shutdown => {
+            stopping();
+            return stopped(store).await;
+        }
+    };
+    let mut client = built?;
+    // The address asked for above, not serenity's fallback past the proxy.
+    *client.ws_url.lock().await = url.clone();
+    let shard_manager = client.shard_manager.clone();
+    let watcher = tokio::spawn(watch_the_gateway(url, shard_manager.clone()));
+    let ended = tokio::select! {
+        ended = client.start() => Some(ended),
+        () = &mut shutdown => None,
+    };
+    watcher.abort();
+    if let Some(ended) = ended {
+        // The gateway gave up (a refused token, say): nothing to wait for.
+        store.close().await;
+        ended?;
+        tracing::warn!("stopped: the connection to Discord ended");
+        return Ok(());
+    }
+    stopping();
+    set_stop.send_replace(true);
+    // Work in hand holds `busy`; taking it exclusively waits for it to
+    // answer and finish. The guard is held until the shards are down, so no
+    // new work starts.
+    let guard = tokio::time::timeout(GRACE, busy.write()).await;
+    if guard.is_err() {
+        tracing::warn!("work still running after {GRACE:?}; stopping anyway");
+    }
+    if tokio::time::timeout(DISCONNECT, shard_manager.shutdown_all())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the gateway connection did not close within {DISCONNECT:?}");
+    }
+    drop(guard);
+    stopped(store).await
+}
+
+async fn stopped(store: Store) -> anyhow::Result<()> {
     store.close().await;
-    tracing::info!("stopped");
+    tracing::warn!("stopped");
     Ok(())
 }
