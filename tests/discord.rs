@@ -61,7 +61,13 @@ async fn start(bulletin: &Path) -> Bot {
         String::from_utf8_lossy(&imported.stderr)
     );
 
-    let fake = FakeDiscord::start().await;
+    // Discord's limits enforced: a message or reply over them is refused
+    // with 400, as Discord does, not only recorded.
+    let fake = FakeDiscord::start_with(fake_discord::Options {
+        enforce_limits: true,
+        ..fake_discord::Options::default()
+    })
+    .await;
     let guild = fake.next_id();
     let admins = FakeRole::new(fake.next_id(), "Admins", permissions::MANAGE_GUILD);
     let admin = FakeUser::new(fake.next_id(), "ada");

@@ -14,6 +14,8 @@ use serenity::{
 };
 
 use super::Stop;
+use crate::buttons::{Button, PrayerAction};
+use crate::ids::RequestId;
 use crate::posting::{Messenger, OutgoingMessage, SendError};
 
 /// How often a send that failed on Discord's side (a 5xx, or no answer) is
@@ -46,23 +48,14 @@ impl HttpMessenger {
     }
 }
 
-/// The custom id of a request's **I'll pray** button.
-pub fn commit_button_id(request_id: i64) -> String {
-    format!("prayer:commit:{request_id}")
-}
-
-/// The custom id of a request's **Prayed** button.
-pub fn prayed_button_id(request_id: i64) -> String {
-    format!("prayer:prayed:{request_id}")
-}
-
-/// The buttons under a request.
+/// The buttons under a request; their custom ids come from [`Button`].
 pub fn request_buttons(request_id: i64) -> CreateActionRow {
+    let request = RequestId::new(request_id);
     CreateActionRow::Buttons(vec![
-        CreateButton::new(commit_button_id(request_id))
+        CreateButton::new(Button::Request(PrayerAction::Commit, request).custom_id())
             .label("I'll pray")
             .style(ButtonStyle::Primary),
-        CreateButton::new(prayed_button_id(request_id))
+        CreateButton::new(Button::Request(PrayerAction::Prayed, request).custom_id())
             .label("Prayed")
             .style(ButtonStyle::Success),
     ])

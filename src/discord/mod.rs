@@ -160,7 +160,7 @@ async fn send_ephemeral(ctx: Context<'_>, text: String) {
 async fn on_event(ctx: &serenity::Context, event: &FullEvent) -> Result<(), Error> {
     if let FullEvent::InteractionCreate { interaction } = event
         && let Some(press) = interaction.as_message_component()
-        && press.data.custom_id.starts_with("prayer:")
+        && crate::buttons::Button::parse(&press.data.custom_id).is_some()
     {
         let answer = CreateInteractionResponseMessage::new()
             .content("Thank you! Recording prayers is not built yet; it comes in the next release.")
