@@ -4,6 +4,7 @@
 
 mod commands;
 mod download;
+mod errors;
 pub mod messenger;
 mod permissions;
 
@@ -23,6 +24,7 @@ use crate::config::BotSettings;
 use crate::storage::Store;
 use messenger::no_pings;
 
+pub use errors::{CommandError, UserError};
 pub use permissions::missing_for_posting;
 
 /// What every command can reach.
@@ -64,28 +66,8 @@ impl Stop {
     }
 }
 
-pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Error = CommandError;
 pub type Context<'a> = poise::Context<'a, Data, Error>;
-
-/// A problem the person using a command caused or can fix; shown to them
-/// as written (only to them). Any other error is logged and they get a
-/// short apology.
-#[derive(Debug)]
-pub struct UserError(String);
-
-impl UserError {
-    pub fn new(message: impl Into<String>) -> Self {
-        UserError(message.into())
-    }
-}
-
-impl std::fmt::Display for UserError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UserError {}
 
 /// The gateway events the bot needs: servers and their channels (for the
 /// permission check), and reactions (for prayer tracking). No privileged
@@ -117,13 +99,7 @@ async fn admin_only(ctx: Context<'_>) -> Result<bool, Error> {
 async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
     match error {
         poise::FrameworkError::Command { error, ctx, .. } => {
-            let text = match error.downcast_ref::<UserError>() {
-                Some(user_error) => user_error.to_string(),
-                None => {
-                    tracing::error!(command = %ctx.command().qualified_name, error = %error, "command failed");
-                    "Sorry, something went wrong on my side and nothing was changed. The bot's operator can see what in its log.".to_owned()
-                }
-            };
+            let text = error.reply_text(&ctx.command().qualified_name);
             send_ephemeral(ctx, text).await;
         }
         poise::FrameworkError::CommandCheckFailed { error, ctx, .. } => {
