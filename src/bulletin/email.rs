@@ -67,7 +67,10 @@ pub fn looks_like_email(bytes: &[u8]) -> bool {
             return false;
         }
         fields += 1;
-        if MAIL_FIELDS.iter().any(|field| name.eq_ignore_ascii_case(field.as_bytes())) {
+        if MAIL_FIELDS
+            .iter()
+            .any(|field| name.eq_ignore_ascii_case(field.as_bytes()))
+        {
             known += 1;
         }
     }

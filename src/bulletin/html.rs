@@ -313,18 +313,22 @@ impl State {
                 |open| matches!(open, "dd" | "dt"),
                 STOPS_ALL | STOPS_DEFINITION,
             ),
-            "td" | "th" => self.find_open(|open| matches!(open, "td" | "th" | "tr"), STOPS_TABLE_PART)
+            "td" | "th" => self
+                .find_open(|open| matches!(open, "td" | "th" | "tr"), STOPS_TABLE_PART)
                 .filter(|&index| &*self.open[index].name != "tr"),
             "tr" => self.find_open(|open| open == "tr", STOPS_TABLE_PART),
             "tbody" | "thead" | "tfoot" => self.find_open(
                 |open| matches!(open, "tbody" | "thead" | "tfoot"),
                 STOPS_TABLE_PART,
             ),
-            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => self
-                .open
-                .len()
-                .checked_sub(1)
-                .filter(|&top| matches!(&*self.open[top].name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")),
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                self.open.len().checked_sub(1).filter(|&top| {
+                    matches!(
+                        &*self.open[top].name,
+                        "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
+                    )
+                })
+            }
             _ => None,
         };
         if let Some(index) = found {
@@ -653,7 +657,11 @@ mod tests {
     #[test]
     fn fifty_thousand_nested_inline_tags_read_as_one_line() {
         let depth = 50_000;
-        let html = format!("<p>{}Pray for Peru.{}</p>", "<i>".repeat(depth), "</i>".repeat(depth));
+        let html = format!(
+            "<p>{}Pray for Peru.{}</p>",
+            "<i>".repeat(depth),
+            "</i>".repeat(depth)
+        );
         assert_eq!(html_to_text(&html), "Pray for Peru.\n\n");
     }
 
@@ -697,7 +705,10 @@ mod tests {
     fn a_new_paragraph_or_item_closes_a_skipped_one_left_open() {
         let html = "<p class=\"footer\">Donate<p>Pray for Peru.\
                     <ul><li class=\"menu\">Home<li>Pray for Chile.</ul>";
-        assert_eq!(html_to_text(html), "Pray for Peru.\n\n• Pray for Chile.\n\n");
+        assert_eq!(
+            html_to_text(html),
+            "Pray for Peru.\n\n• Pray for Chile.\n\n"
+        );
     }
 
     #[test]
@@ -719,4 +730,3 @@ mod tests {
         assert!(looks_like_html(&text));
     }
 }
-

@@ -21,8 +21,16 @@ fn words(bulletin: &Bulletin) -> usize {
     });
     bulletin.title.chars().count()
         + verse
-        + bulletin.requests.iter().map(|r| r.text.chars().count()).sum::<usize>()
-        + bulletin.notes.iter().map(|n| n.text.chars().count()).sum::<usize>()
+        + bulletin
+            .requests
+            .iter()
+            .map(|r| r.text.chars().count())
+            .sum::<usize>()
+        + bulletin
+            .notes
+            .iter()
+            .map(|n| n.text.chars().count())
+            .sum::<usize>()
 }
 
 /// Parses `text` (it must not panic) and checks the bulletin's size: the
@@ -31,7 +39,11 @@ fn words(bulletin: &Bulletin) -> usize {
 fn check_parse(text: &str) -> Result<(), TestCaseError> {
     if let Ok(bulletin) = parse_bulletin(text) {
         let budget = 2 * text.chars().count() + super::DEFAULT_TITLE.len();
-        prop_assert!(words(&bulletin) <= budget, "{} > {budget}", words(&bulletin));
+        prop_assert!(
+            words(&bulletin) <= budget,
+            "{} > {budget}",
+            words(&bulletin)
+        );
     }
     Ok(())
 }
@@ -88,10 +100,7 @@ fn render(pieces: &[Piece]) -> String {
 /// closed or left open, with text inside.
 fn nested() -> impl Strategy<Value = String> {
     (
-        proptest::collection::vec(
-            (0..TAGS.len(), any::<bool>(), "[A-Za-z .]{0,8}"),
-            1..16,
-        ),
+        proptest::collection::vec((0..TAGS.len(), any::<bool>(), "[A-Za-z .]{0,8}"), 1..16),
         0usize..4000,
     )
         .prop_map(|(pattern, depth)| {
