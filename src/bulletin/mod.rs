@@ -23,10 +23,15 @@
 //! does not (`IJM has partner offices in …`) is a section note. A headless
 //! first section takes the region of the first country it names (Kenya →
 //! Africa), else `General`. Before any of this, the text is decoded (BOM,
-//! UTF-16, CRLF), an HTML page or email body is reduced to its text, and
-//! each line is stripped of `|` table debris.
+//! UTF-16, CRLF), an email file is opened to its text or HTML part
+//! (`email.rs`), an HTML page or email body is reduced to its text
+//! (`html.rs`), and each line is stripped of `|` table debris.
+//!
+//! Every step takes time and stack in proportion to the input, whatever
+//! its nesting: nothing here recurses on the input's structure.
 
 mod countries;
+mod email;
 mod html;
 mod repair;
 
@@ -132,16 +137,27 @@ pub enum ParseError {
     TooLarge { bytes: usize, limit: usize },
     #[error("no prayer requests found: this does not look like a prayer bulletin")]
     NoRequests,
+    #[error("the email has no text or HTML part")]
+    NoTextPart,
 }
 
 /// Decodes a file's bytes into text: UTF-8 (with or without a BOM) or
-/// UTF-16 with a BOM, as Windows editors save it.
+/// UTF-16 with a BOM, as Windows editors save it. An email file becomes the
+/// text of its bulletin part, never its encoded form; it is opened here,
+/// from its bytes, because its parts may be in other character sets.
 pub fn decode_bulletin(bytes: &[u8]) -> Result<String, ParseError> {
     if bytes.len() > MAX_BULLETIN_BYTES {
         return Err(ParseError::TooLarge {
             bytes: bytes.len(),
             limit: MAX_BULLETIN_BYTES,
         });
+    }
+    if email::looks_like_email(bytes) {
+        let text = email::email_text(bytes)?;
+        if text.contains('\0') {
+            return Err(ParseError::Binary);
+        }
+        return Ok(text);
     }
     let text = match bytes {
         [0xFF, 0xFE, rest @ ..] => decode_utf16(rest, u16::from_le_bytes)?,
@@ -177,12 +193,20 @@ fn decode_utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, ParseE
         .unwrap_or(text))
 }
 
-/// Parses a bulletin's text (plain text, an HTML page or an email body).
+/// Parses a bulletin's text (plain text, an HTML page, an email body or a
+/// whole email).
 pub fn parse_bulletin(text: &str) -> Result<Bulletin, ParseError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err(ParseError::Empty);
     }
+    let from_email;
+    let text = if email::looks_like_email(text.as_bytes()) {
+        from_email = email::email_text(text.as_bytes())?;
+        from_email.as_str()
+    } else {
+        text
+    };
     let from_html;
     let text = if html::looks_like_html(text) {
         from_html = html::html_to_text(text);
@@ -678,5 +702,7 @@ impl<'a> Iterator for SentenceIter<'a> {
     }
 }
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 mod tests;

@@ -412,3 +412,170 @@ fn json_has_the_documented_shape() {
         })
     );
 }
+
+/// `BULLETED` as quoted-printable: long lines soft-broken with `=`, the
+/// bullets and quotes as `=E2=80=A2`-style escapes.
+fn quoted_printable(text: &str) -> String {
+    let mut out = String::new();
+    let mut column = 0;
+    for byte in text.bytes() {
+        let piece = match byte {
+            b'\n' => {
+                out.push('\n');
+                column = 0;
+                continue;
+            }
+            b'=' | 0x80.. => format!("={byte:02X}"),
+            _ => char::from(byte).to_string(),
+        };
+        if column + piece.len() > 72 {
+            out.push_str("=\n");
+            column = 0;
+        }
+        column += piece.len();
+        out.push_str(&piece);
+    }
+    out
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut encoded = Vec::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            encoded.push(if i <= chunk.len() {
+                ALPHABET[(n >> (18 - 6 * i)) as usize & 63]
+            } else {
+                b'='
+            });
+        }
+    }
+    encoded
+        .chunks(76)
+        .map(|line| String::from_utf8_lossy(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn email_bytes(message: &str) -> Vec<u8> {
+    message.replace('\n', "\r\n").into_bytes()
+}
+
+fn decoded_and_parsed(bytes: &[u8]) -> Bulletin {
+    let text = decode_bulletin(bytes).unwrap_or_else(|e| panic!("decodes: {e}"));
+    parse(&text)
+}
+
+#[test]
+fn an_email_with_a_quoted_printable_plain_part_parses_as_its_text_does() {
+    let message = format!(
+        "From: IJM <prayer@ijm.org>\n\
+         To: Ann <ann@example.com>\n\
+         Subject: =?UTF-8?Q?IJM_Prayer_Requests_=E2=80=93_this_week?=\n\
+         MIME-Version: 1.0\n\
+         Content-Type: multipart/alternative; boundary=\"b1\"\n\
+         \n\
+         --b1\n\
+         Content-Type: text/plain; charset=UTF-8\n\
+         Content-Transfer-Encoding: quoted-printable\n\
+         \n\
+         {}\n\
+         --b1\n\
+         Content-Type: text/html; charset=UTF-8\n\
+         \n\
+         <p>Something else entirely.</p>\n\
+         --b1--\n",
+        quoted_printable(BULLETED)
+    );
+    let bytes = email_bytes(&message);
+    assert_eq!(decoded_and_parsed(&bytes), parse(BULLETED));
+    // The same email handed to the parser as text reads the same.
+    let text = std::str::from_utf8(&bytes).expect("the fixture is ASCII");
+    assert_eq!(parse(text), parse(BULLETED));
+}
+
+#[test]
+fn an_email_with_only_a_base64_html_part_parses_as_its_page_does() {
+    let message = format!(
+        "From: IJM <prayer@ijm.org>\n\
+         Subject: Prayer\n\
+         MIME-Version: 1.0\n\
+         Content-Type: text/html; charset=utf-8\n\
+         Content-Transfer-Encoding: base64\n\
+         \n\
+         {}\n",
+        base64(EMAIL.as_bytes())
+    );
+    let bulletin = decoded_and_parsed(&email_bytes(&message));
+    assert_eq!(bulletin, parse(BULLETED));
+}
+
+#[test]
+fn an_encoded_subject_and_a_latin1_body_are_decoded_not_stored_encoded() {
+    let message = b"From: =?ISO-8859-1?Q?Jos=E9?= <jose@example.com>\r\n\
+        Subject: =?UTF-8?B?SUpNIFByYXllciBSZXF1ZXN0cw==?=\r\n\
+        Content-Type: text/plain; charset=ISO-8859-1\r\n\
+        Content-Transfer-Encoding: 8bit\r\n\
+        \r\n\
+        IJM Prayer Requests\r\n\
+        \r\n\
+        Latin America\r\n\
+        - Pray for Jos\xe9 in Per\xfa.\r\n";
+    let bulletin = decoded_and_parsed(message);
+    assert_eq!(bulletin.title, "IJM Prayer Requests");
+    assert_eq!(texts(&bulletin), ["Pray for José in Perú."]);
+}
+
+#[test]
+fn a_forwarding_header_in_the_body_is_not_part_of_the_bulletin() {
+    let message = format!(
+        "From: Ann <ann@example.com>\n\
+         Subject: Fwd: IJM Prayer Requests\n\
+         Content-Type: text/plain; charset=utf-8\n\
+         \n\
+         FYI, this week's.\n\
+         \n\
+         ---------- Forwarded message ---------\n\
+         From: IJM <prayer@ijm.org>\n\
+         Date: Fri, Apr 26, 2019 at 3:00 PM\n\
+         Subject: IJM Prayer Requests\n\
+         To: <ann@example.com>\n\
+         \n\
+         {BULLETED}\n"
+    );
+    assert_eq!(decoded_and_parsed(&email_bytes(&message)), parse(BULLETED));
+}
+
+#[test]
+fn an_email_with_no_text_or_html_part_is_refused_in_a_sentence() {
+    let message = format!(
+        "From: IJM <prayer@ijm.org>\n\
+         Subject: Prayer\n\
+         MIME-Version: 1.0\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\n\
+         \n\
+         --b1\n\
+         Content-Type: image/png\n\
+         Content-Transfer-Encoding: base64\n\
+         \n\
+         {}\n\
+         --b1--\n",
+        base64(b"\x89PNG\r\n\x1a\n\0\0\0")
+    );
+    let error = decode_bulletin(&email_bytes(&message)).expect_err("no text part");
+    assert_eq!(error, ParseError::NoTextPart);
+    assert_eq!(error.to_string(), "the email has no text or HTML part");
+}
+
+#[test]
+fn a_plain_bulletin_opening_with_one_from_line_is_still_read_as_text() {
+    let text = "From: the IJM prayer team\n\nLatin America\n\n• Please pray for Peru.\n";
+    let bulletin = decoded_and_parsed(text.as_bytes());
+    assert_eq!(bulletin.title, "From: the IJM prayer team");
+    assert_eq!(texts(&bulletin), ["Please pray for Peru."]);
+    assert_eq!(regions(&bulletin), ["Latin America"]);
+}
