@@ -86,6 +86,14 @@ fn database() -> (tempfile::TempDir, PathBuf) {
     (dir, db)
 }
 
+/// A new database holding `examples/week-1.txt` for the coming week.
+fn database_with_example() -> (tempfile::TempDir, PathBuf) {
+    let (dir, db) = database();
+    let out = prayer_bot(&db, &["import", &path("examples/week-1.txt")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    (dir, db)
+}
+
 fn path(relative: &str) -> String {
     project(relative).to_string_lossy().into_owned()
 }
@@ -509,12 +517,7 @@ fn full_disk() -> std::fs::File {
 
 #[test]
 fn week_and_parse_end_quietly_when_the_reader_has_gone() {
-    let (_dir, db) = database();
-    assert!(
-        prayer_bot(&db, &["import", &path("examples/week-1.txt")])
-            .status
-            .success()
-    );
+    let (_dir, db) = database_with_example();
     let week_1 = path("examples/week-1.txt");
     for args in [vec!["week"], vec!["parse", week_1.as_str()]] {
         let out = command(&db, &args)
@@ -529,12 +532,7 @@ fn week_and_parse_end_quietly_when_the_reader_has_gone() {
 #[cfg(unix)]
 #[test]
 fn week_and_parse_say_in_words_when_the_output_cannot_be_written() {
-    let (_dir, db) = database();
-    assert!(
-        prayer_bot(&db, &["import", &path("examples/week-1.txt")])
-            .status
-            .success()
-    );
+    let (_dir, db) = database_with_example();
     let week_1 = path("examples/week-1.txt");
     for args in [vec!["week"], vec!["parse", week_1.as_str()]] {
         let out = command(&db, &args)
@@ -639,12 +637,7 @@ fn week_without_a_database_says_so_and_creates_nothing() {
 
 #[test]
 fn week_reads_the_database_without_writing_to_it() {
-    let (_dir, db) = database();
-    assert!(
-        prayer_bot(&db, &["import", &path("examples/week-1.txt")])
-            .status
-            .success()
-    );
+    let (_dir, db) = database_with_example();
     // Write-protected, as a backup or another user's database would be. As
     // root this stops nothing, so the bytes and the time are checked too.
     let mut permissions = std::fs::metadata(&db).expect("the database").permissions();
