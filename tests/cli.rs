@@ -715,3 +715,94 @@ fn the_log_has_no_colour_codes_when_stderr_is_not_a_terminal() {
     assert!(err.contains("DEBUG"), "something is logged: {err}");
     assert!(!err.contains("\x1b["), "{err}");
 }
+
+#[test]
+fn html_nested_fifty_thousand_deep_is_parsed_and_imported_not_a_crash() {
+    let (dir, db) = database();
+    let deep = dir.path().join("deep.html");
+    let unclosed = dir.path().join("unclosed.html");
+    std::fs::write(
+        &deep,
+        format!(
+            "<html><body><h1>IJM Prayer Requests</h1>{}<p>Please pray for Peru.</p></body></html>",
+            "<i>".repeat(50_000)
+        ),
+    )
+    .expect("written");
+    std::fs::write(
+        &unclosed,
+        format!(
+            "<html><body>{}<p>Please pray for the families of Ghana.</p>",
+            "<div>".repeat(70_000)
+        ),
+    )
+    .expect("written");
+    let parsed = prayer_bot(&db, &["parse", deep.to_str().expect("UTF-8"), "--json"]);
+    assert!(parsed.status.success(), "{}", stderr(&parsed));
+    assert!(stdout(&parsed).contains("Please pray for Peru."));
+    let imported = prayer_bot(&db, &["import", unclosed.to_str().expect("UTF-8")]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let week = prayer_bot(&db, &["week"]);
+    assert!(
+        stdout(&week).contains("Please pray for the families of Ghana."),
+        "{}",
+        stdout(&week)
+    );
+}
+
+#[test]
+fn an_email_file_is_imported_as_its_decoded_text_never_as_encoded_text() {
+    let (dir, db) = database();
+    let eml = dir.path().join("forwarded.eml");
+    // The body is base64 of a bulletin in HTML: the encoded form must never
+    // be what is stored.
+    let page = "<html><body><h1>IJM Prayer Requests</h1><h2>Latin America</h2>\
+                <ul><li>Please pray for Mateo in Bolivia as he testifies.</li></ul></body></html>";
+    let encoded = base64(page.as_bytes());
+    std::fs::write(
+        &eml,
+        format!(
+            "From: IJM <prayer@example.org>\r\nSubject: =?UTF-8?B?SUpNIFByYXllciBSZXF1ZXN0cw==?=\r\n\
+             MIME-Version: 1.0\r\nContent-Type: text/html; charset=UTF-8\r\n\
+             Content-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n"
+        ),
+    )
+    .expect("written");
+    let imported = prayer_bot(&db, &["import", eml.to_str().expect("UTF-8")]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let week = stdout(&prayer_bot(&db, &["week"]));
+    assert!(
+        week.contains("Please pray for Mateo in Bolivia as he testifies."),
+        "{week}"
+    );
+    assert!(
+        !week.contains(&encoded[..20]),
+        "no encoded text stored: {week}"
+    );
+}
+
+/// Standard base64 with padding, wrapped at 76 characters as mail does.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out.as_bytes()
+        .chunks(76)
+        .map(|line| String::from_utf8_lossy(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}

@@ -852,6 +852,41 @@ async fn setup_offers_the_regions_and_refuses_a_misspelled_one_with_close_matche
 }
 
 #[tokio::test]
+async fn an_attached_page_nested_fifty_thousand_deep_does_not_take_the_bot_down() {
+    let bot = start(&example()).await;
+    let deep = format!(
+        "<html><body><h1>IJM Prayer Requests</h1><h2>Africa</h2>{}<p>Please pray for the families of Ghana.</p>",
+        "<i>".repeat(50_000)
+    );
+    let next = this_week().next().to_string();
+    let options = vec![
+        CommandOption::attachment("file", "deep.html", "text/html", deep.into_bytes()),
+        CommandOption::string("week", next.clone()),
+    ];
+    let (answer, _) = bot
+        .answer(&bot.prayer("import", options, bot.as_admin()))
+        .await;
+    assert!(
+        answer.starts_with("Imported **IJM Prayer Requests**"),
+        "{answer}"
+    );
+    // Still serving: the server's week and the imported one both answer.
+    let (week, _) = bot
+        .answer(&bot.prayer("week", vec![], bot.as_member()))
+        .await;
+    assert!(week.contains("Mateo"), "{week}");
+    let options = vec![CommandOption::string("week", next)];
+    let (week, _) = bot
+        .answer(&bot.prayer("week", options, bot.as_member()))
+        .await;
+    assert!(
+        week.contains("Please pray for the families of Ghana."),
+        "{week}"
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
 async fn a_post_that_discord_interrupts_resumes_without_posting_twice() {
     let bot = start(&example()).await;
     bot.setup_channel(&bot.world.general, None).await;
