@@ -6,6 +6,7 @@
 //! Discord's limit is split at a sentence or word, never cut.
 
 use crate::bulletin::{Bulletin, Kind, PrayerRequest};
+use crate::region::region_key;
 use crate::week::PrayerWeek;
 
 /// Discord's limit on a message's `content`, in characters.
@@ -101,14 +102,15 @@ pub fn group_by_region(requests: &[PrayerRequest]) -> Vec<(&str, Vec<usize>)> {
     groups
 }
 
-/// The region of `bulletin` named `wanted`, in any letter case; else an
-/// error that lists the regions there are.
+/// The region of `bulletin` named `wanted`, in any letter case or spelling
+/// of `&`/`+`/`and` (the same [`region_key`]); else an error that lists the
+/// regions there are.
 pub fn find_region<'a>(bulletin: &'a Bulletin, wanted: &str) -> Result<&'a str, RegionNotFound> {
     let groups = group_by_region(&bulletin.requests);
     groups
         .iter()
         .map(|(name, _)| *name)
-        .find(|name| name.eq_ignore_ascii_case(wanted.trim()))
+        .find(|name| region_key(name) == region_key(wanted))
         .ok_or_else(|| RegionNotFound {
             wanted: wanted.to_owned(),
             regions: groups.iter().map(|(name, _)| (*name).to_owned()).collect(),
@@ -395,6 +397,7 @@ mod tests {
             ["**T** · week of Monday 23 November 2026\n\n**Asia**\n🎉 B1"]
         );
         assert_eq!(find_region(&bulletin, " asia "), Ok("Asia"));
+        assert_eq!(find_region(&bulletin, "ASIA:"), Ok("Asia"));
         assert_eq!(
             find_region(&bulletin, "Europe").map_err(|e| e.to_string()),
             Err("has no region “Europe”; its regions are: Africa, Asia".to_owned())
