@@ -101,16 +101,17 @@ pub fn match_region(choices: &[&str], typed: &str) -> Result<String, UnknownRegi
     let key: String = key.chars().take(2 * CHOICE_NAME_LIMIT).collect();
     let mut scored: Vec<(usize, &str)> = choices
         .iter()
-        .map(|name| {
+        .filter_map(|name| {
             let candidate = region_key(name);
             let distance = if candidate.contains(&key) || key.contains(&candidate) {
                 0
             } else {
                 edit_distance(&candidate, &key)
             };
-            (distance, *name)
+            // Close means within a third of the name's letters (at least 2).
+            let close_enough = (candidate.chars().count() / 3).max(2);
+            (distance <= close_enough).then_some((distance, *name))
         })
-        .filter(|(distance, name)| *distance <= (region_key(name).chars().count() / 3).max(2))
         .collect();
     scored.sort_by_key(|(distance, _)| *distance);
     Err(UnknownRegion {

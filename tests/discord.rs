@@ -476,23 +476,35 @@ fn write_bulletin(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-#[tokio::test]
-async fn mentions_in_bulletin_text_ping_no_one() {
+/// Starts the bot with `text` as this week's bulletin, sets up the default
+/// channel and posts the week; returns the bot and the messages it sent
+/// (and the directory that holds the bulletin).
+async fn post_bulletin(text: &str) -> (Bot, Vec<RecordedRequest>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a directory");
-    let bulletin = write_bulletin(
-        dir.path(),
-        "mentions.txt",
-        "IJM Prayer Requests\n\nAfrica\n• Please pray @everyone and @here for <@123> and the <@&456> team in Kenya.\n",
-    );
+    let bulletin = write_bulletin(dir.path(), "bulletin.txt", text);
     let bot = start(&bulletin).await;
     bot.setup_channel(&bot.world.general, None).await;
     bot.post(bot.as_admin()).await;
     let sends = bot.channel_sends();
-    let request = sends
+    (bot, sends, dir)
+}
+
+/// The content of the posted message that holds `needle`.
+fn posted_content<'a>(sends: &'a [RecordedRequest], needle: &str) -> &'a str {
+    sends
         .iter()
-        .find(|r| r.body_contains("Kenya"))
-        .expect("the request was posted");
-    let content = request.body_str("/content").unwrap_or_default();
+        .find(|r| r.body_contains(needle))
+        .and_then(|r| r.body_str("/content"))
+        .unwrap_or_else(|| panic!("no posted message holds {needle}"))
+}
+
+#[tokio::test]
+async fn mentions_in_bulletin_text_ping_no_one() {
+    let (bot, sends, _dir) = post_bulletin(
+        "IJM Prayer Requests\n\nAfrica\n• Please pray @everyone and @here for <@123> and the <@&456> team in Kenya.\n",
+    )
+    .await;
+    let content = posted_content(&sends, "Kenya");
     assert!(
         content.contains("@everyone") && content.contains("<@123>") && content.contains("<@&456>")
     );
@@ -775,21 +787,11 @@ async fn a_week_posted_here_is_not_replaced_by_an_import() {
 
 #[tokio::test]
 async fn masked_links_in_bulletin_text_are_shown_as_written() {
-    let dir = tempfile::tempdir().expect("a directory");
-    let bulletin = write_bulletin(
-        dir.path(),
-        "links.txt",
+    let (bot, sends, _dir) = post_bulletin(
         "IJM Prayer Requests\n\nAfrica\n• Please pray for Kenya: [read the story](http://example.org/kenya) here.\n",
-    );
-    let bot = start(&bulletin).await;
-    bot.setup_channel(&bot.world.general, None).await;
-    bot.post(bot.as_admin()).await;
-    let sends = bot.channel_sends();
-    let request = sends
-        .iter()
-        .find(|r| r.body_contains("Kenya"))
-        .expect("posted");
-    let content = request.body_str("/content").unwrap_or_default();
+    )
+    .await;
+    let content = posted_content(&sends, "Kenya");
     assert!(
         content.contains(r"\[read the story\](http://example.org/kenya)"),
         "{content}"

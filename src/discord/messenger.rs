@@ -311,18 +311,16 @@ fn rate_limited_for(wait: Duration) -> String {
 /// The id of the message Discord created, from its answer.
 fn message_id(answer: &[u8]) -> Result<u64, Failure> {
     // Discord did answer 200, so these failures are final, not retried.
-    let json: serde_json::Value = serde_json::from_slice(answer).map_err(|e| Failure {
+    let unreadable = |reason: String| Failure {
         status: Some(200),
         retry_after: None,
-        reason: format!("Discord's answer could not be read ({e})"),
-    })?;
+        reason,
+    };
+    let json: serde_json::Value = serde_json::from_slice(answer)
+        .map_err(|e| unreadable(format!("Discord's answer could not be read ({e})")))?;
     json["id"]
         .as_str()
         .and_then(|id| id.parse::<u64>().ok())
         .filter(|id| *id != 0)
-        .ok_or_else(|| Failure {
-            status: Some(200),
-            retry_after: None,
-            reason: "Discord's answer carried no message id".into(),
-        })
+        .ok_or_else(|| unreadable("Discord's answer carried no message id".into()))
 }
