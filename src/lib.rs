@@ -10,7 +10,11 @@
 //! - [`ids`]: typed Discord and request ids, and their one conversion to
 //!   SQLite integers. Pure.
 //! - [`buttons`]: the buttons' custom ids, built and read in one place. Pure.
+//! - [`tracking`]: what members said about requests, and the counts,
+//!   who-lists and coverage the group sees. Pure.
 //! - [`storage`]: the SQLite store; all SQL lives here.
+//! - [`recorder`]: writes 🙏 reactions to the store in batches, in the
+//!   background, so a burst of reactions is never lost or waited on.
 //! - [`browse`]: finding the week a person asks for.
 //! - [`import`]: decode, parse, place and store one bulletin.
 //! - [`posting`]: routing regions to channels and posting a week exactly
@@ -32,7 +36,9 @@ pub mod ids;
 pub mod import;
 pub mod posting;
 pub mod read;
+pub mod recorder;
 pub mod region;
 pub mod render;
 pub mod storage;
+pub mod tracking;
 pub mod week;

@@ -8,7 +8,8 @@
 //! One file per group of tables, each adding its own methods to [`Store`]:
 //! `bulletins.rs` (bulletins, their requests and notes), `settings.rs`
 //! (where a server's posts go), `posts.rs` (the weekly posts and the
-//! messages they sent). This file opens the database and holds what they
+//! messages they sent), `prayers.rs` (what members said about requests,
+//! praises, notify settings). This file opens the database and holds what they
 //! share.
 
 use std::str::FromStr;
@@ -110,10 +111,12 @@ pub use crate::ids::{discord_id, sql_id};
 
 mod bulletins;
 mod posts;
+mod prayers;
 mod settings;
 
 pub use bulletins::{ImportOutcome, StoredWeek};
 pub use posts::{PostedMessage, WeekPostClaim};
+pub use prayers::{Forgotten, GuildRequest, PostedIn, PraiseOutcome};
 pub use settings::ChannelSettings;
 
 #[derive(Clone)]

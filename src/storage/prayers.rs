@@ -1,0 +1,733 @@
+//! Prayer tracking: the marks members leave on requests (buttons and 🙏
+//! reactions), praise reports, and who asked not to be mentioned. Every
+//! statement is scoped to one server.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{StorageError, Store, parse_week};
+use crate::bulletin::Kind;
+use crate::ids::{GuildId, MessageId, RequestId, UserId};
+use crate::tracking::{Mark, ReactionKey, ReactionStep, Source};
+use crate::week::PrayerWeek;
+
+/// The bulletins a server sees: its own for a week where it has one, else
+/// the shared one. `b` is the bulletin; the server is parameter `?1`. A
+/// macro, so the statements using it stay string literals.
+macro_rules! visible {
+    () => {
+        "(b.guild_id = ?1 OR (b.guild_id = 0 AND NOT EXISTS
+         (SELECT 1 FROM bulletins AS own WHERE own.guild_id = ?1 AND own.week = b.week)))"
+    };
+}
+
+/// A request as a server sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuildRequest {
+    pub id: RequestId,
+    pub week: PrayerWeek,
+    pub region: String,
+    pub kind: Kind,
+    pub text: String,
+}
+
+/// What a posted message is, for a reaction or a button press on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostedIn {
+    /// A message of this request.
+    Request(RequestId),
+    /// A week's header, or a request whose bulletin was replaced since.
+    NoRequest,
+}
+
+/// A praise, as recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PraiseOutcome {
+    Recorded,
+    /// The request was already marked answered in this server.
+    AlreadyAnswered {
+        by: Option<UserId>,
+        at: DateTime<Utc>,
+    },
+}
+
+/// What `/prayer forget-me` erased.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    /// Commitments, prayers and reactions.
+    pub marks: u64,
+    /// Praises kept, now without the member's name.
+    pub praises: u64,
+    /// Whether a notify setting was stored.
+    pub notify: bool,
+}
+
+/// Ids as a JSON array, for `IN (SELECT value FROM json_each(?))`: one
+/// statement whatever the number of ids, with nothing spliced into the SQL.
+fn json_ids(ids: impl Iterator<Item = i64>) -> String {
+    let ids: Vec<String> = ids.map(|id| id.to_string()).collect();
+    format!("[{}]", ids.join(","))
+}
+
+fn mark_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Mark, StorageError> {
+    let kind: String = row.try_get("kind")?;
+    Ok(Mark {
+        request: RequestId::new(row.try_get("request_id")?),
+        user: UserId::from_sql(row.try_get("user_id")?),
+        source: Source::parse(&kind)
+            .ok_or_else(|| StorageError::Corrupt(format!("prayer mark kind `{kind}`")))?,
+    })
+}
+
+/// How many reaction rows one multi-row statement carries (4 values each,
+/// well under SQLite's limit on bound values).
+const REACTIONS_PER_STATEMENT: usize = 200;
+
+impl Store {
+    /// `request` as `guild` sees it; `None` when it is not one of the
+    /// server's requests (another server's, or its bulletin replaced). The
+    /// two cases look the same, so a caller cannot reveal which.
+    pub async fn guild_request(
+        &self,
+        guild: GuildId,
+        request: RequestId,
+    ) -> Result<Option<GuildRequest>, StorageError> {
+        let row = sqlx::query(concat!(
+            "SELECT r.id, b.week, r.region, r.kind, r.text
+             FROM requests AS r JOIN bulletins AS b ON b.id = r.bulletin_id
+             WHERE r.id = ?2 AND ",
+            visible!()
+        ))
+        .bind(guild.to_sql())
+        .bind(request.get())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(guild_request_from_row).transpose()
+    }
+
+    /// The requests of the weeks `from` to `to` (inclusive) that `guild`
+    /// sees, newest week first, each week in bulletin order.
+    pub async fn guild_requests(
+        &self,
+        guild: GuildId,
+        from: PrayerWeek,
+        to: PrayerWeek,
+    ) -> Result<Vec<GuildRequest>, StorageError> {
+        sqlx::query(concat!(
+            "SELECT r.id, b.week, r.region, r.kind, r.text
+             FROM bulletins AS b JOIN requests AS r ON r.bulletin_id = b.id
+             WHERE b.week >= ?2 AND b.week <= ?3 AND b.guild_id IN (?1, 0) AND ",
+            visible!(),
+            " ORDER BY b.week DESC, r.position"
+        ))
+        .bind(guild.to_sql())
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(guild_request_from_row)
+        .collect()
+    }
+
+    /// What `message` is, if it is a message of `guild`'s weekly posts.
+    pub async fn posted_in(
+        &self,
+        guild: GuildId,
+        message: MessageId,
+    ) -> Result<Option<PostedIn>, StorageError> {
+        let request: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT request_id FROM posted_messages WHERE message_id = ? AND guild_id = ?",
+        )
+        .bind(message.to_sql())
+        .bind(guild.to_sql())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(request.map(|request| match request {
+            Some(id) => PostedIn::Request(RequestId::new(id)),
+            None => PostedIn::NoRequest,
+        }))
+    }
+
+    /// The first message `guild`'s weekly post sent for `request`, and its
+    /// channel: where a praise replies.
+    pub async fn request_message(
+        &self,
+        guild: GuildId,
+        request: RequestId,
+    ) -> Result<Option<(crate::ids::ChannelId, MessageId)>, StorageError> {
+        let row = sqlx::query(
+            "SELECT channel_id, message_id FROM posted_messages
+             WHERE guild_id = ? AND request_id = ? ORDER BY part, rowid LIMIT 1",
+        )
+        .bind(guild.to_sql())
+        .bind(request.get())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok((
+                crate::ids::ChannelId::from_sql(row.try_get("channel_id")?),
+                MessageId::from_sql(row.try_get("message_id")?),
+            ))
+        })
+        .transpose()
+    }
+
+    /// Records a button's mark (`Commit` or `Prayed`); `false` when the
+    /// member had already said so. The caller has checked that `guild`
+    /// sees `request`.
+    pub async fn mark(
+        &self,
+        guild: GuildId,
+        request: RequestId,
+        user: UserId,
+        source: Source,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        let inserted = sqlx::query(
+            "INSERT INTO prayer_marks (guild_id, request_id, user_id, kind, marked_at)
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(guild.to_sql())
+        .bind(request.get())
+        .bind(user.to_sql())
+        .bind(source.as_str())
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    /// Withdraws a button's mark; `false` when there was none.
+    pub async fn unmark(
+        &self,
+        guild: GuildId,
+        request: RequestId,
+        user: UserId,
+        source: Source,
+    ) -> Result<bool, StorageError> {
+        let deleted = sqlx::query(
+            "DELETE FROM prayer_marks
+             WHERE guild_id = ? AND request_id = ? AND user_id = ? AND kind = ?
+               AND message_id = 0 AND emoji = ''",
+        )
+        .bind(guild.to_sql())
+        .bind(request.get())
+        .bind(user.to_sql())
+        .bind(source.as_str())
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(deleted > 0)
+    }
+
+    /// Applies a batch of 🙏 changes in one transaction. A reaction on a
+    /// message that is not one of its server's request posts records
+    /// nothing.
+    pub async fn apply_reactions(
+        &self,
+        steps: &[ReactionStep],
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        for step in steps {
+            match step {
+                ReactionStep::Add(keys) => {
+                    for chunk in keys.chunks(REACTIONS_PER_STATEMENT) {
+                        add_reactions(&mut tx, chunk, now).await?;
+                    }
+                }
+                ReactionStep::Remove(keys) => {
+                    for key in keys {
+                        sqlx::query(
+                            "DELETE FROM prayer_marks
+                             WHERE guild_id = ? AND user_id = ? AND kind = 'reaction'
+                               AND message_id = ? AND emoji = ?",
+                        )
+                        .bind(key.guild.to_sql())
+                        .bind(key.user.to_sql())
+                        .bind(key.message.to_sql())
+                        .bind(&key.emoji)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                ReactionStep::Clear { message, emoji } => {
+                    // The request and server come from the message, so a
+                    // clear can only touch that message's own rows.
+                    sqlx::query(
+                        "DELETE FROM prayer_marks
+                         WHERE (guild_id, request_id) IN
+                               (SELECT guild_id, request_id FROM posted_messages WHERE message_id = ?1)
+                           AND kind = 'reaction' AND message_id = ?1
+                           AND (?2 IS NULL OR emoji = ?2)",
+                    )
+                    .bind(message.to_sql())
+                    .bind(emoji.as_deref())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every mark `guild`'s members left on `requests`.
+    pub async fn marks(
+        &self,
+        guild: GuildId,
+        requests: &[RequestId],
+    ) -> Result<Vec<Mark>, StorageError> {
+        sqlx::query(
+            "SELECT request_id, user_id, kind FROM prayer_marks
+             WHERE guild_id = ? AND request_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(guild.to_sql())
+        .bind(json_ids(requests.iter().map(|r| r.get())))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(mark_from_row)
+        .collect()
+    }
+
+    /// Which of `requests` are marked answered in `guild`.
+    pub async fn answered(
+        &self,
+        guild: GuildId,
+        requests: &[RequestId],
+    ) -> Result<HashSet<RequestId>, StorageError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT request_id FROM praises
+             WHERE guild_id = ? AND request_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(guild.to_sql())
+        .bind(json_ids(requests.iter().map(|r| r.get())))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(RequestId::new).collect())
+    }
+
+    /// How many praise reports not tied to a request `guild` made in `week`.
+    pub async fn praise_reports(
+        &self,
+        guild: GuildId,
+        week: PrayerWeek,
+    ) -> Result<usize, StorageError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM praises WHERE guild_id = ? AND week = ? AND request_id IS NULL",
+        )
+        .bind(guild.to_sql())
+        .bind(week.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(usize::try_from(count).unwrap_or(0))
+    }
+
+    /// Records a praise: an answered `request`, or a report of the server
+    /// when `request` is `None`. A request is answered once per server.
+    pub async fn record_praise(
+        &self,
+        guild: GuildId,
+        request: Option<RequestId>,
+        week: PrayerWeek,
+        author: UserId,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<PraiseOutcome, StorageError> {
+        let inserted = sqlx::query(
+            "INSERT INTO praises (guild_id, request_id, week, author_id, note, created_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(guild.to_sql())
+        .bind(request.map(RequestId::get))
+        .bind(week.to_string())
+        .bind(author.to_sql())
+        .bind(note)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(PraiseOutcome::Recorded);
+        }
+        let row = sqlx::query(
+            "SELECT author_id, created_at FROM praises WHERE guild_id = ? AND request_id = ?",
+        )
+        .bind(guild.to_sql())
+        .bind(request.map(RequestId::get))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(PraiseOutcome::AlreadyAnswered {
+            by: row
+                .try_get::<Option<i64>, _>("author_id")?
+                .map(UserId::from_sql),
+            at: row.try_get("created_at")?,
+        })
+    }
+
+    /// Withdraws a praise recorded a moment ago, when posting it failed, so
+    /// the member can try again.
+    pub async fn withdraw_praise(
+        &self,
+        guild: GuildId,
+        request: RequestId,
+    ) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM praises WHERE guild_id = ? AND request_id = ?")
+            .bind(guild.to_sql())
+            .bind(request.get())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Turns `/praise` mentions of `user` in `guild` on or off.
+    pub async fn set_notify(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        on: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let query = if on {
+            sqlx::query("DELETE FROM notify_off WHERE guild_id = ? AND user_id = ?")
+        } else {
+            sqlx::query(
+                "INSERT INTO notify_off (guild_id, user_id, since) VALUES (?, ?, ?)
+                 ON CONFLICT DO NOTHING",
+            )
+        };
+        query
+            .bind(guild.to_sql())
+            .bind(user.to_sql())
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Which of `users` turned `/praise` mentions off in `guild`.
+    pub async fn notify_off(
+        &self,
+        guild: GuildId,
+        users: &[UserId],
+    ) -> Result<HashSet<UserId>, StorageError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT user_id FROM notify_off
+             WHERE guild_id = ? AND user_id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(guild.to_sql())
+        .bind(json_ids(users.iter().map(|u| u.to_sql())))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().map(UserId::from_sql).collect())
+    }
+
+    /// Erases what the bot holds about `user` in `guild`: their marks and
+    /// notify setting; their praises stay, without their name. One
+    /// transaction: all of it or none.
+    pub async fn forget_member(
+        &self,
+        guild: GuildId,
+        user: UserId,
+    ) -> Result<Forgotten, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        let marks = sqlx::query("DELETE FROM prayer_marks WHERE guild_id = ? AND user_id = ?")
+            .bind(guild.to_sql())
+            .bind(user.to_sql())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let praises =
+            sqlx::query("UPDATE praises SET author_id = NULL WHERE guild_id = ? AND author_id = ?")
+                .bind(guild.to_sql())
+                .bind(user.to_sql())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        let notify = sqlx::query("DELETE FROM notify_off WHERE guild_id = ? AND user_id = ?")
+            .bind(guild.to_sql())
+            .bind(user.to_sql())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(Forgotten {
+            marks,
+            praises,
+            notify: notify > 0,
+        })
+    }
+
+    /// How many marks are stored, of any kind and server (for benchmarks
+    /// and checks that nothing was lost).
+    pub async fn mark_count(&self) -> Result<i64, StorageError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM prayer_marks")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
+
+/// Inserts the 🙏 reactions of `keys` whose message is a request post of
+/// the same server.
+async fn add_reactions(
+    tx: &mut sqlx::SqliteConnection,
+    keys: &[ReactionKey],
+    now: DateTime<Utc>,
+) -> Result<(), StorageError> {
+    let rows = vec!["(?, ?, ?, ?)"; keys.len()].join(", ");
+    let sql = format!(
+        "WITH changed (guild_id, message_id, user_id, emoji) AS (VALUES {rows})
+         INSERT INTO prayer_marks (guild_id, request_id, user_id, kind, message_id, emoji, marked_at)
+         SELECT p.guild_id, p.request_id, changed.user_id, 'reaction', p.message_id, changed.emoji, ?
+         FROM changed JOIN posted_messages AS p
+           ON p.message_id = changed.message_id AND p.guild_id = changed.guild_id
+         WHERE p.request_id IS NOT NULL
+         ON CONFLICT DO NOTHING"
+    );
+    // Audited: the only text spliced in is `(?, ?, ?, ?)` repeated; every
+    // value is bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for key in keys {
+        query = query
+            .bind(key.guild.to_sql())
+            .bind(key.message.to_sql())
+            .bind(key.user.to_sql())
+            .bind(&key.emoji);
+    }
+    query.bind(now).execute(&mut *tx).await?;
+    Ok(())
+}
+
+fn guild_request_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<GuildRequest, StorageError> {
+    let kind: String = row.try_get("kind")?;
+    let week: String = row.try_get("week")?;
+    Ok(GuildRequest {
+        id: RequestId::new(row.try_get("id")?),
+        week: parse_week(&week)?,
+        region: row.try_get("region")?,
+        kind: match kind.as_str() {
+            "praise" => Kind::Praise,
+            "petition" => Kind::Petition,
+            other => return Err(StorageError::Corrupt(format!("request kind `{other}`"))),
+        },
+        text: row.try_get("text")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::PostedMessage;
+    use crate::storage::fixtures::*;
+    use crate::tracking::ReactionChange;
+
+    const HERE: GuildId = GuildId::new(GUILD);
+    const THERE: GuildId = GuildId::new(7);
+    const ANN: UserId = UserId::new(100);
+    const BOB: UserId = UserId::new(200);
+
+    /// A shared bulletin for the week, posted in HERE: the first request's
+    /// message is 500, the header 499. Returns the week's request ids.
+    async fn posted(store: &Store) -> Result<Vec<RequestId>, StorageError> {
+        let w = week("2026-11-23");
+        put(store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
+        let stored = store.week(Scope::Guild(GUILD), w).await?.expect("stored");
+        store
+            .claim_week_post(GUILD, w, stored.bulletin_id, now())
+            .await?;
+        for (message_id, request_id) in [(499, None), (500, Some(stored.request_ids[0]))] {
+            let message = PostedMessage {
+                message_id,
+                channel_id: 42,
+                request_id,
+                part: 0,
+            };
+            store
+                .record_posted_message(GUILD, w, message, now())
+                .await?;
+        }
+        Ok(stored.request_ids.into_iter().map(RequestId::new).collect())
+    }
+
+    fn reaction(guild: GuildId, message: u64, user: UserId, emoji: &str) -> ReactionKey {
+        ReactionKey {
+            guild,
+            message: MessageId::new(message),
+            user,
+            emoji: emoji.to_owned(),
+        }
+    }
+
+    async fn apply(store: &Store, changes: Vec<ReactionChange>) -> Result<(), StorageError> {
+        store
+            .apply_reactions(&crate::tracking::coalesce(changes), now())
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_button_mark_is_recorded_once_and_undone() -> Result<(), StorageError> {
+        let store = store().await;
+        let ids = posted(&store).await?;
+        assert!(store.mark(HERE, ids[0], ANN, Source::Commit, now()).await?);
+        assert!(!store.mark(HERE, ids[0], ANN, Source::Commit, now()).await?);
+        assert!(store.mark(HERE, ids[0], ANN, Source::Prayed, now()).await?);
+        assert_eq!(store.marks(HERE, &ids).await?.len(), 2);
+        assert!(store.unmark(HERE, ids[0], ANN, Source::Commit).await?);
+        assert!(!store.unmark(HERE, ids[0], ANN, Source::Commit).await?);
+        assert_eq!(
+            store.marks(HERE, &ids).await?,
+            [Mark {
+                request: ids[0],
+                user: ANN,
+                source: Source::Prayed
+            }]
+        );
+        assert_eq!(store.marks(THERE, &ids).await?, []);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn reactions_count_only_on_this_servers_request_posts() -> Result<(), StorageError> {
+        let store = store().await;
+        let ids = posted(&store).await?;
+        apply(
+            &store,
+            vec![
+                ReactionChange::Added(reaction(HERE, 500, ANN, "🙏")),
+                ReactionChange::Added(reaction(HERE, 500, ANN, "🙏🏽")),
+                ReactionChange::Added(reaction(HERE, 499, BOB, "🙏")), // the header
+                ReactionChange::Added(reaction(HERE, 777, BOB, "🙏")), // not a post
+                ReactionChange::Added(reaction(THERE, 500, BOB, "🙏")), // another server
+            ],
+        )
+        .await?;
+        assert_eq!(store.mark_count().await?, 2);
+        apply(
+            &store,
+            vec![ReactionChange::Removed(reaction(HERE, 500, ANN, "🙏"))],
+        )
+        .await?;
+        let marks = store.marks(HERE, &ids).await?;
+        assert_eq!(marks.len(), 1, "the skin-tone reaction stays: {marks:?}");
+        apply(
+            &store,
+            vec![ReactionChange::Cleared {
+                message: MessageId::new(500),
+                emoji: None,
+            }],
+        )
+        .await?;
+        assert_eq!(store.mark_count().await?, 0);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_server_sees_only_its_own_requests() -> Result<(), StorageError> {
+        let store = store().await;
+        let ids = posted(&store).await?;
+        let w = week("2026-11-23");
+        let seen = store.guild_request(HERE, ids[0]).await?.expect("seen");
+        assert_eq!((seen.week, seen.region.as_str()), (w, "Africa"));
+        // THERE has its own bulletin for the week: the shared one is not its.
+        put(&store, Scope::Guild(7), TWO, Placement::Exactly(w)).await?;
+        assert_eq!(store.guild_request(THERE, ids[0]).await?, None);
+        let own = store.guild_requests(THERE, w, w).await?;
+        assert_eq!(own.len(), 1);
+        assert_eq!(store.guild_request(HERE, own[0].id).await?, None);
+        assert_eq!(store.guild_requests(HERE, w, w).await?.len(), ids.len());
+        assert_eq!(
+            store.posted_in(HERE, MessageId::new(500)).await?,
+            Some(PostedIn::Request(ids[0]))
+        );
+        assert_eq!(
+            store.posted_in(HERE, MessageId::new(499)).await?,
+            Some(PostedIn::NoRequest)
+        );
+        assert_eq!(store.posted_in(THERE, MessageId::new(500)).await?, None);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_request_is_answered_once_per_server() -> Result<(), StorageError> {
+        let store = store().await;
+        let ids = posted(&store).await?;
+        let w = week("2026-11-23");
+        let praise = |guild, request| store.record_praise(guild, request, w, ANN, "Thanks!", now());
+        assert_eq!(praise(HERE, Some(ids[0])).await?, PraiseOutcome::Recorded);
+        assert_eq!(
+            praise(HERE, Some(ids[0])).await?,
+            PraiseOutcome::AlreadyAnswered {
+                by: Some(ANN),
+                at: now()
+            }
+        );
+        assert_eq!(praise(THERE, Some(ids[0])).await?, PraiseOutcome::Recorded);
+        assert_eq!(praise(HERE, None).await?, PraiseOutcome::Recorded);
+        assert_eq!(praise(HERE, None).await?, PraiseOutcome::Recorded);
+        assert_eq!(store.praise_reports(HERE, w).await?, 2);
+        assert_eq!(store.answered(HERE, &ids).await?, HashSet::from([ids[0]]));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn forgetting_a_member_erases_them_in_one_server_only() -> Result<(), StorageError> {
+        let store = store().await;
+        let ids = posted(&store).await?;
+        let w = week("2026-11-23");
+        for guild in [HERE, THERE] {
+            store
+                .mark(guild, ids[0], ANN, Source::Commit, now())
+                .await?;
+            store.set_notify(guild, ANN, false, now()).await?;
+        }
+        store.mark(HERE, ids[0], BOB, Source::Commit, now()).await?;
+        apply(
+            &store,
+            vec![ReactionChange::Added(reaction(HERE, 500, ANN, "🙏"))],
+        )
+        .await?;
+        store
+            .record_praise(HERE, Some(ids[0]), w, ANN, "Answered!", now())
+            .await?;
+        assert_eq!(
+            store.notify_off(HERE, &[ANN, BOB]).await?,
+            HashSet::from([ANN])
+        );
+        let forgotten = store.forget_member(HERE, ANN).await?;
+        assert_eq!(
+            forgotten,
+            Forgotten {
+                marks: 2,
+                praises: 1,
+                notify: true
+            }
+        );
+        assert_eq!(
+            store.marks(HERE, &ids).await?,
+            [Mark {
+                request: ids[0],
+                user: BOB,
+                source: Source::Commit
+            }]
+        );
+        assert_eq!(store.notify_off(HERE, &[ANN]).await?, HashSet::new());
+        assert_eq!(
+            store
+                .record_praise(HERE, Some(ids[0]), w, BOB, "x", now())
+                .await?,
+            PraiseOutcome::AlreadyAnswered {
+                by: None,
+                at: now()
+            },
+            "the praise stays, without its author"
+        );
+        assert_eq!(store.marks(THERE, &ids).await?.len(), 1);
+        assert_eq!(store.notify_off(THERE, &[ANN]).await?, HashSet::from([ANN]));
+        Ok(())
+    }
+}
