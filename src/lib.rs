@@ -10,6 +10,10 @@
 //! - [`ids`]: typed Discord and request ids, and their one conversion to
 //!   SQLite integers. Pure.
 //! - [`buttons`]: the buttons' custom ids, built and read in one place. Pure.
+//! - [`search`]: finding a server's request by what a member types: the
+//!   autocomplete choices and the request a typed value names. Pure.
+//! - [`mentions`]: a praise's messages that mention the members who prayed,
+//!   within Discord's limits on mentions and length. Pure.
 //! - [`storage`]: the SQLite store; all SQL lives here.
 //! - [`browse`]: finding the week a person asks for.
 //! - [`import`]: decode, parse, place and store one bulletin.
@@ -30,9 +34,11 @@ pub mod config;
 pub mod discord;
 pub mod ids;
 pub mod import;
+pub mod mentions;
 pub mod posting;
 pub mod read;
 pub mod region;
 pub mod render;
+pub mod search;
 pub mod storage;
 pub mod week;
