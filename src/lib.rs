@@ -12,6 +12,12 @@
 //! - [`buttons`]: the buttons' custom ids, built and read in one place. Pure.
 //! - [`tracking`]: what members said about requests, and the counts,
 //!   who-lists and coverage the group sees. Pure.
+//! - [`search`]: finding a server's request by what a member types: the
+//!   autocomplete choices and the request a typed value names. Pure.
+//! - [`mentions`]: a praise's messages that mention the members who prayed,
+//!   within Discord's limits on mentions and length. Pure.
+//! - [`report`]: what tracking says to members: answers to presses, who,
+//!   mine, the stats card, praise. Pure.
 //! - [`storage`]: the SQLite store; all SQL lives here.
 //! - [`recorder`]: writes 🙏 reactions to the store in batches, in the
 //!   background, so a burst of reactions is never lost or waited on.
@@ -34,11 +40,14 @@ pub mod config;
 pub mod discord;
 pub mod ids;
 pub mod import;
+pub mod mentions;
 pub mod posting;
 pub mod read;
 pub mod recorder;
 pub mod region;
+pub mod report;
 pub mod render;
+pub mod search;
 pub mod storage;
 pub mod tracking;
 pub mod week;
