@@ -27,6 +27,11 @@ pub struct OutgoingMessage {
     /// The same for every attempt at the same message, so Discord drops a
     /// second copy of a retried send.
     pub nonce: String,
+    /// The message this one replies to (in the same channel), if any.
+    pub reply_to: Option<u64>,
+    /// The members this message may ping: exactly these, at most 100. Empty
+    /// for every weekly post.
+    pub notify: Vec<u64>,
 }
 
 /// Why a send failed.
@@ -34,7 +39,8 @@ pub struct OutgoingMessage {
 #[error("{0}")]
 pub struct SendError(pub String);
 
-/// Sends to Discord. Mentions are always disabled by the implementation.
+/// Sends to Discord. The implementation disables every mention except
+/// the users a message lists in [`OutgoingMessage::notify`].
 pub trait Messenger {
     /// Sends `message` to `channel`; returns the new message's id.
     fn send(
@@ -257,6 +263,8 @@ pub async fn post_week(
             content: message.content.clone(),
             buttons_for: message.request_id.filter(|_| message.prayable),
             nonce: nonce(guild, week, message),
+            reply_to: None,
+            notify: Vec::new(),
         };
         let message_id = messenger
             .send(message.channel, &outgoing)

@@ -7,6 +7,7 @@
 
 use crate::bulletin::{Bulletin, Kind, PrayerRequest};
 use crate::region::region_key;
+use crate::tracking::Tally;
 use crate::week::PrayerWeek;
 
 /// Discord's limit on a message's `content`, in characters.
@@ -130,11 +131,16 @@ pub struct RegionNotFound {
 /// limit. A message ends only between requests, and a message that goes on
 /// with a region opens with its heading again; only a request too long for
 /// a message of its own is split, at a sentence or word.
+///
+/// `status` holds, for each request in order, how many committed and
+/// prayed in the asking server and whether it was answered there; empty
+/// (the command line) shows the requests alone.
 pub fn render_digest(
     week: PrayerWeek,
     bulletin: &Bulletin,
     region: Option<&str>,
     notice: Option<&str>,
+    status: &[RequestStatus],
 ) -> Vec<String> {
     let mut packer = Packer::new(MESSAGE_LIMIT);
     let mut header = String::new();
@@ -155,16 +161,37 @@ pub fn render_digest(
         let opening = format!("\n\n{heading}\n");
         for (i, index) in members.into_iter().enumerate() {
             let request = &bulletin.requests[index];
-            let mark = match request.kind {
-                Kind::Petition => "🙏",
-                Kind::Praise => "🎉",
-            };
-            let line = format!("{mark} {}", escape_markdown(&request.text));
+            let status = status.get(index);
+            let praise = request.kind == Kind::Praise || status.is_some_and(|s| s.answered);
+            let mark = if praise { "🎉" } else { "🙏" };
+            let mut line = format!("{mark} {}", escape_markdown(&request.text));
+            if let Some(status) = status {
+                line.push_str(&status.describe());
+            }
             let separator = if i == 0 { opening.as_str() } else { "\n" };
             packer.push_block(&line, Some(&heading), separator);
         }
     }
     packer.finish()
+}
+
+/// A request's standing in one server, shown beside it in `/prayer week`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestStatus {
+    pub tally: Tally,
+    /// Marked answered with `/praise`.
+    pub answered: bool,
+}
+
+impl RequestStatus {
+    /// The words after the request: ` — *answered · 2 committed · 3 prayed*`.
+    fn describe(self) -> String {
+        let answered = if self.answered { "answered · " } else { "" };
+        format!(
+            " — *{answered}{} committed · {} prayed*",
+            self.tally.committed, self.tally.prayed
+        )
+    }
 }
 
 /// Fills messages block by block, starting a new message where the next
@@ -374,6 +401,40 @@ mod tests {
     }
 
     #[test]
+    fn the_digest_shows_each_requests_counts_and_answered_requests_as_praise() {
+        let bulletin = Bulletin {
+            title: "T".into(),
+            date: None,
+            verse: None,
+            requests: vec![
+                request("Africa", Kind::Petition, "A1"),
+                request("Africa", Kind::Petition, "A2"),
+            ],
+            notes: vec![],
+        };
+        let status = [
+            RequestStatus {
+                tally: Tally {
+                    committed: 2,
+                    prayed: 3,
+                    kept: 1,
+                },
+                answered: false,
+            },
+            RequestStatus {
+                tally: Tally::default(),
+                answered: true,
+            },
+        ];
+        assert_eq!(
+            render_digest(week(), &bulletin, None, None, &status),
+            [
+                "**T** · week of Monday 23 November 2026\n\n**Africa**\n🙏 A1 — *2 committed · 3 prayed*\n🎉 A2 — *answered · 0 committed · 0 prayed*"
+            ]
+        );
+    }
+
+    #[test]
     fn the_digest_lists_each_region_once_with_its_requests() {
         let bulletin = Bulletin {
             title: "T".into(),
@@ -387,13 +448,13 @@ mod tests {
             notes: vec![],
         };
         assert_eq!(
-            render_digest(week(), &bulletin, None, None),
+            render_digest(week(), &bulletin, None, None, &[]),
             [
                 "**T** · week of Monday 23 November 2026\n\n**Africa**\n🙏 A1\n🙏 A2\n\n**Asia**\n🎉 B1"
             ]
         );
         assert_eq!(
-            render_digest(week(), &bulletin, Some("Asia"), None),
+            render_digest(week(), &bulletin, Some("Asia"), None, &[]),
             ["**T** · week of Monday 23 November 2026\n\n**Asia**\n🎉 B1"]
         );
         assert_eq!(find_region(&bulletin, " asia "), Ok("Asia"));
@@ -462,7 +523,7 @@ mod tests {
     fn a_long_week_is_split_between_requests_with_the_region_heading_repeated() {
         let bulletin = long_week(40, 300);
         let notice = "the week of 2026-11-30, the next week with a bulletin";
-        let pieces = render_digest(week(), &bulletin, None, Some(notice));
+        let pieces = render_digest(week(), &bulletin, None, Some(notice), &[]);
         assert!(pieces.len() > 3, "{} pieces", pieces.len());
         assert!(pieces[0].starts_with(&format!("-# {notice}\n**IJM Prayer Requests**")));
         for piece in &pieces {
@@ -495,7 +556,7 @@ mod tests {
     #[test]
     fn a_request_too_long_for_one_message_is_split_under_its_heading() {
         let bulletin = long_week(1, 5000);
-        let pieces = render_digest(week(), &bulletin, None, None);
+        let pieces = render_digest(week(), &bulletin, None, None, &[]);
         assert!(pieces.len() >= 3);
         let mut text = String::new();
         for piece in &pieces[1..] {

@@ -260,10 +260,11 @@ async fn commands_are_registered_with_descriptions_that_discord_accepts() {
             "who",
             "stats",
             "mine",
+            "notify",
+            "forget-me",
             "setup",
             "import",
-            "post",
-            "forget-me"
+            "post"
         ]
     );
     let praise = commands
@@ -570,9 +571,12 @@ async fn a_5000_character_request_arrives_whole_in_pieces_within_discords_limit(
         })
         .collect();
     assert_eq!(
-        request.join(" ").strip_prefix("🙏 "),
+        request
+            .join(" ")
+            .strip_prefix("🙏 ")
+            .and_then(|r| r.strip_suffix(" — *0 committed · 0 prayed*")),
         Some(long),
-        "the whole request, split between words"
+        "the whole request, split between words, then its counts"
     );
     bot.fake.assert_no_spec_violations();
 }

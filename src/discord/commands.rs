@@ -7,21 +7,20 @@ use poise::serenity_prelude as serenity;
 
 use super::download::{DOWNLOAD_TIMEOUT, FetchError, fetch_capped};
 use super::messenger::{HttpMessenger, no_pings};
+use super::tracking::{forget_me, mine, notify, praise, stats, who};
 use super::{Context, Error, UserError, admin_only, today};
+use crate::ids::{GuildId, RequestId};
 use crate::browse::{FindWeekError, choose_week, find_week};
 use crate::bulletin::MAX_BULLETIN_BYTES;
 use crate::import::{ImportContext, ImportError, import_bulletin};
 use crate::posting::{PostError, PostOutcome, post_week};
 use crate::region::{autocomplete, match_region, region_choices};
 use crate::render::{
-    MESSAGE_LIMIT, escape_markdown, find_region, fit_reply, group_by_region, render_digest,
-    split_message,
+    MESSAGE_LIMIT, RequestStatus, escape_markdown, find_region, fit_reply, group_by_region,
+    render_digest, split_message,
 };
 use crate::storage::{ImportOutcome, Scope};
 use crate::week::PrayerWeek;
-
-/// What the tracking commands answer until prayer tracking is built.
-const NOT_YET: &str = "Prayer tracking (who prays for what, stats, praise reports) is not built yet; it comes in the next release. `/prayer week` shows this week's requests.";
 
 /// Every command the bot registers.
 pub fn all() -> Vec<poise::Command<super::Data, Error>> {
@@ -32,7 +31,9 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
 #[poise::command(
     slash_command,
     guild_only,
-    subcommands("week", "who", "stats", "mine", "setup", "import", "post", "forget_me"),
+    subcommands(
+        "week", "who", "stats", "mine", "notify", "forget_me", "setup", "import", "post"
+    ),
     subcommand_required
 )]
 pub async fn prayer(_: Context<'_>) -> Result<(), Error> {
@@ -45,7 +46,7 @@ fn guild(ctx: Context<'_>) -> Result<u64, Error> {
     })
 }
 
-fn parse_week(week: Option<&str>) -> Result<Option<PrayerWeek>, Error> {
+pub(super) fn parse_week(week: Option<&str>) -> Result<Option<PrayerWeek>, Error> {
     week.map(|w| {
         w.parse::<PrayerWeek>()
             .map_err(|e| UserError::new(e.to_string()).into())
@@ -55,7 +56,11 @@ fn parse_week(week: Option<&str>) -> Result<Option<PrayerWeek>, Error> {
 
 /// Sends `pieces` as the reply and its follow-ups, every one without pings.
 /// A piece over Discord's limit (none should be) is split, not refused.
-async fn reply_pieces(ctx: Context<'_>, pieces: Vec<String>, ephemeral: bool) -> Result<(), Error> {
+pub(super) async fn reply_pieces(
+    ctx: Context<'_>,
+    pieces: Vec<String>,
+    ephemeral: bool,
+) -> Result<(), Error> {
     let pieces = pieces
         .iter()
         .flat_map(|piece| split_message(piece, MESSAGE_LIMIT));
@@ -73,7 +78,7 @@ async fn reply_pieces(ctx: Context<'_>, pieces: Vec<String>, ephemeral: bool) ->
 
 /// A short private answer; one that would be too long (it quotes what was
 /// typed) is shortened rather than never sent.
-async fn reply(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Error> {
+pub(super) async fn reply(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Error> {
     reply_pieces(ctx, vec![fit_reply(&text.into())], true).await
 }
 
@@ -113,51 +118,20 @@ pub async fn week(
     // counts it.
     let notice = (!matches!(choice, crate::browse::WeekChoice::Current))
         .then(|| choice.describe(stored.week, PrayerWeek::containing(today)));
-    let pieces = render_digest(stored.week, bulletin, region, notice);
+    let (marks, answered) =
+        super::tracking::statuses(ctx.data(), GuildId::new(guild), &stored).await?;
+    let tallies = crate::tracking::tally(&marks);
+    let status: Vec<RequestStatus> = stored
+        .request_ids
+        .iter()
+        .zip(answered)
+        .map(|(id, answered)| RequestStatus {
+            tally: tallies.get(&RequestId::new(*id)).copied().unwrap_or_default(),
+            answered,
+        })
+        .collect();
+    let pieces = render_digest(stored.week, bulletin, region, notice, &status);
     reply_pieces(ctx, pieces, !public.unwrap_or(false)).await
-}
-
-/// Who committed to and who prayed for one request (coming soon)
-#[poise::command(slash_command, guild_only)]
-pub async fn who(
-    ctx: Context<'_>,
-    #[description = "The request"] request: String,
-) -> Result<(), Error> {
-    let _ = request;
-    reply(ctx, NOT_YET).await
-}
-
-/// The group's week: people taking part, requests covered, praises (coming soon)
-#[poise::command(slash_command, guild_only)]
-pub async fn stats(
-    ctx: Context<'_>,
-    #[description = "A prayer week, named by its Monday (YYYY-MM-DD)"] week: Option<String>,
-) -> Result<(), Error> {
-    parse_week(week.as_deref())?;
-    reply(ctx, NOT_YET).await
-}
-
-/// Your commitments this week and which you have prayed (coming soon)
-#[poise::command(slash_command, guild_only)]
-pub async fn mine(ctx: Context<'_>) -> Result<(), Error> {
-    reply(ctx, NOT_YET).await
-}
-
-/// Erase your commitments and prayers in this server (coming soon)
-#[poise::command(slash_command, guild_only, rename = "forget-me")]
-pub async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
-    reply(ctx, "Nothing about you is stored yet: prayer tracking is not built. When it is, this erases your commitments and prayers in this server.").await
-}
-
-/// Record an answered prayer (coming soon)
-#[poise::command(slash_command, guild_only)]
-pub async fn praise(
-    ctx: Context<'_>,
-    #[description = "What God has done"] note: String,
-    #[description = "The request that was answered"] request: Option<String>,
-) -> Result<(), Error> {
-    let _ = (note, request);
-    reply(ctx, NOT_YET).await
 }
 
 /// Where the weekly posts go (admins only)
@@ -197,7 +171,7 @@ pub async fn setup(
         }
         None => {
             store
-                .set_default_channel(guild, channel.get(), chrono::Utc::now())
+                .set_default_channel(guild, channel.get(), super::now())
                 .await?;
             format!("Weekly posts will go to <#{channel}>.")
         }
@@ -289,7 +263,7 @@ pub async fn import(
         week: named,
         force: false,
         today: today(ctx),
-        now: chrono::Utc::now(),
+        now: super::now(),
     };
     let imported = match import_bulletin(&ctx.data().store, &file.filename, &bytes, &context).await
     {
@@ -384,7 +358,7 @@ pub async fn post(
     };
     let messenger =
         HttpMessenger::new(ctx.serenity_context().http.clone(), ctx.data().stop.clone());
-    let message = match post_week(store, &messenger, guild, week, chrono::Utc::now).await {
+    let message = match post_week(store, &messenger, guild, week, super::now).await {
         Ok(PostOutcome::Posted {
             week,
             messages,

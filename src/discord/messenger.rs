@@ -10,7 +10,7 @@ use reqwest::header::HeaderMap;
 use serenity::http::{LightMethod, Request, Route};
 use serenity::{
     ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage,
-    Http, MessageId, Nonce, ReactionType,
+    Http, MessageId, MessageReference, Nonce, ReactionType, UserId,
 };
 
 use super::Stop;
@@ -81,11 +81,18 @@ fn channel_id(id: u64) -> Result<ChannelId, SendError> {
 impl Messenger for HttpMessenger {
     async fn send(&self, channel: u64, message: &OutgoingMessage) -> Result<u64, SendError> {
         let channel = channel_id(channel)?;
+        let mentions = no_pings().users(message.notify.iter().map(|u| UserId::new(*u)));
         let mut builder = CreateMessage::new()
             .content(message.content.clone())
-            .allowed_mentions(no_pings())
+            .allowed_mentions(mentions)
             .nonce(Nonce::String(message.nonce.clone()))
             .enforce_nonce(true);
+        if let Some(reply_to) = message.reply_to {
+            builder = builder.reference_message(
+                MessageReference::from((channel, MessageId::new(reply_to)))
+                    .fail_if_not_exists(false),
+            );
+        }
         if let Some(request_id) = message.buttons_for {
             builder = builder.components(vec![request_buttons(request_id)]);
         }
@@ -298,7 +305,7 @@ fn rate_limited_for(wait: Duration) -> String {
     };
     let until = chrono::TimeDelta::from_std(wait)
         .ok()
-        .and_then(|wait| chrono::Utc::now().checked_add_signed(wait));
+        .and_then(|wait| super::now().checked_add_signed(wait));
     match until {
         Some(until) => format!(
             "Discord is rate-limiting the bot and asks it to wait {how_long}, so try again after {} UTC",

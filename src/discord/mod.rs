@@ -7,11 +7,12 @@ mod download;
 mod errors;
 pub mod messenger;
 mod permissions;
+mod tracking;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use poise::CreateReply;
 use poise::serenity_prelude as serenity;
 use serenity::{
@@ -21,6 +22,7 @@ use serenity::{
 use tokio::sync::{RwLock, watch};
 
 use crate::config::BotSettings;
+use crate::recorder::Recorder;
 use crate::storage::Store;
 use messenger::no_pings;
 
@@ -39,6 +41,8 @@ pub struct Data {
     /// Set when the process is told to stop; a post in hand ends at the
     /// next message boundary and answers its admin.
     pub stop: Stop,
+    /// Writes 🙏 reactions to the store in batches.
+    pub recorder: Recorder,
 }
 
 /// Whether the process has been told to stop, readable from anywhere
@@ -76,10 +80,15 @@ pub fn intents() -> GatewayIntents {
     GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGE_REACTIONS
 }
 
+/// The bot's clock: the one place the Discord side reads the time.
+fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
 /// The date a command runs on. Servers' own time zones arrive with the
 /// Monday schedule; until then prayer weeks follow UTC.
 fn today(_: Context<'_>) -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    now().date_naive()
 }
 
 /// The bot-side check for admin commands: the member's permissions as
@@ -131,20 +140,37 @@ async fn send_ephemeral(ctx: Context<'_>, text: String) {
     }
 }
 
-/// Button presses: prayer tracking answers them in the next release; until
-/// then the member is told so, and nothing is recorded.
-async fn on_event(ctx: &serenity::Context, event: &FullEvent) -> Result<(), Error> {
+/// The gateway events beside commands: presses of the bot's buttons, and
+/// 🙏 reactions (queued for the recorder; the handler never waits on the
+/// disk).
+async fn on_event(
+    ctx: &serenity::Context,
+    event: &FullEvent,
+    data: &Data,
+    bot: serenity::UserId,
+) -> Result<(), Error> {
+    if let Some(change) = tracking::reaction_change(event, bot) {
+        data.recorder.record(change).await;
+        return Ok(());
+    }
     if let FullEvent::InteractionCreate { interaction } = event
         && let Some(press) = interaction.as_message_component()
-        && crate::buttons::Button::parse(&press.data.custom_id).is_some()
+        && let Some(button) = crate::buttons::Button::parse(&press.data.custom_id)
     {
-        let answer = CreateInteractionResponseMessage::new()
-            .content("Thank you! Recording prayers is not built yet; it comes in the next release.")
-            .ephemeral(true)
-            .allowed_mentions(no_pings());
-        press
-            .create_response(&ctx.http, CreateInteractionResponse::Message(answer))
-            .await?;
+        let _busy = data.busy.read().await;
+        if let Err(error) = tracking::on_press(ctx, data, press, button).await {
+            let text = error.reply_text("button");
+            let answer = CreateInteractionResponseMessage::new()
+                .content(text)
+                .ephemeral(true)
+                .allowed_mentions(no_pings());
+            if let Err(error) = press
+                .create_response(&ctx.http, CreateInteractionResponse::Message(answer))
+                .await
+            {
+                tracing::error!(%error, "could not answer a button press");
+            }
+        }
     }
     Ok(())
 }
@@ -254,16 +280,25 @@ pub async fn run(
         .unwrap_or_else(|| "https://discord.com".to_owned());
     let (set_stop, stop) = Stop::new();
     let busy = Arc::new(RwLock::new(()));
+    let (recorder, writer) = Recorder::start(store.clone(), now);
     let data = Data {
         store: store.clone(),
         busy: busy.clone(),
         posting: tokio::sync::Mutex::new(()),
         stop: stop.clone(),
+        recorder: recorder.clone(),
     };
     let options = poise::FrameworkOptions {
         commands: commands::all(),
         on_error: |error| Box::pin(on_error(error)),
-        event_handler: |framework, event| Box::pin(on_event(framework.serenity_context, event)),
+        event_handler: |framework, event| {
+            Box::pin(on_event(
+                framework.serenity_context,
+                event,
+                framework.user_data,
+                framework.bot_id(),
+            ))
+        },
         allowed_mentions: Some(no_pings()),
         // The owners are not used, and asking for them is one more call.
         initialize_owners: false,
@@ -307,7 +342,9 @@ pub async fn run(
     };
     watcher.abort();
     if let Some(ended) = ended {
-        // The gateway gave up (a refused token, say): nothing to wait for.
+        // The gateway gave up (a refused token, say): nothing to wait for
+        // but the reactions already queued.
+        recorder.flush().await;
         store.close().await;
         ended?;
         tracing::warn!("stopped: the connection to Discord ended");
@@ -329,6 +366,15 @@ pub async fn run(
         tracing::warn!("the gateway connection did not close within {DISCONNECT:?}");
     }
     drop(guard);
+    // Reactions that arrived before the shards went down are written
+    // before the store closes.
+    if tokio::time::timeout(DISCONNECT, recorder.flush())
+        .await
+        .is_err()
+    {
+        tracing::warn!("reactions still being written after {DISCONNECT:?}; stopping anyway");
+    }
+    drop(writer);
     stopped(store).await
 }
 

@@ -1,0 +1,527 @@
+//! Prayer tracking on Discord's side: 🙏 reactions and button presses from
+//! the gateway, and the commands that show and change what was recorded
+//! (`/prayer who|stats|mine|notify|forget-me`, `/praise`). The rules and
+//! the words live in the core (`tracking`, `report`, `search`); this file
+//! reads the event or the options, calls the store, and answers.
+
+use poise::CreateReply;
+use poise::serenity_prelude as serenity;
+use serenity::{
+    ButtonStyle, ComponentInteraction, CreateActionRow, CreateAutocompleteResponse, CreateButton,
+    CreateEmbed, CreateInteractionResponse, CreateInteractionResponseMessage, Reaction,
+    ReactionType,
+};
+
+use super::messenger::{HttpMessenger, no_pings};
+use super::{Context, Data, Error, UserError, now, today};
+use crate::browse::{FindWeekError, find_week};
+use crate::buttons::{Button, PrayerAction};
+use crate::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
+use crate::posting::{Messenger, OutgoingMessage};
+use crate::mentions::mention_messages;
+use crate::report;
+use crate::search::{RequestChoice, choices, resolve};
+use crate::storage::{GuildRequest, PostedIn, PraiseOutcome, Scope, StoredWeek};
+use crate::tracking::{self, Listed, ReactionChange, ReactionKey, Source};
+use crate::week::PrayerWeek;
+
+/// How many weeks back `/prayer who` and `/praise` offer requests from.
+const RECENT_WEEKS: u32 = 4;
+
+/// The longest praise note taken (Discord's own limit on an option is
+/// 6,000; a note is read in a channel, not a document).
+const NOTE_LIMIT: usize = 1500;
+
+fn source(action: PrayerAction) -> Source {
+    match action {
+        PrayerAction::Commit => Source::Commit,
+        PrayerAction::Prayed => Source::Prayed,
+    }
+}
+
+/// The 🙏 a reaction event carries, if it is one a member left (not the
+/// bot, not another emoji) in a server.
+pub fn prayer_reaction(reaction: &Reaction, bot: serenity::UserId) -> Option<ReactionKey> {
+    let guild = reaction.guild_id?;
+    let user = reaction.user_id?;
+    if user == bot {
+        return None;
+    }
+    let ReactionType::Unicode(emoji) = &reaction.emoji else {
+        return None;
+    };
+    tracking::is_prayer_emoji(emoji).then(|| ReactionKey {
+        guild: GuildId::new(guild.get()),
+        message: MessageId::new(reaction.message_id.get()),
+        user: UserId::new(user.get()),
+        emoji: emoji.clone(),
+    })
+}
+
+/// The reaction events prayer tracking listens to, as changes for the
+/// recorder; `None` for any other event.
+pub fn reaction_change(event: &serenity::FullEvent, bot: serenity::UserId) -> Option<ReactionChange> {
+    match event {
+        serenity::FullEvent::ReactionAdd { add_reaction } => {
+            prayer_reaction(add_reaction, bot).map(ReactionChange::Added)
+        }
+        serenity::FullEvent::ReactionRemove { removed_reaction } => {
+            prayer_reaction(removed_reaction, bot).map(ReactionChange::Removed)
+        }
+        serenity::FullEvent::ReactionRemoveAll {
+            removed_from_message_id,
+            ..
+        } => Some(ReactionChange::Cleared {
+            message: MessageId::new(removed_from_message_id.get()),
+            emoji: None,
+        }),
+        serenity::FullEvent::ReactionRemoveEmoji { removed_reactions } => {
+            match &removed_reactions.emoji {
+                ReactionType::Unicode(emoji) if tracking::is_prayer_emoji(emoji) => {
+                    Some(ReactionChange::Cleared {
+                        message: MessageId::new(removed_reactions.message_id.get()),
+                        emoji: Some(emoji.clone()),
+                    })
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A private answer to a press, optionally with one button.
+fn private(text: &str, button: Option<(Button, &str)>) -> CreateInteractionResponseMessage {
+    let mut answer = CreateInteractionResponseMessage::new()
+        .content(crate::render::fit_reply(text))
+        .ephemeral(true)
+        .allowed_mentions(no_pings());
+    if let Some((button, label)) = button {
+        answer = answer.components(vec![CreateActionRow::Buttons(vec![
+            CreateButton::new(button.custom_id())
+                .label(label)
+                .style(ButtonStyle::Secondary),
+        ])]);
+    }
+    answer
+}
+
+/// Answers a press of one of the bot's buttons: records or undoes, and
+/// says what happened, privately.
+pub async fn on_press(
+    ctx: &serenity::Context,
+    data: &Data,
+    press: &ComponentInteraction,
+    button: Button,
+) -> Result<(), Error> {
+    let Some(guild) = press.guild_id else {
+        let answer = private("Prayers are recorded in a server, not in direct messages.", None);
+        press
+            .create_response(&ctx.http, CreateInteractionResponse::Message(answer))
+            .await?;
+        return Ok(());
+    };
+    let guild = GuildId::new(guild.get());
+    let user = UserId::new(press.user.id.get());
+    let store = &data.store;
+    let response = match button {
+        Button::Request(action, request) => {
+            // A press on one of this server's posts must name that post's
+            // request; a post whose bulletin was replaced names none.
+            let found = match store
+                .posted_in(guild, MessageId::new(press.message.id.get()))
+                .await?
+            {
+                Some(PostedIn::Request(id)) if id == request => {
+                    store.guild_request(guild, request).await?
+                }
+                Some(_) => None,
+                None => store.guild_request(guild, request).await?,
+            };
+            match found {
+                None => CreateInteractionResponse::Message(private(report::GONE, None)),
+                Some(found) => {
+                    let new = store
+                        .mark(guild, request, user, source(action), now())
+                        .await?;
+                    let kept = action == PrayerAction::Prayed
+                        && store.marks(guild, &[request]).await?.iter().any(|m| {
+                            m.user == user && m.source == Source::Commit
+                        });
+                    let name = report::request_name(&found.region, &found.text);
+                    let text = report::press_answer(action, &name, new, kept);
+                    CreateInteractionResponse::Message(private(
+                        &text,
+                        Some((Button::Undo(action, request), "Undo")),
+                    ))
+                }
+            }
+        }
+        Button::Undo(action, request) => {
+            let text = match store.guild_request(guild, request).await? {
+                None => report::GONE.to_owned(),
+                Some(found) => {
+                    let undone = store.unmark(guild, request, user, source(action)).await?;
+                    let name = report::request_name(&found.region, &found.text);
+                    report::undo_answer(action, &name, undone)
+                }
+            };
+            CreateInteractionResponse::UpdateMessage(
+                private(&text, None).components(Vec::new()),
+            )
+        }
+        Button::ForgetMe => {
+            let forgotten = store.forget_member(guild, user).await?;
+            let text = format!(
+                "Done. I erased {} commitment and prayer records and your notify setting in this server; {} praise{} you wrote stay{}, without your name.",
+                forgotten.marks,
+                forgotten.praises,
+                if forgotten.praises == 1 { "" } else { "s" },
+                if forgotten.praises == 1 { "s" } else { "" },
+            );
+            CreateInteractionResponse::UpdateMessage(
+                private(&text, None).components(Vec::new()),
+            )
+        }
+    };
+    press.create_response(&ctx.http, response).await?;
+    Ok(())
+}
+
+fn guild(ctx: Context<'_>) -> Result<GuildId, Error> {
+    ctx.guild_id()
+        .map(|g| GuildId::new(g.get()))
+        .ok_or_else(|| UserError::new("This command works in a server, not in direct messages.").into())
+}
+
+fn author(ctx: Context<'_>) -> UserId {
+    UserId::new(ctx.author().id.get())
+}
+
+/// The server's requests a member may name: the weeks from
+/// [`RECENT_WEEKS`] back to the coming one, newest first.
+async fn candidates(ctx: Context<'_>, guild: GuildId) -> Result<Vec<RequestChoice>, Error> {
+    let current = PrayerWeek::containing(today(ctx));
+    let requests = ctx
+        .data()
+        .store
+        .guild_requests(guild, current.weeks_before(RECENT_WEEKS), current.next())
+        .await?;
+    // The current week first, then the later weeks back in time, then the
+    // coming one.
+    let (coming, rest): (Vec<GuildRequest>, Vec<GuildRequest>) =
+        requests.into_iter().partition(|r| r.week > current);
+    Ok(rest
+        .into_iter()
+        .chain(coming)
+        .map(|r| RequestChoice {
+            id: r.id,
+            week: r.week,
+            region: r.region,
+            text: r.text,
+        })
+        .collect())
+}
+
+/// The request a typed option names, as this server sees it; else a
+/// refusal that reveals nothing about other servers.
+async fn named_request(ctx: Context<'_>, guild: GuildId, typed: &str) -> Result<GuildRequest, Error> {
+    let store = &ctx.data().store;
+    let found = match resolve(&candidates(ctx, guild).await?, typed) {
+        Ok(id) => Ok(id),
+        // An older request of this server, named by its id; checked below
+        // like any other.
+        Err(not_found) => typed
+            .trim()
+            .parse::<i64>()
+            .map(RequestId::new)
+            .map_err(|_| not_found),
+    };
+    let refusal = |close: Vec<String>| -> Error {
+        let shown: String = typed.chars().take(60).collect();
+        let shown = if shown.len() < typed.len() { format!("{shown}…") } else { shown };
+        let hint = match close.as_slice() {
+            [] => String::new(),
+            close => format!(" Did you mean: {}?", close.join("; ")),
+        };
+        UserError::new(format!(
+            "No request of this server matches “{}”. Pick one from the list as you type: it offers this week's and recent requests.{hint}",
+            crate::render::escape_markdown(&shown)
+        ))
+        .into()
+    };
+    match found {
+        Ok(id) => store
+            .guild_request(guild, id)
+            .await?
+            .ok_or_else(|| refusal(Vec::new())),
+        Err(not_found) => Err(refusal(
+            not_found
+                .close
+                .iter()
+                .map(|c| crate::render::escape_markdown(c))
+                .collect(),
+        )),
+    }
+}
+
+pub async fn autocomplete_request(ctx: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
+    let found = match guild(ctx) {
+        Ok(guild) => candidates(ctx, guild).await.unwrap_or_else(|error| {
+            tracing::error!(%error, "cannot read the requests for autocomplete");
+            Vec::new()
+        }),
+        Err(_) => Vec::new(),
+    };
+    let current = PrayerWeek::containing(today(ctx));
+    let offered = choices(&found, partial, current)
+        .into_iter()
+        .map(|c| serenity::AutocompleteChoice::new(c.name, c.value))
+        .collect();
+    CreateAutocompleteResponse::new().set_choices(offered)
+}
+
+/// What `/prayer week` and `/prayer stats` show beside each request.
+pub async fn statuses(
+    data: &Data,
+    guild: GuildId,
+    stored: &StoredWeek,
+) -> Result<(Vec<tracking::Mark>, Vec<bool>), Error> {
+    let ids: Vec<RequestId> = stored.request_ids.iter().copied().map(RequestId::new).collect();
+    let marks = data.store.marks(guild, &ids).await?;
+    let answered = data.store.answered(guild, &ids).await?;
+    Ok((marks, ids.iter().map(|id| answered.contains(id)).collect()))
+}
+
+/// The week a member asks for (this week if none), or why there is none.
+async fn asked_week(ctx: Context<'_>, guild: GuildId, week: Option<&str>) -> Result<StoredWeek, Error> {
+    let named = super::commands::parse_week(week)?;
+    match find_week(&ctx.data().store, Scope::Guild(guild.get()), named, today(ctx)).await {
+        Ok((stored, _)) => Ok(stored),
+        Err(FindWeekError::Storage(error)) => Err(error.into()),
+        Err(error) => Err(UserError::new(format!(
+            "There is {error}. An admin can load one with `/prayer import`."
+        ))
+        .into()),
+    }
+}
+
+fn listed<'a>(stored: &'a StoredWeek, answered: &[bool]) -> Vec<Listed<'a>> {
+    stored
+        .bulletin
+        .requests
+        .iter()
+        .zip(&stored.request_ids)
+        .enumerate()
+        .map(|(i, (request, id))| Listed {
+            id: RequestId::new(*id),
+            request,
+            answered: answered.get(i).copied().unwrap_or(false),
+        })
+        .collect()
+}
+
+/// Who committed to and who prayed for one request
+#[poise::command(slash_command, guild_only)]
+pub async fn who(
+    ctx: Context<'_>,
+    #[description = "The request (type a word of it or its region)"]
+    #[autocomplete = "autocomplete_request"]
+    request: String,
+) -> Result<(), Error> {
+    let guild = guild(ctx)?;
+    let found = named_request(ctx, guild, &request).await?;
+    let marks = ctx.data().store.marks(guild, &[found.id]).await?;
+    let text = report::who_text(&found, &tracking::who(&marks, found.id));
+    super::commands::reply_pieces(ctx, vec![text], true).await
+}
+
+/// The group's week: people taking part, requests covered, praises
+#[poise::command(slash_command, guild_only)]
+pub async fn stats(
+    ctx: Context<'_>,
+    #[description = "A prayer week, named by its Monday (YYYY-MM-DD); this week if left out"]
+    week: Option<String>,
+    #[description = "Show the answer to the whole channel (only you see it otherwise)"]
+    public: Option<bool>,
+) -> Result<(), Error> {
+    let guild = guild(ctx)?;
+    let stored = asked_week(ctx, guild, week.as_deref()).await?;
+    let (marks, answered) = statuses(ctx.data(), guild, &stored).await?;
+    let reports = ctx.data().store.praise_reports(guild, stored.week).await?;
+    let requests = listed(&stored, &answered);
+    let stats = tracking::week_stats(&requests, &marks, reports);
+    let card = report::stats_card(stored.week, &stats, &requests);
+    let mut embed = CreateEmbed::new()
+        .title(card.title)
+        .description(card.description);
+    for (name, value) in card.fields {
+        embed = embed.field(name, value, false);
+    }
+    ctx.send(
+        CreateReply::default()
+            .embed(embed)
+            .ephemeral(!public.unwrap_or(false))
+            .allowed_mentions(no_pings()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Your commitments this week and which you have prayed (only you see it)
+#[poise::command(slash_command, guild_only)]
+pub async fn mine(ctx: Context<'_>) -> Result<(), Error> {
+    let guild = guild(ctx)?;
+    let stored = asked_week(ctx, guild, None).await?;
+    let (marks, answered) = statuses(ctx.data(), guild, &stored).await?;
+    let requests = listed(&stored, &answered);
+    let mine = tracking::mine(&requests, &marks, author(ctx));
+    let text = report::mine_text(stored.week, &mine, &requests);
+    super::commands::reply_pieces(ctx, vec![text], true).await
+}
+
+#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
+pub enum Switch {
+    #[name = "on"]
+    On,
+    #[name = "off"]
+    Off,
+}
+
+/// Whether /praise mentions you on requests you prayed for (on by default)
+#[poise::command(slash_command, guild_only)]
+pub async fn notify(
+    ctx: Context<'_>,
+    #[description = "on: tell me when a request I prayed for is answered; off: don't"]
+    setting: Switch,
+) -> Result<(), Error> {
+    let guild = guild(ctx)?;
+    let on = matches!(setting, Switch::On);
+    ctx.data()
+        .store
+        .set_notify(guild, author(ctx), on, now())
+        .await?;
+    let text = if on {
+        "Done: when a request you committed to or prayed for is answered, `/praise` will mention you."
+    } else {
+        "Done: `/praise` will not mention you. `/prayer notify on` turns it back on."
+    };
+    super::commands::reply(ctx, text).await
+}
+
+/// Erase your commitments, prayers and settings in this server
+#[poise::command(slash_command, guild_only, rename = "forget-me")]
+pub async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
+    guild(ctx)?;
+    let text = "This erases, in this server only, every commitment and prayer the bot recorded for you and your notify setting. Praises you wrote stay, without your name. It cannot be undone. Press **Forget me** to go ahead, or dismiss this message.";
+    let button = CreateButton::new(Button::ForgetMe.custom_id())
+        .label("Forget me")
+        .style(ButtonStyle::Danger);
+    ctx.send(
+        CreateReply::default()
+            .content(text)
+            .ephemeral(true)
+            .allowed_mentions(no_pings())
+            .components(vec![CreateActionRow::Buttons(vec![button])]),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Share an answered prayer; name the request to tell those who prayed
+#[poise::command(slash_command, guild_only)]
+pub async fn praise(
+    ctx: Context<'_>,
+    #[description = "What God has done"]
+    #[max_length = 1500]
+    note: String,
+    #[description = "The request that was answered (type a word of it or its region)"]
+    #[autocomplete = "autocomplete_request"]
+    request: Option<String>,
+) -> Result<(), Error> {
+    let guild = guild(ctx)?;
+    let note = note.trim();
+    if note.is_empty() || note.chars().count() > NOTE_LIMIT {
+        return Err(UserError::new(format!(
+            "A praise note is 1 to {NOTE_LIMIT} characters; this one is {}. Nothing was posted.",
+            note.chars().count()
+        ))
+        .into());
+    }
+    let store = &ctx.data().store;
+    let author = author(ctx);
+    let Some(request) = request.filter(|r| !r.trim().is_empty()) else {
+        let week = PrayerWeek::containing(today(ctx));
+        store
+            .record_praise(guild, None, week, author, note, now())
+            .await?;
+        let text = report::praise_report_text(author, note);
+        return super::commands::reply_pieces(ctx, vec![text], false).await;
+    };
+    let found = named_request(ctx, guild, &request).await?;
+    ctx.defer_ephemeral().await?;
+    let _busy = ctx.data().busy.read().await;
+    match store
+        .record_praise(guild, Some(found.id), found.week, author, note, now())
+        .await?
+    {
+        PraiseOutcome::Recorded => {}
+        PraiseOutcome::AlreadyAnswered { by, at } => {
+            let by = by.map_or_else(|| "a member".to_owned(), report::mention);
+            return Err(UserError::new(format!(
+                "This request was already marked answered by {by} on <t:{}:D>. Nothing was posted.",
+                at.timestamp()
+            ))
+            .into());
+        }
+    }
+    let marks = store.marks(guild, &[found.id]).await?;
+    let mut told = tracking::who(&marks, found.id).everyone();
+    told.retain(|u| *u != author);
+    let off = store.notify_off(guild, &told).await?;
+    told.retain(|u| !off.contains(u));
+    let first = report::praise_text(author, &found, note);
+    let messages = mention_messages(&first, &told);
+    // The reply goes under the request's own post; a request never posted
+    // here (no weekly post yet) gets it where the command was used.
+    let (channel, reply_to) = match store.request_message(guild, found.id).await? {
+        Some((channel, message)) => (channel, Some(message)),
+        None => (ChannelId::new(ctx.channel_id().get()), None),
+    };
+    let messenger =
+        HttpMessenger::new(ctx.serenity_context().http.clone(), ctx.data().stop.clone());
+    let mut posted = Ok(());
+    for (i, piece) in messages.iter().enumerate() {
+        let outgoing = OutgoingMessage {
+            content: piece.content.clone(),
+            buttons_for: None,
+            // At most 25 characters, the same on a retry.
+            nonce: format!("pr{}-{i}", found.id),
+            reply_to: reply_to.filter(|_| i == 0).map(MessageId::get),
+            notify: piece.users.iter().map(|u| u.get()).collect(),
+        };
+        if let Err(error) = messenger.send(channel.get(), &outgoing).await {
+            posted = Err((channel, error));
+            break;
+        }
+    }
+    match posted {
+        Ok(()) => {
+            let text = match told.len() {
+                0 => format!("Posted your praise in <#{channel}>."),
+                1 => format!("Posted your praise in <#{channel}> and told the 1 member who prayed."),
+                n => format!("Posted your praise in <#{channel}> and told the {n} members who prayed."),
+            };
+            super::commands::reply(ctx, text).await
+        }
+        Err((channel, error)) => {
+            // Nothing is half-recorded: the member can try again.
+            store.withdraw_praise(guild, found.id).await?;
+            tracing::warn!(%error, "could not post a praise");
+            Err(UserError::new(format!(
+                "I could not post the praise in <#{channel}> ({error}). Nothing was recorded; an admin can check my permissions there, then try again."
+            ))
+            .into())
+        }
+    }
+}

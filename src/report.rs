@@ -1,0 +1,441 @@
+//! What prayer tracking says to members, in words: the answers to button
+//! presses, `/prayer who`, `/prayer mine`, the `/prayer stats` card and
+//! `/praise`. Pure: values in, text out, every text within Discord's
+//! limits (long lists are split by the caller with
+//! [`crate::render::split_message`], which breaks between words).
+//!
+//! Names are written as user mentions (`<@id>`): Discord shows them as
+//! names, and every message the bot sends disables mentions except where a
+//! praise means to notify.
+
+use crate::bulletin::Kind;
+use crate::buttons::PrayerAction;
+use crate::ids::UserId;
+use crate::render::{discord_len, escape_markdown};
+use crate::storage::GuildRequest;
+use crate::tracking::{Listed, MyRequest, WeekStats, Who};
+use crate::week::PrayerWeek;
+
+/// A request's text cut to at most `max` characters at a word, with `…`,
+/// on one line.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+    let cut = match cut.rfind(' ') {
+        Some(space) if space > cut.len() / 2 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end_matches([',', ';', ':', ' ']))
+}
+
+/// How a request is named in an answer: its region and the start of its
+/// text, escaped.
+pub fn request_name(region: &str, text: &str) -> String {
+    escape_markdown(&format!("{region} · {}", excerpt(text, 80)))
+}
+
+/// A member as Discord shows a name.
+pub fn mention(user: UserId) -> String {
+    format!("<@{user}>")
+}
+
+fn mentions(users: &[UserId]) -> String {
+    users
+        .iter()
+        .map(|u| mention(*u))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn week_words(week: PrayerWeek) -> String {
+    week.monday().format("%-d %B %Y").to_string()
+}
+
+/// The private answer to **I'll pray** or **Prayed**. `new` is false when
+/// the member had already said so; `kept` when a Prayed press finds their
+/// commitment.
+pub fn press_answer(action: PrayerAction, name: &str, new: bool, kept: bool) -> String {
+    match (action, new) {
+        (PrayerAction::Commit, true) => {
+            format!("Recorded: you'll pray for *{name}*. Thank you!")
+        }
+        (PrayerAction::Commit, false) => format!(
+            "You had already said you'll pray for *{name}*; it is recorded once."
+        ),
+        (PrayerAction::Prayed, true) => {
+            let kept = if kept { " Your commitment is kept." } else { "" };
+            format!("Recorded: you prayed for *{name}*.{kept} Thank you!")
+        }
+        (PrayerAction::Prayed, false) => format!(
+            "You had already marked *{name}* as prayed; it is recorded once."
+        ),
+    }
+}
+
+/// The answer to **Undo**; `undone` is false when there was nothing to undo.
+pub fn undo_answer(action: PrayerAction, name: &str, undone: bool) -> String {
+    match (action, undone) {
+        (PrayerAction::Commit, true) => {
+            format!("Undone: you are no longer committed to pray for *{name}*.")
+        }
+        (PrayerAction::Prayed, true) => format!(
+            "Undone: *{name}* is no longer marked prayed by the button (a 🙏 reaction of yours still counts until you remove it)."
+        ),
+        (PrayerAction::Commit, false) => {
+            format!("There is no commitment to undo for *{name}*; nothing changed.")
+        }
+        (PrayerAction::Prayed, false) => {
+            format!("*{name}* was not marked prayed by the button; nothing changed.")
+        }
+    }
+}
+
+/// The answer to a press on a request this server no longer has.
+pub const GONE: &str = "This request is not in this server's bulletins any more (its bulletin was replaced), so nothing was recorded. `/prayer week` shows this week's requests.";
+
+/// `/prayer who`: who committed and who prayed.
+pub fn who_text(request: &GuildRequest, who: &Who) -> String {
+    let name = request_name(&request.region, &request.text);
+    let mut text = format!(
+        "**{name}** (week of {})",
+        week_words(request.week)
+    );
+    if who.committed.is_empty() && who.prayed.is_empty() {
+        text.push_str("\nNo one has committed to or prayed for this request yet. Press **I'll pray** or **Prayed** on its post, or add 🙏.");
+        return text;
+    }
+    for (label, users) in [("Committed", &who.committed), ("Prayed", &who.prayed)] {
+        if !users.is_empty() {
+            text.push_str(&format!("\n{label} ({}): {}", users.len(), mentions(users)));
+        }
+    }
+    text
+}
+
+/// `/prayer mine`: my commitments and prayers of a week.
+pub fn mine_text(week: PrayerWeek, mine: &[MyRequest], requests: &[Listed<'_>]) -> String {
+    let mut text = format!("**Your prayers, week of {}**", week_words(week));
+    if mine.is_empty() {
+        text.push_str("\nYou have not committed to or prayed for any request this week yet. `/prayer week` lists them; press **I'll pray** or **Prayed** on a post, or add 🙏.");
+        return text;
+    }
+    for entry in mine {
+        let Some(listed) = requests.get(entry.index) else {
+            continue;
+        };
+        let said = match (entry.committed, entry.prayed) {
+            (true, true) => "✅ committed and prayed",
+            (true, false) => "🤝 committed, not yet marked prayed",
+            (false, _) => "✅ prayed",
+        };
+        text.push_str(&format!(
+            "\n{said}: {}",
+            request_name(&listed.request.region, &listed.request.text)
+        ));
+    }
+    text
+}
+
+/// Discord's embed limits.
+pub const EMBED_TOTAL: usize = 6000;
+pub const EMBED_TITLE: usize = 256;
+pub const EMBED_DESCRIPTION: usize = 4096;
+pub const EMBED_FIELDS: usize = 25;
+pub const FIELD_NAME: usize = 256;
+pub const FIELD_VALUE: usize = 1024;
+
+/// An embed as plain text, within Discord's limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Card {
+    pub title: String,
+    pub description: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl Card {
+    /// The length Discord counts against its 6,000-character total.
+    pub fn len(&self) -> usize {
+        discord_len(&self.title)
+            + discord_len(&self.description)
+            + self
+                .fields
+                .iter()
+                .map(|(n, v)| discord_len(n) + discord_len(v))
+                .sum::<usize>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A bar of ten blocks, filled in proportion.
+pub fn bar(part: usize, whole: usize) -> String {
+    const WIDTH: usize = 10;
+    let filled = (part * WIDTH).checked_div(whole).unwrap_or(0).min(WIDTH);
+    format!("{}{}", "▰".repeat(filled), "▱".repeat(WIDTH - filled))
+}
+
+/// `text` within `limit` UTF-16 units, cut with `…` if need be.
+fn cut(text: &str, limit: usize) -> String {
+    if discord_len(text) <= limit {
+        return text.to_owned();
+    }
+    let mut kept = String::new();
+    for c in text.chars() {
+        if discord_len(&kept) + c.len_utf16() + 1 > limit {
+            break;
+        }
+        kept.push(c);
+    }
+    kept.push('…');
+    kept
+}
+
+/// Lines joined within `limit` UTF-16 units: whole lines while they fit,
+/// then one saying how many were left out. A first line too long alone is
+/// cut.
+fn fit_lines(lines: &[String], limit: usize) -> String {
+    let mut text = String::new();
+    for (shown, line) in lines.iter().enumerate() {
+        let separator = if text.is_empty() { "" } else { "\n" };
+        let left_after = lines.len() - shown - 1;
+        let room_for_tail = if left_after > 0 { 20 } else { 0 };
+        if discord_len(&text) + separator.len() + discord_len(line) + room_for_tail > limit {
+            if text.is_empty() {
+                return cut(line, limit);
+            }
+            let tail = format!("\n…and {} more", lines.len() - shown);
+            if discord_len(&text) + discord_len(&tail) <= limit {
+                text.push_str(&tail);
+            }
+            return text;
+        }
+        text.push_str(separator);
+        text.push_str(line);
+    }
+    text
+}
+
+/// `/prayer stats`: the week on one card, a bar per region.
+pub fn stats_card(week: PrayerWeek, stats: &WeekStats, requests: &[Listed<'_>]) -> Card {
+    let title = format!("Prayer week of {}", week_words(week));
+    let percent = |part: usize, whole: usize| (part * 100).checked_div(whole).unwrap_or(0);
+    let description = format!(
+        "**{}** {} taking part\n**{} of {}** requests covered ({}%) · {} not yet\n**{} of {}** commitments kept\n**{}** {}",
+        stats.people,
+        if stats.people == 1 { "person" } else { "people" },
+        stats.covered,
+        stats.petitions,
+        percent(stats.covered, stats.petitions),
+        stats.petitions - stats.covered.min(stats.petitions),
+        stats.kept,
+        stats.commitments,
+        stats.praises,
+        if stats.praises == 1 { "praise" } else { "praises" },
+    );
+    let mut regions: Vec<&crate::tracking::RegionCoverage> = stats.regions.iter().collect();
+    let hidden = regions.len().saturating_sub(EMBED_FIELDS - 1);
+    if hidden > 1 {
+        regions.truncate(EMBED_FIELDS - 1);
+    }
+    let room = EMBED_TOTAL
+        .saturating_sub(discord_len(&title) + discord_len(&description) + 200)
+        .checked_div(regions.len().max(1))
+        .unwrap_or(0);
+    let mut fields: Vec<(String, String)> = regions
+        .iter()
+        .map(|region| {
+            let name: String = escape_markdown(&format!(
+                "{} · {} of {} covered",
+                excerpt(&region.region, 120),
+                region.covered,
+                region.total
+            ));
+            let mut lines = vec![format!(
+                "`{}` {}%",
+                bar(region.covered, region.total),
+                percent(region.covered, region.total)
+            )];
+            lines.extend(region.uncovered.iter().filter_map(|&index| {
+                let listed = requests.get(index)?;
+                Some(format!("• not yet: {}", escape_markdown(&excerpt(&listed.request.text, 70))))
+            }));
+            let limit = FIELD_VALUE.min(room.saturating_sub(discord_len(&name)).max(40));
+            (cut(&name, FIELD_NAME), fit_lines(&lines, limit))
+        })
+        .collect();
+    if hidden > 1 {
+        let rest = &stats.regions[EMBED_FIELDS - 1..];
+        let covered: usize = rest.iter().map(|r| r.covered).sum();
+        let total: usize = rest.iter().map(|r| r.total).sum();
+        fields.push((
+            format!("{} more regions · {covered} of {total} covered", rest.len()),
+            format!("`{}`", bar(covered, total)),
+        ));
+    }
+    if requests.iter().all(|r| r.request.kind == Kind::Praise) {
+        fields.clear();
+    }
+    Card {
+        title: cut(&title, EMBED_TITLE),
+        description: cut(&description, EMBED_DESCRIPTION),
+        fields,
+    }
+}
+
+/// The first message of a praise for an answered request.
+pub fn praise_text(author: UserId, request: &GuildRequest, note: &str) -> String {
+    format!(
+        "🎉 **Answered prayer** — {} shared: {note}\n-# {}",
+        mention(author),
+        request_name(&request.region, &request.text)
+    )
+}
+
+/// A praise report not tied to a request.
+pub fn praise_report_text(author: UserId, note: &str) -> String {
+    format!("🎉 **Praise report** from {}: {note}", mention(author))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bulletin::PrayerRequest;
+    use crate::ids::RequestId;
+    use crate::tracking::RegionCoverage;
+
+    fn week() -> PrayerWeek {
+        "2026-11-23".parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn guild_request(text: &str) -> GuildRequest {
+        GuildRequest {
+            id: RequestId::new(1),
+            week: week(),
+            region: "Latin America".into(),
+            kind: Kind::Petition,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn an_excerpt_is_one_line_cut_at_a_word() {
+        assert_eq!(excerpt("Pray  for\nPeru.", 80), "Pray for Peru.");
+        assert_eq!(
+            excerpt("Pray for the courts of Guatemala and their judges", 30),
+            "Pray for the courts of…"
+        );
+        let long = "é".repeat(500);
+        assert_eq!(excerpt(&long, 10).chars().count(), 10);
+    }
+
+    #[test]
+    fn who_names_members_as_mentions_in_two_lists() {
+        let who = Who {
+            committed: vec![UserId::new(1)],
+            prayed: vec![UserId::new(2), UserId::new(3)],
+        };
+        let text = who_text(&guild_request("Pray for *Peru*."), &who);
+        assert_eq!(
+            text,
+            "**Latin America · Pray for \\*Peru\\*.** (week of 23 November 2026)\nCommitted (1): <@1>\nPrayed (2): <@2>, <@3>"
+        );
+        let nobody = who_text(&guild_request("Pray."), &Who::default());
+        assert!(nobody.contains("No one has committed"), "{nobody}");
+    }
+
+    #[test]
+    fn every_press_answer_names_the_request_and_what_happened() {
+        let a = press_answer(PrayerAction::Prayed, "X", true, true);
+        assert!(a.contains("prayed for *X*") && a.contains("commitment is kept"), "{a}");
+        let again = press_answer(PrayerAction::Commit, "X", false, false);
+        assert!(again.contains("already"), "{again}");
+        assert!(undo_answer(PrayerAction::Commit, "X", true).starts_with("Undone"));
+        assert!(undo_answer(PrayerAction::Prayed, "X", false).contains("nothing changed"));
+    }
+
+    #[test]
+    fn bars_fill_in_proportion_and_survive_an_empty_region() {
+        assert_eq!(bar(0, 0), "▱▱▱▱▱▱▱▱▱▱");
+        assert_eq!(bar(3, 10), "▰▰▰▱▱▱▱▱▱▱");
+        assert_eq!(bar(5, 5), "▰▰▰▰▰▰▰▰▰▰");
+        assert_eq!(bar(9, 3), "▰▰▰▰▰▰▰▰▰▰");
+    }
+
+    #[test]
+    fn a_stats_card_stays_within_discords_embed_limits_however_big_the_week() {
+        let text = "Pray for a very long request that goes on and on ".repeat(20);
+        let requests: Vec<PrayerRequest> = (0..400)
+            .map(|i| PrayerRequest {
+                region: format!("Region {} {}", i % 40, "ü".repeat(300)),
+                kind: Kind::Petition,
+                text: text.clone(),
+                countries: vec![],
+            })
+            .collect();
+        let listed: Vec<Listed<'_>> = requests
+            .iter()
+            .enumerate()
+            .map(|(i, request)| Listed {
+                id: RequestId::new(i64::try_from(i).unwrap_or(0)),
+                request,
+                answered: false,
+            })
+            .collect();
+        let stats = crate::tracking::week_stats(&listed, &[], 0);
+        let card = stats_card(week(), &stats, &listed);
+        assert!(card.len() <= EMBED_TOTAL, "{}", card.len());
+        assert!(card.fields.len() <= EMBED_FIELDS);
+        for (name, value) in &card.fields {
+            assert!(discord_len(name) <= FIELD_NAME && !name.is_empty());
+            assert!(discord_len(value) <= FIELD_VALUE && !value.is_empty());
+        }
+        assert!(card.fields[24].0.starts_with("16 more regions"), "{:?}", card.fields[24]);
+    }
+
+    #[test]
+    fn a_stats_card_draws_a_bar_per_region_and_lists_what_is_not_yet_covered() {
+        let kenya = PrayerRequest {
+            region: "Africa".into(),
+            kind: Kind::Petition,
+            text: "Pray for Kenya.".into(),
+            countries: vec![],
+        };
+        let listed = [Listed {
+            id: RequestId::new(1),
+            request: &kenya,
+            answered: false,
+        }];
+        let stats = WeekStats {
+            people: 1,
+            commitments: 2,
+            kept: 1,
+            covered: 0,
+            petitions: 1,
+            regions: vec![RegionCoverage {
+                region: "Africa".into(),
+                covered: 0,
+                total: 1,
+                uncovered: vec![0],
+            }],
+            praises: 1,
+        };
+        let card = stats_card(week(), &stats, &listed);
+        assert_eq!(card.title, "Prayer week of 23 November 2026");
+        assert_eq!(
+            card.description,
+            "**1** person taking part\n**0 of 1** requests covered (0%) · 1 not yet\n**1 of 2** commitments kept\n**1** praise"
+        );
+        assert_eq!(
+            card.fields,
+            [(
+                "Africa · 0 of 1 covered".to_owned(),
+                "`▱▱▱▱▱▱▱▱▱▱` 0%\n• not yet: Pray for Kenya.".to_owned()
+            )]
+        );
+    }
+}
