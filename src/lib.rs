@@ -4,6 +4,8 @@
 //! - [`bulletin`]: parses a bulletin's text, web page or email body into a
 //!   [`bulletin::Bulletin`]. Pure.
 //! - [`week`]: prayer weeks and the rule that places a bulletin in one. Pure.
+//! - [`schedule`]: each server's weekly post time in its own time zone,
+//!   which posts are due now, and the zones and times admins type. Pure.
 //! - [`render`]: a week as the messages the bot posts. Pure.
 //! - [`region`]: region names as admins type them: one key for every
 //!   spelling, setup's choices and close matches. Pure.
@@ -34,5 +36,6 @@ pub mod posting;
 pub mod read;
 pub mod region;
 pub mod render;
+pub mod schedule;
 pub mod storage;
 pub mod week;
