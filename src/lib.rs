@@ -4,6 +4,8 @@
 //! - [`bulletin`]: parses a bulletin's text, web page or email body into a
 //!   [`bulletin::Bulletin`]. Pure.
 //! - [`week`]: prayer weeks and the rule that places a bulletin in one. Pure.
+//! - [`schedule`]: each server's weekly post time in its own time zone,
+//!   which posts are due now, and the zones and times admins type. Pure.
 //! - [`render`]: a week as the messages the bot posts. Pure.
 //! - [`region`]: region names as admins type them: one key for every
 //!   spelling, setup's choices and close matches. Pure.
@@ -47,6 +49,7 @@ pub mod recorder;
 pub mod region;
 pub mod report;
 pub mod render;
+pub mod schedule;
 pub mod search;
 pub mod storage;
 pub mod tracking;

@@ -125,7 +125,7 @@ pub fn match_region(choices: &[&str], typed: &str) -> Result<String, UnknownRegi
 
 /// Levenshtein distance in characters, in O(len(a) · len(b)) time and
 /// O(len(b)) space; callers keep both short.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
