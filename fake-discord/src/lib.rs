@@ -17,6 +17,7 @@ mod ids;
 mod model;
 mod options;
 pub mod payloads;
+mod ratelimit;
 mod record;
 mod rest;
 mod spec;
@@ -46,6 +47,7 @@ pub use payloads::{
     CommandCall, CommandOption, ComponentPress, Emoji, InteractionEnvelope, Invoker, ReactionEvent,
     option_kind,
 };
+pub use ratelimit::{BucketRule, EffectiveBucket, Limit, RateLimitStats, RateLimits};
 pub use record::{
     API_PREFIX, Direction, GatewayFrame, RecordedRequest, SpecViolation, UploadedFile,
     route_matches,
@@ -896,6 +898,25 @@ impl FakeDiscord {
     /// Adds a scripted answer (first added, first used).
     pub fn script(&self, response: ScriptedResponse) {
         self.shared.lock().scripted.push(response);
+    }
+
+    // ----- rate limits -----
+
+    /// The rate limits this fake enforces (`Options::rate_limits`), e.g. for
+    /// [`RateLimits::lower_bound`].
+    pub fn rate_limits(&self) -> Option<RateLimits> {
+        self.shared.options.rate_limits.clone()
+    }
+
+    /// How many requests the rate limiter served and refused (global vs bucket) so far (all zero
+    /// when rate limits are off).
+    pub fn rate_limit_stats(&self) -> RateLimitStats {
+        self.shared.lock().limiter.stats
+    }
+
+    /// Forgets every rate limit window and zeroes the counters, e.g. between benchmark rounds.
+    pub fn reset_rate_limits(&self) {
+        self.shared.lock().limiter.reset();
     }
 
     // ----- spec checking -----

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::ratelimit::RateLimits;
+
 /// How a [`crate::FakeDiscord`] behaves. `Options::default()` is what [`crate::FakeDiscord::start`]
 /// uses.
 #[derive(Clone, Debug)]
@@ -48,6 +50,10 @@ pub struct Options {
     /// How long `wait_until_ready` waits for `GET /api/v10/gateway` before deciding the client is
     /// not pointed at this fake (default 5 s; never longer than the call's own timeout).
     pub gateway_request_deadline: Duration,
+    /// Enforce Discord's rate limits (default `None`: no limits, no `X-RateLimit-*` headers).
+    /// `Some(RateLimits::discord())` gives Discord-like buckets and the global limit;
+    /// `.scaled(10.0)` makes every window 10× shorter. See [`RateLimits`].
+    pub rate_limits: Option<RateLimits>,
 }
 
 impl Default for Options {
@@ -66,6 +72,7 @@ impl Default for Options {
             owner_id: None,
             heartbeat_interval_ms: 41_250,
             gateway_request_deadline: Duration::from_secs(5),
+            rate_limits: None,
         }
     }
 }

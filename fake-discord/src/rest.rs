@@ -2,6 +2,7 @@
 //! scripted failures, and otherwise answers from the fake's state in Discord's shapes.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -14,6 +15,7 @@ use serde_json::{Value, json};
 use crate::ids::next_snowflake;
 use crate::model::{FakeUser, permissions};
 use crate::payloads::{self, MessageParts};
+use crate::ratelimit::Decision;
 use crate::record::{
     API_PREFIX, RecordedRequest, SpecViolation, UploadedFile, parse_query, route_matches,
 };
@@ -428,29 +430,51 @@ pub(crate) async fn handle(
     if let Some(delay) = script.as_ref().map(|s| s.delay).filter(|d| !d.is_zero()) {
         tokio::time::sleep(delay).await;
     }
-    let (reply, scripted) = {
+    // `limited`: the rate limiter answered 429 (Discord's documented body, which has no
+    // `code`, unlike the spec's schema; so the answer is not checked against the spec).
+    let (reply, scripted, limited) = {
         let mut st = shared.lock();
-        if let Some(s) = script.filter(|s| !s.serve_normally) {
+        let decision = match (&shared.options.rate_limits, &api_route) {
+            (Some(limits), Some(r)) if script.as_ref().is_none_or(|s| s.serve_normally) => {
+                Some(st.limiter.check(limits, &method, r, Instant::now()))
+            }
+            _ => None,
+        };
+        if let Some(Decision::Limited { body, headers }) = decision {
             let reply = Reply {
-                status: s.status,
-                body: s.body,
-                headers: s.headers,
+                status: 429,
+                body: Some(body),
+                headers,
                 bytes: None,
             };
-            (reply, true)
-        } else if api_route.is_none() {
-            (serve_file(&st, &method, &path), false)
-        } else if let Some(breach) = breach.as_ref().filter(|_| shared.options.enforce_limits) {
-            (over_the_limit(breach), false)
-        } else if shared.options.reject_invalid_requests && !problems.is_empty() {
-            (invalid_form_body(&problems), false)
+            (reply, false, true)
         } else {
-            (route_request(&shared, &mut st, &req), false)
+            let (mut reply, scripted) = if let Some(s) = script.filter(|s| !s.serve_normally) {
+                let reply = Reply {
+                    status: s.status,
+                    body: s.body,
+                    headers: s.headers,
+                    bytes: None,
+                };
+                (reply, true)
+            } else if api_route.is_none() {
+                (serve_file(&st, &method, &path), false)
+            } else if let Some(breach) = breach.as_ref().filter(|_| shared.options.enforce_limits) {
+                (over_the_limit(breach), false)
+            } else if shared.options.reject_invalid_requests && !problems.is_empty() {
+                (invalid_form_body(&problems), false)
+            } else {
+                (route_request(&shared, &mut st, &req), false)
+            };
+            if let Some(Decision::Serve(headers)) = decision {
+                reply.headers.extend(headers);
+            }
+            (reply, scripted, false)
         }
     };
 
     let answer_problems = match (&shared.spec, &api_route) {
-        (Some(spec), Some(r)) if !scripted && reply.status != 404 => {
+        (Some(spec), Some(r)) if !scripted && !limited && reply.status != 404 => {
             spec.check_response(&method, r, reply.status, reply.body.as_ref())
         }
         _ => Vec::new(),

@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, watch};
 use crate::error::Error;
 use crate::model::{FakeAttachment, FakeChannel, FakeGuild, FakeUser};
 use crate::options::Options;
+use crate::ratelimit::Limiter;
 use crate::record::{Direction, GatewayFrame, RecordedRequest, SpecViolation, route_matches};
 use crate::spec::SpecChecker;
 
@@ -190,6 +191,8 @@ pub(crate) struct State {
     pub scripted: Vec<ScriptedResponse>,
     /// Files the fake serves under `/attachments/{channel}/{id}/{filename}`, by id.
     pub attachments: HashMap<u64, FakeAttachment>,
+    /// Rate limit windows and counters (used when `Options::rate_limits` is set).
+    pub limiter: Limiter,
 }
 
 impl State {
