@@ -62,16 +62,20 @@ pub fn press_answer(action: PrayerAction, name: &str, new: bool, kept: bool) -> 
         (PrayerAction::Commit, true) => {
             format!("Recorded: you'll pray for *{name}*. Thank you!")
         }
-        (PrayerAction::Commit, false) => format!(
-            "You had already said you'll pray for *{name}*; it is recorded once."
-        ),
+        (PrayerAction::Commit, false) => {
+            format!("You had already said you'll pray for *{name}*; it is recorded once.")
+        }
         (PrayerAction::Prayed, true) => {
-            let kept = if kept { " Your commitment is kept." } else { "" };
+            let kept = if kept {
+                " Your commitment is kept."
+            } else {
+                ""
+            };
             format!("Recorded: you prayed for *{name}*.{kept} Thank you!")
         }
-        (PrayerAction::Prayed, false) => format!(
-            "You had already marked *{name}* as prayed; it is recorded once."
-        ),
+        (PrayerAction::Prayed, false) => {
+            format!("You had already marked *{name}* as prayed; it is recorded once.")
+        }
     }
 }
 
@@ -99,10 +103,7 @@ pub const GONE: &str = "This request is not in this server's bulletins any more 
 /// `/prayer who`: who committed and who prayed.
 pub fn who_text(request: &GuildRequest, who: &Who) -> String {
     let name = request_name(&request.region, &request.text);
-    let mut text = format!(
-        "**{name}** (week of {})",
-        week_words(request.week)
-    );
+    let mut text = format!("**{name}** (week of {})", week_words(request.week));
     if who.committed.is_empty() && who.prayed.is_empty() {
         text.push_str("\nNo one has committed to or prayed for this request yet. Press **I'll pray** or **Prayed** on its post, or add 🙏.");
         return text;
@@ -227,7 +228,11 @@ pub fn stats_card(week: PrayerWeek, stats: &WeekStats, requests: &[Listed<'_>]) 
     let description = format!(
         "**{}** {} taking part\n**{} of {}** requests covered ({}%) · {} not yet\n**{} of {}** commitments kept\n**{}** {}",
         stats.people,
-        if stats.people == 1 { "person" } else { "people" },
+        if stats.people == 1 {
+            "person"
+        } else {
+            "people"
+        },
         stats.covered,
         stats.petitions,
         percent(stats.covered, stats.petitions),
@@ -235,7 +240,11 @@ pub fn stats_card(week: PrayerWeek, stats: &WeekStats, requests: &[Listed<'_>]) 
         stats.kept,
         stats.commitments,
         stats.praises,
-        if stats.praises == 1 { "praise" } else { "praises" },
+        if stats.praises == 1 {
+            "praise"
+        } else {
+            "praises"
+        },
     );
     let mut regions: Vec<&crate::tracking::RegionCoverage> = stats.regions.iter().collect();
     let hidden = regions.len().saturating_sub(EMBED_FIELDS - 1);
@@ -262,7 +271,10 @@ pub fn stats_card(week: PrayerWeek, stats: &WeekStats, requests: &[Listed<'_>]) 
             )];
             lines.extend(region.uncovered.iter().filter_map(|&index| {
                 let listed = requests.get(index)?;
-                Some(format!("• not yet: {}", escape_markdown(&excerpt(&listed.request.text, 70))))
+                Some(format!(
+                    "• not yet: {}",
+                    escape_markdown(&excerpt(&listed.request.text, 70))
+                ))
             }));
             let limit = FIELD_VALUE.min(room.saturating_sub(discord_len(&name)).max(40));
             (cut(&name, FIELD_NAME), fit_lines(&lines, limit))
@@ -351,7 +363,10 @@ mod tests {
     #[test]
     fn every_press_answer_names_the_request_and_what_happened() {
         let a = press_answer(PrayerAction::Prayed, "X", true, true);
-        assert!(a.contains("prayed for *X*") && a.contains("commitment is kept"), "{a}");
+        assert!(
+            a.contains("prayed for *X*") && a.contains("commitment is kept"),
+            "{a}"
+        );
         let again = press_answer(PrayerAction::Commit, "X", false, false);
         assert!(again.contains("already"), "{again}");
         assert!(undo_answer(PrayerAction::Commit, "X", true).starts_with("Undone"));
@@ -394,7 +409,11 @@ mod tests {
             assert!(discord_len(name) <= FIELD_NAME && !name.is_empty());
             assert!(discord_len(value) <= FIELD_VALUE && !value.is_empty());
         }
-        assert!(card.fields[24].0.starts_with("16 more regions"), "{:?}", card.fields[24]);
+        assert!(
+            card.fields[24].0.starts_with("16 more regions"),
+            "{:?}",
+            card.fields[24]
+        );
     }
 
     #[test]

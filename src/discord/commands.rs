@@ -9,9 +9,9 @@ use super::download::{DOWNLOAD_TIMEOUT, FetchError, fetch_capped};
 use super::messenger::{HttpMessenger, no_pings};
 use super::tracking::{forget_me, mine, notify, praise, stats, who};
 use super::{Context, Error, UserError, admin_only, today};
-use crate::ids::{GuildId, RequestId};
 use crate::browse::{FindWeekError, choose_week, find_week};
 use crate::bulletin::MAX_BULLETIN_BYTES;
+use crate::ids::{GuildId, RequestId};
 use crate::import::{ImportContext, ImportError, import_bulletin};
 use crate::posting::{PostError, PostOutcome, post_week};
 use crate::region::{autocomplete, match_region, region_choices};
@@ -32,7 +32,15 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
     slash_command,
     guild_only,
     subcommands(
-        "week", "who", "stats", "mine", "notify", "forget_me", "setup", "import", "post"
+        "week",
+        "who",
+        "stats",
+        "mine",
+        "notify",
+        "forget_me",
+        "setup",
+        "import",
+        "post"
     ),
     subcommand_required
 )]
@@ -126,7 +134,10 @@ pub async fn week(
         .iter()
         .zip(answered)
         .map(|(id, answered)| RequestStatus {
-            tally: tallies.get(&RequestId::new(*id)).copied().unwrap_or_default(),
+            tally: tallies
+                .get(&RequestId::new(*id))
+                .copied()
+                .unwrap_or_default(),
             answered,
         })
         .collect();

@@ -17,8 +17,8 @@ use super::{Context, Data, Error, UserError, now, today};
 use crate::browse::{FindWeekError, find_week};
 use crate::buttons::{Button, PrayerAction};
 use crate::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
-use crate::posting::{Messenger, OutgoingMessage};
 use crate::mentions::mention_messages;
+use crate::posting::{Messenger, OutgoingMessage};
 use crate::report;
 use crate::search::{RequestChoice, choices, resolve};
 use crate::storage::{GuildRequest, PostedIn, PraiseOutcome, Scope, StoredWeek};
@@ -60,7 +60,10 @@ pub fn prayer_reaction(reaction: &Reaction, bot: serenity::UserId) -> Option<Rea
 
 /// The reaction events prayer tracking listens to, as changes for the
 /// recorder; `None` for any other event.
-pub fn reaction_change(event: &serenity::FullEvent, bot: serenity::UserId) -> Option<ReactionChange> {
+pub fn reaction_change(
+    event: &serenity::FullEvent,
+    bot: serenity::UserId,
+) -> Option<ReactionChange> {
     match event {
         serenity::FullEvent::ReactionAdd { add_reaction } => {
             prayer_reaction(add_reaction, bot).map(ReactionChange::Added)
@@ -115,7 +118,10 @@ pub async fn on_press(
     button: Button,
 ) -> Result<(), Error> {
     let Some(guild) = press.guild_id else {
-        let answer = private("Prayers are recorded in a server, not in direct messages.", None);
+        let answer = private(
+            "Prayers are recorded in a server, not in direct messages.",
+            None,
+        );
         press
             .create_response(&ctx.http, CreateInteractionResponse::Message(answer))
             .await?;
@@ -145,9 +151,11 @@ pub async fn on_press(
                         .mark(guild, request, user, source(action), now())
                         .await?;
                     let kept = action == PrayerAction::Prayed
-                        && store.marks(guild, &[request]).await?.iter().any(|m| {
-                            m.user == user && m.source == Source::Commit
-                        });
+                        && store
+                            .marks(guild, &[request])
+                            .await?
+                            .iter()
+                            .any(|m| m.user == user && m.source == Source::Commit);
                     let name = report::request_name(&found.region, &found.text);
                     let text = report::press_answer(action, &name, new, kept);
                     CreateInteractionResponse::Message(private(
@@ -166,9 +174,7 @@ pub async fn on_press(
                     report::undo_answer(action, &name, undone)
                 }
             };
-            CreateInteractionResponse::UpdateMessage(
-                private(&text, None).components(Vec::new()),
-            )
+            CreateInteractionResponse::UpdateMessage(private(&text, None).components(Vec::new()))
         }
         Button::ForgetMe => {
             let forgotten = store.forget_member(guild, user).await?;
@@ -179,9 +185,7 @@ pub async fn on_press(
                 if forgotten.praises == 1 { "" } else { "s" },
                 if forgotten.praises == 1 { "s" } else { "" },
             );
-            CreateInteractionResponse::UpdateMessage(
-                private(&text, None).components(Vec::new()),
-            )
+            CreateInteractionResponse::UpdateMessage(private(&text, None).components(Vec::new()))
         }
     };
     press.create_response(&ctx.http, response).await?;
@@ -191,7 +195,9 @@ pub async fn on_press(
 fn guild(ctx: Context<'_>) -> Result<GuildId, Error> {
     ctx.guild_id()
         .map(|g| GuildId::new(g.get()))
-        .ok_or_else(|| UserError::new("This command works in a server, not in direct messages.").into())
+        .ok_or_else(|| {
+            UserError::new("This command works in a server, not in direct messages.").into()
+        })
 }
 
 fn author(ctx: Context<'_>) -> UserId {
@@ -225,7 +231,11 @@ async fn candidates(ctx: Context<'_>, guild: GuildId) -> Result<Vec<RequestChoic
 
 /// The request a typed option names, as this server sees it; else a
 /// refusal that reveals nothing about other servers.
-async fn named_request(ctx: Context<'_>, guild: GuildId, typed: &str) -> Result<GuildRequest, Error> {
+async fn named_request(
+    ctx: Context<'_>,
+    guild: GuildId,
+    typed: &str,
+) -> Result<GuildRequest, Error> {
     let store = &ctx.data().store;
     let found = match resolve(&candidates(ctx, guild).await?, typed) {
         Ok(id) => Ok(id),
@@ -239,7 +249,11 @@ async fn named_request(ctx: Context<'_>, guild: GuildId, typed: &str) -> Result<
     };
     let refusal = |close: Vec<String>| -> Error {
         let shown: String = typed.chars().take(60).collect();
-        let shown = if shown.len() < typed.len() { format!("{shown}…") } else { shown };
+        let shown = if shown.len() < typed.len() {
+            format!("{shown}…")
+        } else {
+            shown
+        };
         let hint = match close.as_slice() {
             [] => String::new(),
             close => format!(" Did you mean: {}?", close.join("; ")),
@@ -287,16 +301,32 @@ pub async fn statuses(
     guild: GuildId,
     stored: &StoredWeek,
 ) -> Result<(Vec<tracking::Mark>, Vec<bool>), Error> {
-    let ids: Vec<RequestId> = stored.request_ids.iter().copied().map(RequestId::new).collect();
+    let ids: Vec<RequestId> = stored
+        .request_ids
+        .iter()
+        .copied()
+        .map(RequestId::new)
+        .collect();
     let marks = data.store.marks(guild, &ids).await?;
     let answered = data.store.answered(guild, &ids).await?;
     Ok((marks, ids.iter().map(|id| answered.contains(id)).collect()))
 }
 
 /// The week a member asks for (this week if none), or why there is none.
-async fn asked_week(ctx: Context<'_>, guild: GuildId, week: Option<&str>) -> Result<StoredWeek, Error> {
+async fn asked_week(
+    ctx: Context<'_>,
+    guild: GuildId,
+    week: Option<&str>,
+) -> Result<StoredWeek, Error> {
     let named = super::commands::parse_week(week)?;
-    match find_week(&ctx.data().store, Scope::Guild(guild.get()), named, today(ctx)).await {
+    match find_week(
+        &ctx.data().store,
+        Scope::Guild(guild.get()),
+        named,
+        today(ctx),
+    )
+    .await
+    {
         Ok((stored, _)) => Ok(stored),
         Err(FindWeekError::Storage(error)) => Err(error.into()),
         Err(error) => Err(UserError::new(format!(
@@ -509,8 +539,12 @@ pub async fn praise(
         Ok(()) => {
             let text = match told.len() {
                 0 => format!("Posted your praise in <#{channel}>."),
-                1 => format!("Posted your praise in <#{channel}> and told the 1 member who prayed."),
-                n => format!("Posted your praise in <#{channel}> and told the {n} members who prayed."),
+                1 => {
+                    format!("Posted your praise in <#{channel}> and told the 1 member who prayed.")
+                }
+                n => format!(
+                    "Posted your praise in <#{channel}> and told the {n} members who prayed."
+                ),
             };
             super::commands::reply(ctx, text).await
         }
