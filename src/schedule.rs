@@ -1,6 +1,6 @@
 //! The weekly schedule: when each server's bulletin is due, in the server's
 //! own time zone, and the time zones and times admins type. Pure: the
-//! current time is always an argument; no tokio, sqlx, serenity or clock.
+//! current time is always an argument: no async runtime, database, Discord or clock.
 //!
 //! A server's "today" and its prayer week follow its zone: a prayer week
 //! runs from Monday 00:00 to the next Monday 00:00 local time. The post of a
