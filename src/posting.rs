@@ -300,8 +300,24 @@ pub async fn post_week(
 /// A nonce that names one message of one server's post of one week: at
 /// most 25 characters, as Discord allows.
 fn nonce(guild: u64, week: PrayerWeek, message: &PlannedMessage) -> String {
-    use std::hash::{Hash, Hasher};
-    // FNV-1a: stable across runs and builds, unlike std's default hasher.
+    stable_nonce(
+        'p',
+        (
+            guild,
+            week.to_string(),
+            message.channel,
+            message.request_id,
+            message.part,
+        ),
+    )
+}
+
+/// A message nonce for Discord (at most 25 characters) that is the same for
+/// the same `parts` in every run and build: a letter saying what sent it,
+/// then a stable 64-bit hash (FNV-1a; std's default hasher changes between
+/// runs) in hex.
+pub fn stable_nonce(kind: char, parts: impl std::hash::Hash) -> String {
+    use std::hash::Hasher;
     struct Fnv(u64);
     impl Hasher for Fnv {
         fn finish(&self) -> u64 {
@@ -314,15 +330,8 @@ fn nonce(guild: u64, week: PrayerWeek, message: &PlannedMessage) -> String {
         }
     }
     let mut hasher = Fnv(0xcbf2_9ce4_8422_2325);
-    (
-        guild,
-        week.to_string(),
-        message.channel,
-        message.request_id,
-        message.part,
-    )
-        .hash(&mut hasher);
-    format!("p{:x}", hasher.finish())
+    parts.hash(&mut hasher);
+    format!("{kind}{:x}", hasher.finish())
 }
 
 #[cfg(test)]

@@ -13,14 +13,20 @@
 //! lost. [`Recorder::flush`] waits until everything queued before it is
 //! written: shutdown calls it before closing the store.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::storage::Store;
-use crate::tracking::{self, ReactionChange};
+use crate::tracking::{self, ReactionChange, ReactionKey};
 
 /// The most changes written in one transaction.
 pub const MAX_BATCH: usize = 2048;
@@ -33,8 +39,32 @@ const QUEUE: usize = 16 * 1024;
 const ATTEMPTS: u32 = 5;
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
 
+/// An add and a remove of one reaction this close together may have
+/// arrived in either order (the client hands each gateway event to a task
+/// of its own), so the bot asks Discord which stands.
+const CONTESTED: Duration = Duration::from_secs(2);
+
+/// How long after a contested change the bot asks, so the member's clicks
+/// have settled.
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// At most this many questions to Discord wait at once; past that a
+/// contested change stands as it arrived (and is logged).
+const MAX_CHECKS: usize = 256;
+
+/// Asks Discord whether a member's reaction is on a message now: `None`
+/// when Discord could not say.
+pub trait ReactionCheck: Send + Sync + 'static {
+    fn is_there<'a>(
+        &'a self,
+        key: &'a ReactionKey,
+    ) -> Pin<Box<dyn Future<Output = Option<bool>> + Send + 'a>>;
+}
+
 enum Job {
     Change(ReactionChange),
+    /// What Discord said stands, after a contested change.
+    Settled(ReactionChange),
     Flush(oneshot::Sender<()>),
 }
 
@@ -46,13 +76,24 @@ pub struct Recorder {
 
 impl Recorder {
     /// Starts the writer. It runs until every `Recorder` is dropped and the
-    /// queue is drained; `now` is the clock that stamps each batch.
-    pub fn start<F>(store: Store, now: F) -> (Recorder, JoinHandle<()>)
+    /// queue is drained; `now` is the clock that stamps each batch, and
+    /// `check` (if any) settles an add and a remove that arrived close
+    /// together.
+    pub fn start<F>(
+        store: Store,
+        now: F,
+        check: Option<Arc<dyn ReactionCheck>>,
+    ) -> (Recorder, JoinHandle<()>)
     where
         F: Fn() -> DateTime<Utc> + Send + 'static,
     {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        let writer = tokio::spawn(write_batches(store, jobs, now));
+        let checker = check.map(|check| Checker {
+            check,
+            queue: queue.downgrade(),
+            waiting: Arc::new(AtomicUsize::new(0)),
+        });
+        let writer = tokio::spawn(write_batches(store, jobs, now, checker));
         (Recorder { queue }, writer)
     }
 
@@ -73,17 +114,89 @@ impl Recorder {
     }
 }
 
-async fn write_batches<F>(store: Store, mut jobs: mpsc::Receiver<Job>, now: F)
-where
+/// Asks Discord about contested reactions and queues the answer.
+struct Checker {
+    check: Arc<dyn ReactionCheck>,
+    /// Weak, so the writer still ends when every `Recorder` is gone.
+    queue: mpsc::WeakSender<Job>,
+    waiting: Arc<AtomicUsize>,
+}
+
+impl Checker {
+    fn ask(&self, key: ReactionKey) {
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= MAX_CHECKS {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            tracing::warn!(
+                "too many reaction checks waiting; a quick add and remove stands as it arrived"
+            );
+            return;
+        }
+        let (check, queue, waiting) =
+            (self.check.clone(), self.queue.clone(), self.waiting.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(SETTLE).await;
+            let answer = check.is_there(&key).await;
+            waiting.fetch_sub(1, Ordering::SeqCst);
+            let change = match answer {
+                Some(true) => ReactionChange::Added(key),
+                Some(false) => ReactionChange::Removed(key),
+                None => return,
+            };
+            if let Some(queue) = queue.upgrade() {
+                let _ = queue.send(Job::Settled(change)).await;
+            }
+        });
+    }
+}
+
+/// The last add or remove seen for each reaction lately, to notice two
+/// that may have crossed.
+#[derive(Default)]
+struct Recent(HashMap<ReactionKey, (bool, Instant)>);
+
+impl Recent {
+    /// Notes `change`; true when it reverses one seen within
+    /// [`CONTESTED`].
+    fn contested(&mut self, change: &ReactionChange) -> Option<ReactionKey> {
+        let (key, present) = match change {
+            ReactionChange::Added(key) => (key, true),
+            ReactionChange::Removed(key) => (key, false),
+            ReactionChange::Cleared { .. } => return None,
+        };
+        let now = Instant::now();
+        if self.0.len() > 4 * MAX_BATCH {
+            self.0
+                .retain(|_, (_, at)| now.duration_since(*at) < CONTESTED);
+        }
+        let before = self.0.insert(key.clone(), (present, now));
+        matches!(before, Some((was, at)) if was != present && now.duration_since(at) < CONTESTED)
+            .then(|| key.clone())
+    }
+}
+
+async fn write_batches<F>(
+    store: Store,
+    mut jobs: mpsc::Receiver<Job>,
+    now: F,
+    checker: Option<Checker>,
+) where
     F: Fn() -> DateTime<Utc>,
 {
     let mut changes = Vec::new();
     let mut waiting = Vec::new();
+    let mut recent = Recent::default();
+    let mut contested = Vec::new();
     while let Some(job) = jobs.recv().await {
         let mut next = Some(job);
         while let Some(job) = next.take() {
             match job {
-                Job::Change(change) => changes.push(change),
+                Job::Change(change) => {
+                    if checker.is_some() {
+                        contested.extend(recent.contested(&change));
+                    }
+                    changes.push(change);
+                }
+                Job::Settled(change) => changes.push(change),
                 Job::Flush(done) => waiting.push(done),
             }
             if changes.len() < MAX_BATCH {
@@ -92,6 +205,11 @@ where
         }
         if !changes.is_empty() {
             write(&store, std::mem::take(&mut changes), now()).await;
+        }
+        if let Some(checker) = &checker {
+            for key in contested.drain(..) {
+                checker.ask(key);
+            }
         }
         for done in waiting.drain(..) {
             let _ = done.send(());
@@ -146,12 +264,13 @@ mod tests {
             .record_posted_message(GUILD, w, message, now())
             .await?;
 
-        let (recorder, writer) = Recorder::start(store.clone(), now);
+        let (recorder, writer) = Recorder::start(store.clone(), now, None);
         let users = 5_000;
         for user in 0..users {
             recorder
                 .record(ReactionChange::Added(ReactionKey {
                     guild: GuildId::new(GUILD),
+                    channel: crate::ids::ChannelId::new(42),
                     message: MessageId::new(500),
                     user: UserId::new(user),
                     emoji: "🙏".into(),
@@ -162,6 +281,79 @@ mod tests {
         assert_eq!(store.mark_count().await?, i64::try_from(users).unwrap_or(0));
         drop(recorder);
         writer.await.expect("the writer ends when its queue closes");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod crossing {
+    use super::*;
+    use crate::ids::{ChannelId, GuildId, MessageId, UserId};
+    use crate::storage::PostedMessage;
+    use crate::storage::fixtures::*;
+
+    /// Discord as the test says it is: the member's reaction is gone.
+    struct Gone(AtomicUsize);
+
+    impl ReactionCheck for Gone {
+        fn is_there<'a>(
+            &'a self,
+            _: &'a ReactionKey,
+        ) -> Pin<Box<dyn Future<Output = Option<bool>> + Send + 'a>> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async { Some(false) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_remove_that_overtook_its_add_is_settled_by_asking_discord()
+    -> Result<(), StorageError> {
+        let store = store().await;
+        let w = week("2026-11-23");
+        put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
+        let stored = store.week(Scope::Guild(GUILD), w).await?.expect("stored");
+        store
+            .claim_week_post(GUILD, w, stored.bulletin_id, now())
+            .await?;
+        let message = PostedMessage {
+            message_id: 500,
+            channel_id: 42,
+            request_id: Some(stored.request_ids[0]),
+            part: 0,
+        };
+        store
+            .record_posted_message(GUILD, w, message, now())
+            .await?;
+        let check = Arc::new(Gone(AtomicUsize::new(0)));
+        let (recorder, _writer) = Recorder::start(store.clone(), now, Some(check.clone()));
+        let key = ReactionKey {
+            guild: GuildId::new(GUILD),
+            channel: ChannelId::new(42),
+            message: MessageId::new(500),
+            user: UserId::new(7),
+            emoji: "🙏".into(),
+        };
+        // The member added and removed; the events arrived the other way round.
+        recorder.record(ReactionChange::Removed(key.clone())).await;
+        recorder.flush().await;
+        recorder.record(ReactionChange::Added(key.clone())).await;
+        recorder.flush().await;
+        assert_eq!(store.mark_count().await?, 1, "as it arrived, for now");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while store.mark_count().await? != 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(store.mark_count().await?, 0, "Discord's answer stands");
+        assert_eq!(check.0.load(Ordering::SeqCst), 1);
+        // A lone add is not contested: nobody is asked.
+        let other = ReactionKey {
+            user: UserId::new(8),
+            ..key
+        };
+        recorder.record(ReactionChange::Added(other)).await;
+        recorder.flush().await;
+        assert_eq!(store.mark_count().await?, 1);
+        assert_eq!(check.0.load(Ordering::SeqCst), 1);
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ use crate::bulletin::Kind;
 use crate::buttons::PrayerAction;
 use crate::ids::UserId;
 use crate::render::{discord_len, escape_markdown};
-use crate::storage::GuildRequest;
+use crate::storage::{Forgotten, GuildRequest};
 use crate::tracking::{Listed, MyRequest, WeekStats, Who};
 use crate::week::PrayerWeek;
 
@@ -99,6 +99,37 @@ pub fn undo_answer(action: PrayerAction, name: &str, undone: bool) -> String {
 
 /// The answer to a press on a request this server no longer has.
 pub const GONE: &str = "This request is not in this server's bulletins any more (its bulletin was replaced), so nothing was recorded. `/prayer week` shows this week's requests.";
+
+/// The answer once `/prayer forget-me` is confirmed.
+pub fn forgotten_text(forgotten: Forgotten) -> String {
+    let plural = |n: u64, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    let mut erased = vec![plural(
+        forgotten.marks,
+        "record of a commitment or prayer",
+        "records of commitments and prayers",
+    )];
+    if forgotten.notify {
+        erased.push("your notify setting".to_owned());
+    }
+    let kept = match forgotten.praises {
+        0 => String::new(),
+        n => format!(
+            " {} you wrote {} posted, without your name.",
+            plural(n, "praise", "praises"),
+            if n == 1 { "stays" } else { "stay" }
+        ),
+    };
+    format!(
+        "Done. In this server I erased {}.{kept}",
+        erased.join(" and ")
+    )
+}
 
 /// `/prayer who`: who committed and who prayed.
 pub fn who_text(request: &GuildRequest, who: &Who) -> String {
@@ -371,6 +402,24 @@ mod tests {
         assert!(again.contains("already"), "{again}");
         assert!(undo_answer(PrayerAction::Commit, "X", true).starts_with("Undone"));
         assert!(undo_answer(PrayerAction::Prayed, "X", false).contains("nothing changed"));
+    }
+
+    #[test]
+    fn the_forget_me_answer_says_only_what_was_erased() {
+        let none = forgotten_text(Forgotten::default());
+        assert_eq!(
+            none,
+            "Done. In this server I erased 0 records of commitments and prayers."
+        );
+        let some = forgotten_text(Forgotten {
+            marks: 1,
+            praises: 2,
+            notify: true,
+        });
+        assert_eq!(
+            some,
+            "Done. In this server I erased 1 record of a commitment or prayer and your notify setting. 2 praises you wrote stay posted, without your name."
+        );
     }
 
     #[test]

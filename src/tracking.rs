@@ -299,6 +299,9 @@ pub enum ReactionChange {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ReactionKey {
     pub guild: crate::ids::GuildId,
+    /// The message's channel (not stored: the message names the request;
+    /// kept to ask Discord about the reaction).
+    pub channel: crate::ids::ChannelId,
     pub message: MessageId,
     pub user: UserId,
     pub emoji: String,
@@ -553,6 +556,7 @@ mod tests {
     fn key(message: u64, user: u64, emoji: &str) -> ReactionKey {
         ReactionKey {
             guild: GuildId::new(1),
+            channel: crate::ids::ChannelId::new(1),
             message: MessageId::new(message),
             user: UserId::new(user),
             emoji: emoji.to_owned(),

@@ -267,20 +267,22 @@ pub async fn run(
     // Behind a proxy (or a fake Discord), every HTTP call goes to its base
     // URL, and serenity's own rate limiter must be off: with it on, serenity
     // sends to discord.com whatever the proxy says.
-    let http = match &settings.api_url {
+    let make_http = || match &settings.api_url {
         Some(url) => HttpBuilder::new(token)
             .proxy(url.clone())
             .ratelimiter_disabled(true)
             .build(),
         None => HttpBuilder::new(token).build(),
     };
+    let http = make_http();
     let api = settings
         .api_url
         .clone()
         .unwrap_or_else(|| "https://discord.com".to_owned());
     let (set_stop, stop) = Stop::new();
     let busy = Arc::new(RwLock::new(()));
-    let (recorder, writer) = Recorder::start(store.clone(), now);
+    let check = tracking::AskDiscord(Arc::new(make_http()));
+    let (recorder, writer) = Recorder::start(store.clone(), now, Some(Arc::new(check)));
     let data = Data {
         store: store.clone(),
         busy: busy.clone(),

@@ -19,6 +19,7 @@ use crate::buttons::{Button, PrayerAction};
 use crate::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
 use crate::mentions::mention_messages;
 use crate::posting::{Messenger, OutgoingMessage};
+use crate::recorder::ReactionCheck;
 use crate::report;
 use crate::search::{RequestChoice, choices, resolve};
 use crate::storage::{GuildRequest, PostedIn, PraiseOutcome, Scope, StoredWeek};
@@ -52,6 +53,7 @@ pub fn prayer_reaction(reaction: &Reaction, bot: serenity::UserId) -> Option<Rea
     };
     tracking::is_prayer_emoji(emoji).then(|| ReactionKey {
         guild: GuildId::new(guild.get()),
+        channel: ChannelId::new(reaction.channel_id.get()),
         message: MessageId::new(reaction.message_id.get()),
         user: UserId::new(user.get()),
         emoji: emoji.clone(),
@@ -178,13 +180,7 @@ pub async fn on_press(
         }
         Button::ForgetMe => {
             let forgotten = store.forget_member(guild, user).await?;
-            let text = format!(
-                "Done. I erased {} commitment and prayer records and your notify setting in this server; {} praise{} you wrote stay{}, without your name.",
-                forgotten.marks,
-                forgotten.praises,
-                if forgotten.praises == 1 { "" } else { "s" },
-                if forgotten.praises == 1 { "s" } else { "" },
-            );
+            let text = report::forgotten_text(forgotten);
             CreateInteractionResponse::UpdateMessage(private(&text, None).components(Vec::new()))
         }
     };
@@ -525,8 +521,8 @@ pub async fn praise(
         let outgoing = OutgoingMessage {
             content: piece.content.clone(),
             buttons_for: None,
-            // At most 25 characters, the same on a retry.
-            nonce: format!("pr{}-{i}", found.id),
+            // The same on a retry, and different in every server.
+            nonce: crate::posting::stable_nonce('r', (guild.get(), found.id.get(), i)),
             reply_to: reply_to.filter(|_| i == 0).map(MessageId::get),
             notify: piece.users.iter().map(|u| u.get()).collect(),
         };
@@ -557,5 +553,39 @@ pub async fn praise(
             ))
             .into())
         }
+    }
+}
+
+/// Asks Discord whether a member's 🙏 is on a message now: the recorder's
+/// way to settle an add and a remove that arrived close together.
+pub struct AskDiscord(pub std::sync::Arc<serenity::Http>);
+
+impl ReactionCheck for AskDiscord {
+    fn is_there<'a>(
+        &'a self,
+        key: &'a ReactionKey,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Option<bool>> + Send + 'a>> {
+        Box::pin(async move {
+            let user = key.user.get();
+            // Users come in id order after `after`: the first one after
+            // `user - 1` is `user` exactly when the member's reaction is there.
+            let answer = self
+                .0
+                .get_reaction_users(
+                    serenity::ChannelId::new(key.channel.get().max(1)),
+                    serenity::MessageId::new(key.message.get().max(1)),
+                    &ReactionType::Unicode(key.emoji.clone()),
+                    1,
+                    Some(user.saturating_sub(1)),
+                )
+                .await;
+            match answer {
+                Ok(users) => Some(users.first().is_some_and(|u| u.id.get() == user)),
+                Err(error) => {
+                    tracing::warn!(%error, "could not ask Discord whether a reaction stands");
+                    None
+                }
+            }
+        })
     }
 }

@@ -557,6 +557,7 @@ mod tests {
     fn reaction(guild: GuildId, message: u64, user: UserId, emoji: &str) -> ReactionKey {
         ReactionKey {
             guild,
+            channel: crate::ids::ChannelId::new(42),
             message: MessageId::new(message),
             user,
             emoji: emoji.to_owned(),
