@@ -26,6 +26,9 @@ pub struct BotSettings {
     /// A base URL that replaces `https://discord.com` for every HTTP call
     /// (a rate-limit proxy, or a fake Discord in tests).
     pub api_url: Option<String>,
+    /// For a rehearsal against a fake Discord only: the instant the bot's
+    /// clock reads at start (`PRAYER_BOT_START_TIME`, RFC 3339).
+    pub start_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A Discord bot token. Shown as `Token(…)` in logs and debug output.
@@ -83,6 +86,10 @@ pub enum ConfigError {
     /// `reason` says what is wrong, and where in the file if it can.
     #[error("settings file {file}: {reason}")]
     BadFile { file: String, reason: String },
+    #[error(
+        "PRAYER_BOT_START_TIME is for rehearsals against a fake Discord: it needs DISCORD_API_URL, and an RFC 3339 time such as 2026-11-23T08:59:00Z"
+    )]
+    BadStartTime,
 }
 
 /// A settings file as read: its name (for messages) and its text.
@@ -117,12 +124,21 @@ pub fn bot_settings(
         .or(non_empty(file.discord_api_url))
         .map(|url| check_api_url(&url))
         .transpose()?;
+    let start_time = non_empty(env("PRAYER_BOT_START_TIME"))
+        .map(
+            |text| match (&api_url, chrono::DateTime::parse_from_rfc3339(text.trim())) {
+                (Some(_), Ok(time)) => Ok(time.to_utc()),
+                _ => Err(ConfigError::BadStartTime),
+            },
+        )
+        .transpose()?;
     Ok(BotSettings {
         token: Token::parse(&token)?,
         database: database
             .or(file.database)
             .unwrap_or_else(|| DEFAULT_DATABASE.to_owned()),
         api_url,
+        start_time,
     })
 }
 

@@ -32,12 +32,16 @@
 //! - [`config`]: the bot's settings from the environment and a TOML file.
 //! - [`discord`]: the only module that knows serenity and poise: the
 //!   client, slash commands, and the real `Messenger`.
+//! - [`clock`]: the one place the bot reads the time.
+//! - [`scheduler`]: posts what is due (`tick`) and loops, sleeping until
+//!   the next post or until a schedule or bulletin changes.
 //! - [`cli`]: the command line (`parse`, `import`, `week`, `run`).
 
 pub mod browse;
 pub mod bulletin;
 pub mod buttons;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod discord;
 pub mod ids;
@@ -50,6 +54,7 @@ pub mod region;
 pub mod render;
 pub mod report;
 pub mod schedule;
+pub mod scheduler;
 pub mod search;
 pub mod storage;
 pub mod tracking;

@@ -196,7 +196,12 @@ impl Bot {
     }
 
     async fn setup_channel(&self, channel: &FakeChannel, region: Option<&str>) -> String {
-        let mut options = vec![CommandOption::channel("channel", channel)];
+        // These tests post by hand with `/prayer post`; automatic posts
+        // (tests/schedule.rs) would otherwise post the week first.
+        let mut options = vec![
+            CommandOption::channel("channel", channel),
+            CommandOption::boolean("auto", false),
+        ];
         if let Some(region) = region {
             options.push(CommandOption::string("region", region));
         }
@@ -264,6 +269,7 @@ async fn commands_are_registered_with_descriptions_that_discord_accepts() {
             "notify",
             "forget-me",
             "setup",
+            "status",
             "import",
             "post"
         ]

@@ -7,6 +7,7 @@ use poise::serenity_prelude as serenity;
 
 use super::download::{DOWNLOAD_TIMEOUT, FetchError, fetch_capped};
 use super::messenger::{HttpMessenger, no_pings};
+use super::schedule::{Day, autocomplete_zone, changed_schedule, schedule_words, status};
 use super::tracking::{forget_me, mine, notify, praise, stats, who};
 use super::{Context, Error, UserError, admin_only, today};
 use crate::browse::{FindWeekError, choose_week, find_week};
@@ -39,6 +40,7 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
         "notify",
         "forget_me",
         "setup",
+        "status",
         "import",
         "post"
     ),
@@ -102,7 +104,7 @@ pub async fn week(
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let named = parse_week(week.as_deref())?;
-    let today = today(ctx);
+    let today = today(ctx).await?;
     let (stored, choice) =
         match find_week(&ctx.data().store, Scope::Guild(guild), named, today).await {
             Ok(found) => found,
@@ -155,6 +157,15 @@ pub async fn setup(
     #[description = "Send only this region's requests to that channel"]
     #[autocomplete = "autocomplete_region"]
     region: Option<String>,
+    #[description = "The day the week's requests are posted (Monday if never set)"] weekday: Option<
+        Day,
+    >,
+    #[description = "The time they are posted, e.g. 09:00 or 7:30 pm (09:00 if never set)"]
+    time: Option<String>,
+    #[description = "Your time zone, e.g. Europe/London (UTC if never set)"]
+    #[autocomplete = "autocomplete_zone"]
+    timezone: Option<String>,
+    #[description = "Post automatically every week (on if never set)"] auto: Option<bool>,
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let _busy = ctx.data().busy.read().await;
@@ -162,6 +173,9 @@ pub async fn setup(
         Some(typed) => Some(known_region(ctx, guild, typed).await?),
         None => None,
     };
+    let id = GuildId::new(guild);
+    let current = ctx.data().store.schedule(id).await?;
+    let schedule = changed_schedule(current, weekday, time.as_deref(), timezone.as_deref(), auto)?;
     let missing = super::permissions::missing_in(ctx, channel).await?;
     if !missing.is_empty() {
         return Err(UserError::new(format!(
@@ -187,6 +201,9 @@ pub async fn setup(
             format!("Weekly posts will go to <#{channel}>.")
         }
     };
+    store.set_schedule(id, &schedule, super::now()).await?;
+    ctx.data().wake.notify_one();
+    let message = format!("{message} {}", schedule_words(schedule, super::now()));
     reply(ctx, message).await
 }
 
@@ -197,7 +214,7 @@ const REGION_WEEKS_BACK: u32 = 12;
 /// The regions an admin can route in `guild`: those of its recent and
 /// coming bulletins, then the regions IJM bulletins use.
 async fn regions_for(ctx: Context<'_>, guild: u64) -> Result<Vec<String>, Error> {
-    let from = PrayerWeek::containing(today(ctx)).weeks_before(REGION_WEEKS_BACK);
+    let from = PrayerWeek::containing(today(ctx).await?).weeks_before(REGION_WEEKS_BACK);
     Ok(ctx
         .data()
         .store
@@ -273,7 +290,7 @@ pub async fn import(
         scope: Scope::Guild(guild),
         week: named,
         force: false,
-        today: today(ctx),
+        today: today(ctx).await?,
         now: super::now(),
     };
     let imported = match import_bulletin(&ctx.data().store, &file.filename, &bytes, &context).await
@@ -286,6 +303,8 @@ pub async fn import(
         }
         Err(ImportError::Storage(error)) => return Err(error.into()),
     };
+    // A bulletin for a week already under way may be due at once.
+    ctx.data().wake.notify_one();
     let b = &imported.bulletin;
     let regions: Vec<&str> = group_by_region(&b.requests)
         .into_iter()
@@ -357,7 +376,7 @@ pub async fn post(
     let _one_post_at_a_time = ctx.data().posting.lock().await;
     let store = &ctx.data().store;
     // `post_week` reads the week's bulletin itself and says if there is none.
-    let week = match choose_week(store, Scope::Guild(guild), named, today(ctx)).await {
+    let week = match choose_week(store, Scope::Guild(guild), named, today(ctx).await?).await {
         Ok((week, _)) => week,
         Err(FindWeekError::Storage(error)) => return Err(error.into()),
         Err(error) => {

@@ -7,10 +7,13 @@ mod download;
 mod errors;
 pub mod messenger;
 mod permissions;
+mod schedule;
 mod tracking;
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use std::sync::OnceLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use poise::CreateReply;
@@ -19,8 +22,9 @@ use serenity::{
     ClientBuilder, CreateInteractionResponse, CreateInteractionResponseMessage, FullEvent,
     GatewayIntents, HttpBuilder,
 };
-use tokio::sync::{RwLock, watch};
+use tokio::sync::{Notify, RwLock, watch};
 
+use crate::clock::Clock;
 use crate::config::BotSettings;
 use crate::recorder::Recorder;
 use crate::storage::Store;
@@ -36,8 +40,11 @@ pub struct Data {
     /// it exclusively, so it waits for that work to finish.
     pub busy: Arc<RwLock<()>>,
     /// One weekly post at a time in this process: two admins pressing
-    /// `/prayer post` together must not both resume the same post.
-    pub posting: tokio::sync::Mutex<()>,
+    /// `/prayer post` together, or the scheduler beside them, must not both
+    /// resume the same post.
+    pub posting: Arc<tokio::sync::Mutex<()>>,
+    /// Wakes the scheduler when a schedule or a bulletin changes.
+    pub wake: Arc<Notify>,
     /// Set when the process is told to stop; a post in hand ends at the
     /// next message boundary and answers its admin.
     pub stop: Stop,
@@ -80,15 +87,32 @@ pub fn intents() -> GatewayIntents {
     GatewayIntents::GUILDS | GatewayIntents::GUILD_MESSAGE_REACTIONS
 }
 
-/// The bot's clock: the one place the Discord side reads the time.
-fn now() -> DateTime<Utc> {
-    Utc::now()
+/// The bot's clock, set once when `run` starts (the system clock, or a
+/// rehearsal's).
+static CLOCK: OnceLock<Clock> = OnceLock::new();
+
+fn clock() -> Clock {
+    *CLOCK.get_or_init(Clock::system)
 }
 
-/// The date a command runs on. Servers' own time zones arrive with the
-/// Monday schedule; until then prayer weeks follow UTC.
-fn today(_: Context<'_>) -> NaiveDate {
-    now().date_naive()
+/// The current time, by the bot's clock.
+fn now() -> DateTime<Utc> {
+    clock().now()
+}
+
+/// The date a command runs on: today in the server's own time zone.
+async fn today(ctx: Context<'_>) -> Result<NaiveDate, Error> {
+    let zone = match ctx.guild_id() {
+        Some(guild) => {
+            ctx.data()
+                .store
+                .schedule(crate::ids::GuildId::new(guild.get()))
+                .await?
+                .zone
+        }
+        None => chrono_tz::UTC,
+    };
+    Ok(crate::schedule::local_today(zone, now()))
 }
 
 /// The bot-side check for admin commands: the member's permissions as
@@ -279,16 +303,43 @@ pub async fn run(
         .api_url
         .clone()
         .unwrap_or_else(|| "https://discord.com".to_owned());
+    let _ = CLOCK.set(
+        settings
+            .start_time
+            .map_or_else(Clock::system, Clock::starting_at),
+    );
     let (set_stop, stop) = Stop::new();
     let busy = Arc::new(RwLock::new(()));
+    let posting = Arc::new(tokio::sync::Mutex::new(()));
+    let wake = Arc::new(Notify::new());
+    let scheduler: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>> = Arc::default();
     let check = tracking::AskDiscord(Arc::new(make_http()));
     let (recorder, writer) = Recorder::start(store.clone(), now, Some(Arc::new(check)));
     let data = Data {
         store: store.clone(),
         busy: busy.clone(),
-        posting: tokio::sync::Mutex::new(()),
+        posting: posting.clone(),
+        wake: wake.clone(),
         stop: stop.clone(),
         recorder: recorder.clone(),
+    };
+    let start_scheduler = {
+        let (store, stop, scheduler) = (store.clone(), stop.clone(), scheduler.clone());
+        move |http: Arc<serenity::Http>| {
+            let messenger = messenger::HttpMessenger::new(http, stop.clone());
+            let mut stopped = stop.clone();
+            let task = tokio::spawn(crate::scheduler::run(
+                store,
+                messenger,
+                clock(),
+                wake,
+                posting,
+                async move { stopped.wait().await },
+            ));
+            if let Ok(mut slot) = scheduler.lock() {
+                *slot = Some(task);
+            }
+        }
     };
     let options = poise::FrameworkOptions {
         commands: commands::all(),
@@ -312,6 +363,7 @@ pub async fn run(
             Box::pin(async move {
                 tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
                 poise::builtins::register_globally(ctx, &framework.options().commands).await?;
+                start_scheduler(ctx.http.clone());
                 Ok(data)
             })
         })
@@ -360,6 +412,14 @@ pub async fn run(
     let guard = tokio::time::timeout(GRACE, busy.write()).await;
     if guard.is_err() {
         tracing::warn!("work still running after {GRACE:?}; stopping anyway");
+    }
+    // A scheduled post in hand stops at its next message boundary and
+    // resumes on the next start.
+    let task = scheduler.lock().ok().and_then(|mut slot| slot.take());
+    if let Some(task) = task
+        && tokio::time::timeout(GRACE, task).await.is_err()
+    {
+        tracing::warn!("the scheduler was still posting after {GRACE:?}; stopping anyway");
     }
     if tokio::time::timeout(DISCONNECT, shard_manager.shutdown_all())
         .await

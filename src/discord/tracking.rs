@@ -203,7 +203,7 @@ fn author(ctx: Context<'_>) -> UserId {
 /// The server's requests a member may name: the weeks from
 /// [`RECENT_WEEKS`] back to the coming one, newest first.
 async fn candidates(ctx: Context<'_>, guild: GuildId) -> Result<Vec<RequestChoice>, Error> {
-    let current = PrayerWeek::containing(today(ctx));
+    let current = PrayerWeek::containing(today(ctx).await?);
     let requests = ctx
         .data()
         .store
@@ -283,7 +283,10 @@ pub async fn autocomplete_request(ctx: Context<'_>, partial: &str) -> CreateAuto
         }),
         Err(_) => Vec::new(),
     };
-    let current = PrayerWeek::containing(today(ctx));
+    let current = match today(ctx).await {
+        Ok(today) => PrayerWeek::containing(today),
+        Err(_) => PrayerWeek::containing(now().date_naive()),
+    };
     let offered = choices(&found, partial, current)
         .into_iter()
         .map(|c| serenity::AutocompleteChoice::new(c.name, c.value))
@@ -319,7 +322,7 @@ async fn asked_week(
         &ctx.data().store,
         Scope::Guild(guild.get()),
         named,
-        today(ctx),
+        today(ctx).await?,
     )
     .await
     {
@@ -477,7 +480,7 @@ pub async fn praise(
     let store = &ctx.data().store;
     let author = author(ctx);
     let Some(request) = request.filter(|r| !r.trim().is_empty()) else {
-        let week = PrayerWeek::containing(today(ctx));
+        let week = PrayerWeek::containing(today(ctx).await?);
         store
             .record_praise(guild, None, week, author, note, now())
             .await?;

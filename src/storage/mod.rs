@@ -9,7 +9,8 @@
 //! `bulletins.rs` (bulletins, their requests and notes), `settings.rs`
 //! (where a server's posts go), `posts.rs` (the weekly posts and the
 //! messages they sent), `prayers.rs` (what members said about requests,
-//! praises, notify settings). This file opens the database and holds what they
+//! praises, notify settings), `schedule.rs` (when each server posts, and
+//! the problems its posts ran into). This file opens the database and holds what they
 //! share.
 
 use std::str::FromStr;
@@ -112,11 +113,13 @@ pub use crate::ids::{discord_id, sql_id};
 mod bulletins;
 mod posts;
 mod prayers;
+mod schedule;
 mod settings;
 
 pub use bulletins::{ImportOutcome, StoredWeek};
 pub use posts::{PostedMessage, WeekPostClaim};
 pub use prayers::{Forgotten, GuildRequest, PostedIn, PraiseOutcome};
+pub use schedule::{LastPost, PostProblem, WeekState};
 pub use settings::ChannelSettings;
 
 #[derive(Clone)]
