@@ -594,6 +594,7 @@ async fn command_database(path: &str) -> (Vec<PrayerWeek>, Vec<Vec<i64>>) {
         for u in 0..REACTIONS_PER_SERVER {
             reactions.push(ReactionKey {
                 guild: GuildId::new(guild_id(n)),
+                channel: prayer_bot::ids::ChannelId::new(1),
                 message: MessageId::new(messages[((u * 3 + n) % messages.len() as u64) as usize]),
                 user: UserId::new(user_id(u)),
                 emoji: PRAYER.to_owned(),

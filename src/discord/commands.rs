@@ -128,7 +128,7 @@ pub async fn week(
     // counts it.
     let notice = (!matches!(choice, crate::browse::WeekChoice::Current))
         .then(|| choice.describe(stored.week, PrayerWeek::containing(today)));
-    let (marks, answered) =
+    let (marks, answered, _) =
         super::tracking::statuses(ctx.data(), GuildId::new(guild), &stored).await?;
     let tallies = crate::tracking::tally(&marks);
     let status: Vec<RequestStatus> = stored

@@ -233,15 +233,12 @@ async fn named_request(
     typed: &str,
 ) -> Result<GuildRequest, Error> {
     let store = &ctx.data().store;
-    let found = match resolve(&candidates(ctx, guild).await?, typed) {
-        Ok(id) => Ok(id),
-        // An older request of this server, named by its id; checked below
-        // like any other.
-        Err(not_found) => typed
-            .trim()
-            .parse::<i64>()
-            .map(RequestId::new)
-            .map_err(|_| not_found),
+    // A chosen autocomplete value is the request's id: one lookup, which
+    // also checks that this server sees it. Anything else is matched on
+    // words against the server's recent requests.
+    let found = match typed.trim().parse::<i64>() {
+        Ok(id) => Ok(RequestId::new(id)),
+        Err(_) => resolve(&candidates(ctx, guild).await?, typed),
     };
     let refusal = |close: Vec<String>| -> Error {
         let shown: String = typed.chars().take(60).collect();
@@ -294,21 +291,23 @@ pub async fn autocomplete_request(ctx: Context<'_>, partial: &str) -> CreateAuto
     CreateAutocompleteResponse::new().set_choices(offered)
 }
 
-/// What `/prayer week` and `/prayer stats` show beside each request.
+/// What `/prayer week` and `/prayer stats` show beside each request: the
+/// marks, and for each request in order whether it was answered; and the
+/// week's praise reports.
 pub async fn statuses(
     data: &Data,
     guild: GuildId,
     stored: &StoredWeek,
-) -> Result<(Vec<tracking::Mark>, Vec<bool>), Error> {
+) -> Result<(Vec<tracking::Mark>, Vec<bool>, usize), Error> {
     let ids: Vec<RequestId> = stored
         .request_ids
         .iter()
         .copied()
         .map(RequestId::new)
         .collect();
-    let marks = data.store.marks(guild, &ids).await?;
-    let answered = data.store.answered(guild, &ids).await?;
-    Ok((marks, ids.iter().map(|id| answered.contains(id)).collect()))
+    let found = data.store.week_tracking(guild, &ids, stored.week).await?;
+    let answered = ids.iter().map(|id| found.answered.contains(id)).collect();
+    Ok((found.marks, answered, found.praise_reports))
 }
 
 /// The week a member asks for (this week if none), or why there is none.
@@ -376,8 +375,7 @@ pub async fn stats(
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let stored = asked_week(ctx, guild, week.as_deref()).await?;
-    let (marks, answered) = statuses(ctx.data(), guild, &stored).await?;
-    let reports = ctx.data().store.praise_reports(guild, stored.week).await?;
+    let (marks, answered, reports) = statuses(ctx.data(), guild, &stored).await?;
     let requests = listed(&stored, &answered);
     let stats = tracking::week_stats(&requests, &marks, reports);
     let card = report::stats_card(stored.week, &stats, &requests);
@@ -402,7 +400,7 @@ pub async fn stats(
 pub async fn mine(ctx: Context<'_>) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let stored = asked_week(ctx, guild, None).await?;
-    let (marks, answered) = statuses(ctx.data(), guild, &stored).await?;
+    let (marks, answered, _) = statuses(ctx.data(), guild, &stored).await?;
     let requests = listed(&stored, &answered);
     let mine = tracking::mine(&requests, &marks, author(ctx));
     let text = report::mine_text(stored.week, &mine, &requests);

@@ -53,6 +53,14 @@ pub enum PraiseOutcome {
     },
 }
 
+/// What tracking shows about a week: see [`Store::week_tracking`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WeekTracking {
+    pub marks: Vec<Mark>,
+    pub answered: HashSet<RequestId>,
+    pub praise_reports: usize,
+}
+
 /// What `/prayer forget-me` erased.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Forgotten {
@@ -293,6 +301,50 @@ impl Store {
         .iter()
         .map(mark_from_row)
         .collect()
+    }
+
+    /// Everything tracking shows about a week in one statement: the marks
+    /// on `requests`, which of them are answered, and how many praise
+    /// reports `guild` made in `week`. (`/prayer week` and `/prayer stats`
+    /// run on every call; one round trip to SQLite's thread, not three.)
+    pub async fn week_tracking(
+        &self,
+        guild: GuildId,
+        requests: &[RequestId],
+        week: PrayerWeek,
+    ) -> Result<WeekTracking, StorageError> {
+        let rows = sqlx::query(
+            "SELECT 'mark' AS what, request_id, user_id, kind FROM prayer_marks
+             WHERE guild_id = ?1 AND request_id IN (SELECT value FROM json_each(?2))
+             UNION ALL
+             SELECT 'answered', request_id, 0, '' FROM praises
+             WHERE guild_id = ?1 AND request_id IN (SELECT value FROM json_each(?2))
+             UNION ALL
+             SELECT 'reports', COUNT(*), 0, '' FROM praises
+             WHERE guild_id = ?1 AND week = ?3 AND request_id IS NULL",
+        )
+        .bind(guild.to_sql())
+        .bind(json_ids(requests.iter().map(|r| r.get())))
+        .bind(week.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut tracking = WeekTracking::default();
+        for row in &rows {
+            let what: String = row.try_get("what")?;
+            match what.as_str() {
+                "mark" => tracking.marks.push(mark_from_row(row)?),
+                "answered" => {
+                    tracking
+                        .answered
+                        .insert(RequestId::new(row.try_get("request_id")?));
+                }
+                _ => {
+                    let count: i64 = row.try_get("request_id")?;
+                    tracking.praise_reports = usize::try_from(count).unwrap_or(0);
+                }
+            }
+        }
+        Ok(tracking)
     }
 
     /// Which of `requests` are marked answered in `guild`.
@@ -671,6 +723,12 @@ mod tests {
         assert_eq!(praise(HERE, None).await?, PraiseOutcome::Recorded);
         assert_eq!(praise(HERE, None).await?, PraiseOutcome::Recorded);
         assert_eq!(store.praise_reports(HERE, w).await?, 2);
+        store.mark(HERE, ids[1], BOB, Source::Commit, now()).await?;
+        let tracking = store.week_tracking(HERE, &ids, w).await?;
+        assert_eq!(tracking.answered, HashSet::from([ids[0]]));
+        assert_eq!(tracking.praise_reports, 2);
+        assert_eq!(tracking.marks.len(), 1);
+        assert_eq!(store.week_tracking(THERE, &ids, w).await?.praise_reports, 0);
         assert_eq!(store.answered(HERE, &ids).await?, HashSet::from([ids[0]]));
         Ok(())
     }
