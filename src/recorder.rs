@@ -151,11 +151,30 @@ impl Checker {
 
 /// The last add or remove seen for each reaction lately, to notice two
 /// that may have crossed.
-#[derive(Default)]
-struct Recent(HashMap<ReactionKey, (bool, Instant)>);
+struct Recent {
+    seen: HashMap<ReactionKey, (bool, Instant)>,
+    /// When entries older than [`CONTESTED`] were last dropped: at most
+    /// once per [`CONTESTED`], so a burst costs one pass per two seconds,
+    /// not a pass per reaction.
+    pruned: Instant,
+}
+
+/// Past this many remembered reactions (a flood of distinct ones inside
+/// two seconds), the memory is dropped: a crossing in that flood stands as
+/// it arrived rather than the bot holding unbounded memory.
+const MAX_REMEMBERED: usize = 200_000;
+
+impl Default for Recent {
+    fn default() -> Self {
+        Recent {
+            seen: HashMap::new(),
+            pruned: Instant::now(),
+        }
+    }
+}
 
 impl Recent {
-    /// Notes `change`; true when it reverses one seen within
+    /// Notes `change`; the reaction's key when it reverses one seen within
     /// [`CONTESTED`].
     fn contested(&mut self, change: &ReactionChange) -> Option<ReactionKey> {
         let (key, present) = match change {
@@ -164,11 +183,15 @@ impl Recent {
             ReactionChange::Cleared { .. } => return None,
         };
         let now = Instant::now();
-        if self.0.len() > 4 * MAX_BATCH {
-            self.0
+        if now.duration_since(self.pruned) >= CONTESTED {
+            self.seen
                 .retain(|_, (_, at)| now.duration_since(*at) < CONTESTED);
+            self.pruned = now;
         }
-        let before = self.0.insert(key.clone(), (present, now));
+        if self.seen.len() >= MAX_REMEMBERED {
+            self.seen.clear();
+        }
+        let before = self.seen.insert(key.clone(), (present, now));
         matches!(before, Some((was, at)) if was != present && now.duration_since(at) < CONTESTED)
             .then(|| key.clone())
     }

@@ -2,6 +2,7 @@
 //! real `Messenger`. The only module that imports serenity or poise; what is
 //! worth testing lives in the core and is called from here.
 
+mod catchup;
 mod commands;
 mod download;
 mod errors;
@@ -175,6 +176,17 @@ async fn on_event(
 ) -> Result<(), Error> {
     if let Some(change) = tracking::reaction_change(event, bot) {
         data.recorder.record(change).await;
+        return Ok(());
+    }
+    // A new session (at start, or after one that could not be resumed):
+    // reactions made meanwhile were never sent to the bot; read them back.
+    if let FullEvent::Ready { .. } = event {
+        tokio::spawn(catchup::catch_up(
+            ctx.http.clone(),
+            data.store.clone(),
+            data.recorder.clone(),
+            bot,
+        ));
         return Ok(());
     }
     if let FullEvent::InteractionCreate { interaction } = event

@@ -153,41 +153,45 @@ impl Store {
         scope: Scope,
         week: PrayerWeek,
     ) -> Result<Option<StoredWeek>, StorageError> {
-        // Two statements on one connection, no transaction: `/prayer week`
-        // runs this for every call, and each statement is a round trip to
-        // SQLite's thread. Notes are read by the bulletin's id, so a bulletin
-        // replaced in between only leaves them empty.
-        let mut conn = self.pool.acquire().await?;
+        // One statement, so `/prayer week` and `/prayer stats` (which read
+        // this on every call) pay one round trip to SQLite's thread: the
+        // bulletin's requests, then its notes, each row carrying the
+        // bulletin's own columns.
         let rows = sqlx::query(
-            "SELECT b.id AS bulletin_id, b.title, b.date, b.verse_text, b.verse_reference,
-                    r.id, r.region, r.kind, r.text, r.countries
-             FROM bulletins AS b LEFT JOIN requests AS r ON r.bulletin_id = b.id
-             WHERE b.id = (SELECT id FROM bulletins WHERE guild_id IN (?, 0) AND week = ?
-                           ORDER BY guild_id DESC LIMIT 1)
-             ORDER BY r.position",
+            "WITH chosen AS (
+                 SELECT * FROM bulletins WHERE id =
+                     (SELECT id FROM bulletins WHERE guild_id IN (?, 0) AND week = ?
+                      ORDER BY guild_id DESC LIMIT 1))
+             SELECT b.id AS bulletin_id, b.title, b.date, b.verse_text, b.verse_reference,
+                    0 AS note, r.position, r.id, r.region, r.kind, r.text, r.countries
+             FROM chosen AS b LEFT JOIN requests AS r ON r.bulletin_id = b.id
+             UNION ALL
+             SELECT b.id, b.title, b.date, b.verse_text, b.verse_reference,
+                    1, n.position, NULL, n.region, NULL, n.text, NULL
+             FROM chosen AS b JOIN notes AS n ON n.bulletin_id = b.id
+             ORDER BY note, position",
         )
         .bind(scope.column())
         .bind(week.to_string())
-        .fetch_all(&mut *conn)
+        .fetch_all(&self.pool)
         .await?;
         let Some(first) = rows.first() else {
             return Ok(None);
         };
         let bulletin_id: i64 = first.try_get("bulletin_id")?;
-        let notes =
-            sqlx::query("SELECT region, text FROM notes WHERE bulletin_id = ? ORDER BY position")
-                .bind(bulletin_id)
-                .fetch_all(&mut *conn)
-                .await?
-                .iter()
-                .map(|row| {
-                    Ok(Note {
-                        region: row.try_get("region")?,
-                        text: row.try_get("text")?,
-                    })
-                })
-                .collect::<Result<Vec<_>, StorageError>>()?;
-        drop(conn);
+        let mut notes = Vec::new();
+        for row in &rows {
+            if row.try_get::<i64, _>("note")? == 1 {
+                notes.push(Note {
+                    region: row.try_get("region")?,
+                    text: row.try_get("text")?,
+                });
+            }
+        }
+        let rows: Vec<&SqliteRow> = rows
+            .iter()
+            .filter(|row| row.try_get::<i64, _>("note").is_ok_and(|note| note == 0))
+            .collect();
 
         let verse = match first.try_get::<Option<String>, _>("verse_text")? {
             Some(text) => Some(Verse {
@@ -198,7 +202,7 @@ impl Store {
         };
         let mut request_ids = Vec::with_capacity(rows.len());
         let mut requests = Vec::with_capacity(rows.len());
-        for row in &rows {
+        for row in rows {
             let Some(id) = row.try_get::<Option<i64>, _>("id")? else {
                 continue; // a bulletin without requests: the LEFT JOIN's one empty row
             };

@@ -515,6 +515,55 @@ impl Store {
         })
     }
 
+    /// The request messages of `guild`'s post of `week`: where to read the
+    /// reactions back from.
+    pub async fn request_posts(
+        &self,
+        guild: GuildId,
+        week: PrayerWeek,
+    ) -> Result<Vec<(crate::ids::ChannelId, MessageId)>, StorageError> {
+        sqlx::query(
+            "SELECT channel_id, message_id FROM posted_messages
+             WHERE guild_id = ? AND week = ? AND request_id IS NOT NULL ORDER BY rowid",
+        )
+        .bind(guild.to_sql())
+        .bind(week.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                crate::ids::ChannelId::from_sql(row.try_get("channel_id")?),
+                MessageId::from_sql(row.try_get("message_id")?),
+            ))
+        })
+        .collect()
+    }
+
+    /// The 🙏 reactions recorded on `message`: who, with which emoji.
+    pub async fn reactions_on(
+        &self,
+        guild: GuildId,
+        message: MessageId,
+    ) -> Result<Vec<(UserId, String)>, StorageError> {
+        sqlx::query(
+            "SELECT user_id, emoji FROM prayer_marks
+             WHERE guild_id = ? AND kind = 'reaction' AND message_id = ?",
+        )
+        .bind(guild.to_sql())
+        .bind(message.to_sql())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                UserId::from_sql(row.try_get("user_id")?),
+                row.try_get("emoji")?,
+            ))
+        })
+        .collect()
+    }
+
     /// How many marks are stored, of any kind and server (for benchmarks
     /// and checks that nothing was lost).
     pub async fn mark_count(&self) -> Result<i64, StorageError> {
@@ -660,6 +709,14 @@ mod tests {
         )
         .await?;
         assert_eq!(store.mark_count().await?, 2);
+        assert_eq!(
+            store.request_posts(HERE, week("2026-11-23")).await?,
+            [(crate::ids::ChannelId::new(42), MessageId::new(500))]
+        );
+        let mut on = store.reactions_on(HERE, MessageId::new(500)).await?;
+        on.sort();
+        assert_eq!(on, [(ANN, "🙏".to_owned()), (ANN, "🙏🏽".to_owned())]);
+        assert_eq!(store.reactions_on(THERE, MessageId::new(500)).await?, []);
         apply(
             &store,
             vec![ReactionChange::Removed(reaction(HERE, 500, ANN, "🙏"))],

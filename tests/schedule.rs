@@ -1,0 +1,393 @@
+//! The Monday posts through the fake Discord: the real bot (`prayer-bot
+//! run`) with its clock started at a chosen instant
+//! (`PRAYER_BOT_START_TIME`), so "Monday 08:59:56 in New York" is a few
+//! seconds away. The bulletin is for the week of Monday 23 November 2026.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveTime, Utc, Weekday};
+use fake_discord::{
+    CommandCall, CommandOption, FakeChannel, FakeDiscord, FakeGuild, FakeMember, FakeRole,
+    FakeUser, Invoker, Overwrite, SentInteraction, permissions,
+};
+use prayer_bot::ids::GuildId;
+use prayer_bot::schedule::Schedule;
+use prayer_bot::storage::Store;
+use serde_json::Value;
+
+const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789_-";
+const WAIT: Duration = Duration::from_secs(15);
+const WEEK: &str = "2026-11-23";
+
+fn project(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn instant(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+/// One server: a default channel, a channel the bot may not post in, and
+/// an admin.
+struct World {
+    guild: u64,
+    general: FakeChannel,
+    locked: FakeChannel,
+    admin: FakeUser,
+}
+
+struct Bot {
+    fake: FakeDiscord,
+    world: World,
+    /// When the bot process was started (its clock reads the start time
+    /// then).
+    started: Instant,
+    _child: tokio::process::Child,
+    _dir: tempfile::TempDir,
+}
+
+/// Imports the example bulletin for the week of 23 November, lets
+/// `prepare` set the server up in the database, then starts the bot with
+/// its clock at `clock`.
+async fn start_at<F, Fut>(clock: &str, prepare: F) -> Bot
+where
+    F: FnOnce(Store, u64, u64, u64) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let db = dir.path().join("prayer-bot.db");
+    let imported = std::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
+        .arg("import")
+        .arg(project("examples/week-1.txt"))
+        .args(["--week", WEEK, "--database"])
+        .arg(&db)
+        .output()
+        .expect("the import runs");
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+
+    let fake = FakeDiscord::start_with(fake_discord::Options {
+        enforce_limits: true,
+        ..fake_discord::Options::default()
+    })
+    .await;
+    let guild = fake.next_id();
+    let admins = FakeRole::new(fake.next_id(), "Admins", permissions::MANAGE_GUILD);
+    let admin = FakeUser::new(fake.next_id(), "ada");
+    let general = FakeChannel::text(fake.next_id(), "prayer");
+    let locked =
+        FakeChannel::text(fake.next_id(), "announcements").with_overwrite(Overwrite::member(
+            fake.bot_user_id(),
+            0,
+            permissions::SEND_MESSAGES | permissions::ADD_REACTIONS,
+        ));
+    fake.add_guild(
+        FakeGuild::new(guild, "Prayer Group", fake.owner().id)
+            .with_role(admins.clone())
+            .with_channel(general.clone())
+            .with_channel(locked.clone())
+            .with_member(FakeMember::new(admin.clone()).with_roles([admins.id])),
+    );
+    let store = Store::open(db.to_str().expect("a UTF-8 path"))
+        .await
+        .expect("the database opens");
+    prepare(store.clone(), guild, general.id, locked.id).await;
+    store.close().await;
+
+    let log = std::fs::File::create(dir.path().join("bot.log")).expect("a log file");
+    let started = Instant::now();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
+        .arg("run")
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("DISCORD_API_URL", fake.base_url())
+        .env("DATABASE_URL", &db)
+        .env("PRAYER_BOT_START_TIME", clock)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the bot starts");
+    fake.wait_until_ready(WAIT)
+        .await
+        .expect("the bot connects to the fake, not to Discord");
+    fake.wait_for("PUT", "/applications/*/commands", WAIT)
+        .await
+        .expect("the bot registers its commands");
+    Bot {
+        fake,
+        world: World {
+            guild,
+            general,
+            locked,
+            admin,
+        },
+        started,
+        _child: child,
+        _dir: dir,
+    }
+}
+
+/// The server posts to `general`, on `schedule`.
+async fn scheduled(store: Store, guild: u64, general: u64, schedule: Schedule) {
+    store
+        .set_default_channel(guild, general, Utc::now())
+        .await
+        .expect("the channel is set");
+    store
+        .set_schedule(GuildId::new(guild), &schedule, Utc::now())
+        .await
+        .expect("the schedule is set");
+}
+
+fn new_york_monday_nine() -> Schedule {
+    Schedule {
+        weekday: Weekday::Mon,
+        time: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
+        zone: chrono_tz::America::New_York,
+        auto: true,
+    }
+}
+
+impl Bot {
+    fn as_admin(&self) -> Invoker {
+        Invoker::in_guild(
+            self.world.admin.clone(),
+            self.world.guild,
+            self.world.general.id,
+        )
+    }
+
+    fn prayer(&self, sub: &str, options: Vec<CommandOption>) -> SentInteraction {
+        let call = CommandCall::new("prayer").subcommand(sub, options);
+        self.fake
+            .send_command(call, self.as_admin())
+            .expect("the command is sent")
+    }
+
+    /// The text of the (possibly deferred) answer to `sent`.
+    async fn answer(&self, sent: &SentInteraction) -> String {
+        let callback = self
+            .fake
+            .wait_for_callback(sent, WAIT)
+            .await
+            .expect("the bot answers");
+        let body = callback.body.unwrap_or(Value::Null);
+        if body["type"] == 5 {
+            let webhook = sent.webhook_route(self.fake.application_id());
+            let (original, follow_up) = (
+                format!("{webhook}/messages/@original$"),
+                format!("{webhook}$"),
+            );
+            let edit = self
+                .fake
+                .wait_for_request(
+                    |r| r.is("PATCH", &original) || r.is("POST", &follow_up),
+                    WAIT,
+                )
+                .await
+                .expect("the deferred answer");
+            return edit.body.unwrap_or(Value::Null)["content"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+        }
+        body["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Messages the bot created in `channel`.
+    fn sent_to(&self, channel: u64) -> Vec<String> {
+        self.fake
+            .requests_matching("POST", &format!("/channels/{channel}/messages$"))
+            .into_iter()
+            .filter(|r| r.status == 200)
+            .map(|r| {
+                r.body.unwrap_or(Value::Null)["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    /// Waits until `channel` has at least `count` messages from the bot.
+    async fn wait_for_posts(&self, channel: u64, count: usize) -> Vec<String> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let sent = self.sent_to(channel);
+            if sent.len() >= count {
+                return sent;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "only {} messages arrived: {sent:?}",
+                sent.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_week_is_posted_at_the_servers_local_time_and_not_before() {
+    // 13:59:56 UTC is 08:59:56 in New York: the post is due in 4 seconds.
+    let bot = start_at("2026-11-23T13:59:56Z", |store, guild, general, _| {
+        scheduled(store, guild, general, new_york_monday_nine())
+    })
+    .await;
+    let general = bot.world.general.id;
+    assert_eq!(
+        bot.sent_to(general),
+        Vec::<String>::new(),
+        "nothing before 09:00"
+    );
+    let posts = bot.wait_for_posts(general, 2).await;
+    let waited = bot.started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(3500),
+        "posted {waited:?} after start, before 09:00 New York time"
+    );
+    assert!(
+        posts[0].contains("week of Monday 23 November 2026"),
+        "{}",
+        posts[0]
+    );
+    // Once: a later look finds nothing new.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let total = bot.sent_to(general).len();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(bot.sent_to(general).len(), total, "posted once");
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn setup_takes_a_weekday_time_and_zone_and_answers_with_the_next_post_in_discord_time() {
+    let bot = start_at("2026-11-23T12:00:00Z", |_, _, _, _| async {}).await;
+    let general = &bot.world.general;
+    let sent = bot.prayer(
+        "setup",
+        vec![
+            CommandOption::channel("channel", general),
+            CommandOption::integer("weekday", 2), // poise sends choices as their index
+            CommandOption::string("time", "6:30 pm"),
+            CommandOption::string("timezone", "europe/london"),
+        ],
+    );
+    let answer = bot.answer(&sent).await;
+    let next = instant("2026-11-25T18:30:00Z").timestamp();
+    assert!(
+        answer.contains(&format!("<t:{next}:F> (<t:{next}:R>)")),
+        "{answer}"
+    );
+    assert!(
+        answer.contains("Wednesdays at 18:30 (Europe/London)"),
+        "{answer}"
+    );
+
+    let sent = bot.prayer(
+        "setup",
+        vec![
+            CommandOption::channel("channel", general),
+            CommandOption::string("timezone", "Europe/Londn"),
+        ],
+    );
+    let refused = bot.answer(&sent).await;
+    assert!(refused.contains("`Europe/London`"), "{refused}");
+    assert!(refused.ends_with("Nothing was changed."), "{refused}");
+
+    let status = bot.answer(&bot.prayer("status", vec![])).await;
+    assert!(
+        status.contains("Wednesdays at 18:30 (Europe/London)"),
+        "the refusal changed nothing: {status}"
+    );
+    assert!(status.contains("Problems.** None"), "{status}");
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_bot_down_over_post_time_and_back_on_wednesday_posts_the_week() {
+    let bot = start_at("2026-11-25T12:00:00Z", |store, guild, general, _| {
+        scheduled(store, guild, general, Schedule::default())
+    })
+    .await;
+    let posts = bot.wait_for_posts(bot.world.general.id, 2).await;
+    assert!(
+        posts[0].contains("week of Monday 23 November 2026"),
+        "{}",
+        posts[0]
+    );
+    let status = bot.answer(&bot.prayer("status", vec![])).await;
+    assert!(status.contains("The week of 2026-11-23"), "{status}");
+}
+
+#[tokio::test]
+async fn a_bot_back_the_next_week_never_posts_the_week_that_is_over() {
+    let bot = start_at("2026-11-30T12:00:00Z", |store, guild, general, _| {
+        scheduled(store, guild, general, Schedule::default())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(bot.sent_to(bot.world.general.id), Vec::<String>::new());
+    let status = bot.answer(&bot.prayer("status", vec![])).await;
+    assert!(
+        status.contains("No bulletin for the week of 2026-11-30"),
+        "{status}"
+    );
+}
+
+#[tokio::test]
+async fn a_channel_the_bot_may_not_post_in_is_reported_once_where_admins_see_it() {
+    let bot = start_at(
+        "2026-11-23T09:30:00Z",
+        |store, guild, general, locked| async move {
+            scheduled(store.clone(), guild, general, Schedule::default()).await;
+            store
+                .set_region_channel(guild, "Latin America", locked)
+                .await
+                .expect("the region is routed");
+        },
+    )
+    .await;
+    let general = bot.world.general.id;
+    let deadline = Instant::now() + WAIT;
+    let reports = loop {
+        let reports: Vec<String> = bot
+            .sent_to(general)
+            .into_iter()
+            .filter(|m| m.starts_with("⚠️"))
+            .collect();
+        if !reports.is_empty() || Instant::now() > deadline {
+            break reports;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(reports[0].contains("week of 2026-11-23"), "{}", reports[0]);
+    assert!(reports[0].contains("/prayer status"), "{}", reports[0]);
+    assert!(bot.sent_to(bot.world.locked.id).is_empty());
+    let status = bot.answer(&bot.prayer("status", vec![])).await;
+    assert!(
+        status.contains(&format!("In <#{}> I am missing", bot.world.locked.id)),
+        "{status}"
+    );
+    assert!(
+        status.contains("The post of the week of 2026-11-23 failed"),
+        "{status}"
+    );
+    // Told once, even as the post is tried again.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let again = bot
+        .sent_to(general)
+        .into_iter()
+        .filter(|m| m.starts_with("⚠️"))
+        .count();
+    assert_eq!(again, 1);
+}
