@@ -1,10 +1,17 @@
 //! Posting a week to a server: which channel each region goes to, the
-//! messages in order, and the loop that sends them exactly once. Knows
-//! nothing of serenity: it sends through the small [`Messenger`] trait,
-//! which the Discord module implements over serenity's `Http` and tests
-//! implement with a recording fake.
+//! messages in order, and the loop that sends them exactly once, even with
+//! two processes on one database (a lease on the post) and after a crash
+//! that left a sent message unrecorded (what the channel shows is read back
+//! before resuming). Knows nothing of serenity: it sends through the small
+//! [`Messenger`] trait, which the Discord module implements over
+//! serenity's `Http` and tests implement with a recording fake.
 
-use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::bulletin::Kind;
 use crate::region::region_key;
@@ -39,6 +46,23 @@ pub struct OutgoingMessage {
 #[error("{0}")]
 pub struct SendError(pub String);
 
+/// A message read back from a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenMessage {
+    pub id: u64,
+    /// Whether the bot itself wrote it.
+    pub from_bot: bool,
+    pub content: String,
+    /// The request whose **I'll pray** / **Prayed** buttons it carries.
+    pub request: Option<i64>,
+}
+
+/// How many of a channel's latest messages a resumed post reads back: one
+/// page of Discord's history. A post is at most a few dozen messages per
+/// channel, and what a crash left unrecorded is the last of them, so the
+/// page reaches it unless members wrote a hundred messages in between.
+pub const RECENT_MESSAGES: u8 = 100;
+
 /// Sends to Discord. The implementation disables every mention except
 /// the users a message lists in [`OutgoingMessage::notify`].
 pub trait Messenger {
@@ -56,6 +80,13 @@ pub trait Messenger {
         message: u64,
         emoji: &str,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// The latest messages of `channel`, newest first: at most
+    /// [`RECENT_MESSAGES`] of them.
+    fn recent_messages(
+        &self,
+        channel: u64,
+    ) -> impl Future<Output = Result<Vec<SeenMessage>, SendError>> + Send;
 
     /// Whether the process is stopping: a post then ends at the next
     /// message boundary, with what was sent recorded, so the next start
@@ -107,8 +138,66 @@ pub enum PostError {
         sent: usize,
         total: usize,
     },
+    /// A post resumes only once it has read what the channel shows.
+    #[error(
+        "The week of {week} was partly posted before. To post the rest without repeating anything, the bot first reads the latest messages in <#{channel}>, and Discord refused: {reason}. Nothing more was posted; check that the bot has Read Message History there, then run `/prayer post` again"
+    )]
+    Unread {
+        week: PrayerWeek,
+        channel: u64,
+        reason: String,
+    },
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// One run of a post: who is posting, and how long its hold on the post
+/// lasts unless renewed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostRun {
+    /// An id no other run shares, in this process or any other.
+    pub owner: String,
+    pub lease: TimeDelta,
+}
+
+impl PostRun {
+    /// How long a post holds its week without renewing. A post renews
+    /// before every message, and a message normally takes well under a
+    /// second; but one send may sit out a rate limit of up to a minute
+    /// (the messenger's longest wait) before it returns. Two minutes
+    /// outlast that, so a live post does not lose its week to another
+    /// process while it waits; and they are short enough that a post whose
+    /// process died is taken over soon, which matters little in a prayer
+    /// week. Should a send outlast the lease all the same, the run that
+    /// takes over reads back what the channel shows and sends the same
+    /// nonces, which Discord answers with the message it already made, so
+    /// nothing is posted twice.
+    pub const LEASE: TimeDelta = TimeDelta::seconds(120);
+
+    /// A run with an owner id of its own, holding the post for `lease` at
+    /// a time.
+    pub fn new(lease: TimeDelta) -> PostRun {
+        PostRun {
+            owner: new_owner(),
+            lease,
+        }
+    }
+}
+
+/// An owner id no other run shares: this process's (its pid, and 64
+/// random bits so that a pid reused after a restart or on another host
+/// differs), then the number of runs before it in the process.
+fn new_owner() -> String {
+    static PROCESS: OnceLock<String> = OnceLock::new();
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let process = PROCESS.get_or_init(|| {
+        let pid = std::process::id();
+        // std seeds every `RandomState` from the system's random source,
+        // which saves a crate for 64 random bits.
+        let random = RandomState::new().hash_one(pid);
+        format!("{pid}-{random:016x}")
+    });
+    format!("{process}-{}", RUNS.fetch_add(1, Ordering::Relaxed))
 }
 
 /// The channel each region goes to: its own if an admin routed it (any
@@ -180,16 +269,29 @@ pub enum PostOutcome {
     AlreadyPosted {
         week: PrayerWeek,
     },
+    /// Another run (another process, or the schedule) holds the post and
+    /// is sending it; its lease runs until `until` unless renewed. Nothing
+    /// was sent by this run, or nothing more once it lost the post.
+    InProgress {
+        week: PrayerWeek,
+        until: DateTime<Utc>,
+    },
 }
 
 /// Posts `week` to `guild`, exactly once: a week already posted posts
-/// nothing; a post interrupted part-way resumes where it stopped.
+/// nothing; a week another run is posting is left to it; a post
+/// interrupted part-way resumes where it stopped, after reading back what
+/// its channels show, so a message Discord took but the post never
+/// recorded is not sent again. The run renews its lease before every
+/// message and stops, sending nothing more, if another run took the post
+/// over; on an error it lets the post go, so the next run resumes at once.
 #[tracing::instrument(skip(store, messenger, now))]
 pub async fn post_week(
     store: &Store,
     messenger: &impl Messenger,
     guild: u64,
     week: PrayerWeek,
+    run: &PostRun,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<PostOutcome, PostError> {
     let stored = store
@@ -198,19 +300,100 @@ pub async fn post_week(
         .ok_or(PostError::NoBulletin(week))?;
     let settings = store.channel_settings(guild).await?;
     let plan = plan_post(&stored, &settings)?;
-    match store
-        .claim_week_post(guild, week, stored.bulletin_id, now())
+    let started = now();
+    let resuming = match store
+        .lease_week_post(
+            guild,
+            week,
+            stored.bulletin_id,
+            &run.owner,
+            started + run.lease,
+            started,
+        )
         .await?
     {
         WeekPostClaim::Finished => return Ok(PostOutcome::AlreadyPosted { week }),
-        WeekPostClaim::Claimed | WeekPostClaim::Unfinished => {}
+        WeekPostClaim::Held { until } => return Ok(PostOutcome::InProgress { week, until }),
+        WeekPostClaim::Claimed => false,
+        WeekPostClaim::Unfinished => true,
+    };
+    let sent = send_plan(store, messenger, guild, week, &plan, resuming, run, &now).await;
+    if sent.is_err()
+        && let Err(error) = store.release_week_post(guild, week, &run.owner).await
+    {
+        tracing::warn!(%error, "could not let go of the post after it stopped; the next run waits for its lease to run out");
     }
-    let sent_before = store.posted_messages(guild, week).await?;
-    let already_sent = |m: &PlannedMessage| {
+    sent
+}
+
+/// Sends what of `plan` is not sent yet, holding the post's lease.
+#[allow(clippy::too_many_arguments)] // post_week's own arguments, and the plan
+async fn send_plan(
+    store: &Store,
+    messenger: &impl Messenger,
+    guild: u64,
+    week: PrayerWeek,
+    plan: &[PlannedMessage],
+    resuming: bool,
+    run: &PostRun,
+    now: &impl Fn() -> DateTime<Utc>,
+) -> Result<PostOutcome, PostError> {
+    let mut sent_before = store.posted_messages(guild, week).await?;
+    let recorded = |sent_before: &[PostedMessage], m: &PlannedMessage| {
         sent_before
             .iter()
-            .any(|s| s.channel_id == m.channel && s.request_id == m.request_id && s.part == m.part)
+            .find(|s| s.channel_id == m.channel && s.request_id == m.request_id && s.part == m.part)
+            .map(|s| s.message_id)
     };
+    // The 🙏 a resumed post adds again: adding it twice is harmless
+    // (Discord keeps one per user), and it may have been lost.
+    let mut to_react: Vec<(u64, u64)> = Vec::new();
+    if resuming {
+        for channel in channels_of(plan) {
+            let unrecorded = plan
+                .iter()
+                .any(|m| m.channel == channel && recorded(&sent_before, m).is_none());
+            if !unrecorded {
+                continue;
+            }
+            let seen = messenger
+                .recent_messages(channel)
+                .await
+                .map_err(|e| PostError::Unread {
+                    week,
+                    channel,
+                    reason: e.0,
+                })?;
+            for (index, message_id) in recognise(plan, channel, &sent_before, &seen) {
+                let message = &plan[index];
+                let posted = PostedMessage {
+                    message_id,
+                    channel_id: channel,
+                    request_id: message.request_id,
+                    part: message.part,
+                };
+                store
+                    .record_posted_message(guild, week, posted, now())
+                    .await?;
+                sent_before.push(posted);
+                if message.prayable {
+                    to_react.push((channel, message_id));
+                }
+            }
+        }
+        // A post cut short between its last message and that message's 🙏
+        // lost the reaction.
+        let last_sent = plan
+            .iter()
+            .rev()
+            .find_map(|m| recorded(&sent_before, m).map(|id| (m, id)));
+        if let Some((message, message_id)) = last_sent
+            && message.prayable
+            && !to_react.contains(&(message.channel, message_id))
+        {
+            to_react.push((message.channel, message_id));
+        }
+    }
     let interrupted = |sent: usize, reason: SendError| {
         if messenger.stopping() {
             PostError::Stopped {
@@ -227,27 +410,15 @@ pub async fn post_week(
             }
         }
     };
-    // A post cut short between its last message and that message's 🙏
-    // lost the reaction; adding it again is harmless (Discord keeps one
-    // per user), so a resumed post does.
-    let last_sent = plan.iter().rev().find_map(|m| {
-        sent_before
-            .iter()
-            .find(|s| s.channel_id == m.channel && s.request_id == m.request_id && s.part == m.part)
-            .map(|s| (m, s.message_id))
-    });
-    if let Some((message, message_id)) = last_sent
-        && message.request_id.is_some()
-        && message.last_part
-    {
+    for (channel, message_id) in to_react {
         messenger
-            .react(message.channel, message_id, PRAY_EMOJI)
+            .react(channel, message_id, PRAY_EMOJI)
             .await
             .map_err(|e| interrupted(sent_before.len(), e))?;
     }
     let mut resumed = 0;
     for (index, message) in plan.iter().enumerate() {
-        if already_sent(message) {
+        if recorded(&sent_before, message).is_some() {
             resumed += 1;
             continue;
         }
@@ -258,6 +429,17 @@ pub async fn post_week(
                 sent: index,
                 total: plan.len(),
             });
+        }
+        if !store
+            .renew_week_post(guild, week, &run.owner, now() + run.lease)
+            .await?
+        {
+            tracing::warn!("another run took the post over; this one sends nothing more");
+            let until = store
+                .week_post_lease(guild, week)
+                .await?
+                .unwrap_or_else(now);
+            return Ok(PostOutcome::InProgress { week, until });
         }
         let outgoing = OutgoingMessage {
             content: message.content.clone(),
@@ -287,14 +469,78 @@ pub async fn post_week(
         }
     }
     store.finish_week_post(guild, week, now()).await?;
-    let mut channels: Vec<u64> = plan.iter().map(|m| m.channel).collect();
-    channels.dedup();
     Ok(PostOutcome::Posted {
         week,
         messages: plan.len(),
-        channels,
+        channels: channels_of(plan),
         resumed,
     })
+}
+
+/// The channels `plan` sends to, in order.
+fn channels_of(plan: &[PlannedMessage]) -> Vec<u64> {
+    let mut channels: Vec<u64> = plan.iter().map(|m| m.channel).collect();
+    channels.dedup();
+    channels
+}
+
+/// The messages of `plan` in `channel` that `seen` (the channel's latest
+/// messages) shows were sent though never recorded, as (index in the plan,
+/// message id): a message of the bot's with the same text, and for a
+/// message with buttons the same request in them. A request split in
+/// parts carries its buttons on the last part only, so the others match by
+/// text alone, as the header does.
+///
+/// A post sends a channel's messages in order, so each is looked for only
+/// after the last one of the post found before it, recorded or seen; this
+/// keeps last week's message with the same text (a praise repeated, say)
+/// from being taken for this week's. The first in a channel is the
+/// header, whose text names the week, so it needs no such bound.
+fn recognise(
+    plan: &[PlannedMessage],
+    channel: u64,
+    recorded: &[PostedMessage],
+    seen: &[SeenMessage],
+) -> Vec<(usize, u64)> {
+    let mut taken: HashSet<u64> = recorded.iter().map(|r| r.message_id).collect();
+    let mut after: Option<u64> = None;
+    let mut found = Vec::new();
+    let in_channel = plan
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.channel == channel);
+    for (position, (index, message)) in in_channel.enumerate() {
+        let known = recorded.iter().find(|r| {
+            r.channel_id == channel && r.request_id == message.request_id && r.part == message.part
+        });
+        if let Some(known) = known {
+            after = Some(after.map_or(known.message_id, |a| a.max(known.message_id)));
+            continue;
+        }
+        if after.is_none() && position > 0 {
+            // Nothing of the post is known in this channel before this
+            // message, not even its header: nothing after it was sent.
+            break;
+        }
+        let buttons = message.request_id.filter(|_| message.prayable);
+        let matched = seen
+            .iter()
+            .filter(|s| {
+                s.from_bot
+                    && !taken.contains(&s.id)
+                    && after.is_none_or(|a| s.id > a)
+                    && s.request == buttons
+                    && s.content.trim() == message.content.trim()
+            })
+            .map(|s| s.id)
+            .min();
+        if let Some(id) = matched {
+            taken.insert(id);
+            after = Some(id);
+            found.push((index, id));
+        }
+    }
+    found
 }
 
 /// A nonce that names one message of one server's post of one week: at
@@ -339,10 +585,69 @@ mod tests {
     use super::*;
     use crate::bulletin::parse_bulletin;
     use crate::week::Placement;
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
+    use tokio::sync::Notify;
+
+    /// A message as the fake Discord holds it.
+    #[derive(Debug, Clone)]
+    struct Held {
+        channel: u64,
+        id: u64,
+        from_bot: bool,
+        message: OutgoingMessage,
+    }
+
+    /// What Discord holds: every message of a test, in order. Runs of one
+    /// test share it as two processes share Discord. It never drops a
+    /// resent nonce: every test runs as if Discord's nonce window had
+    /// passed, so a message sent twice shows twice.
+    #[derive(Clone, Default)]
+    struct Discord(Arc<Mutex<Vec<Held>>>);
+
+    impl Discord {
+        fn add(&self, channel: u64, from_bot: bool, message: OutgoingMessage) -> u64 {
+            let mut held = self.0.lock().expect("lock");
+            let id = 1_000 + held.len() as u64;
+            held.push(Held {
+                channel,
+                id,
+                from_bot,
+                message,
+            });
+            id
+        }
+
+        fn held(&self) -> Vec<Held> {
+            self.0.lock().expect("lock").clone()
+        }
+
+        /// The nonces of the bot's messages, sorted: a nonce twice is a
+        /// message posted twice.
+        fn nonces(&self) -> Vec<String> {
+            let mut nonces: Vec<String> = self
+                .held()
+                .into_iter()
+                .filter(|h| h.from_bot && !h.message.nonce.is_empty())
+                .map(|h| h.message.nonce)
+                .collect();
+            nonces.sort();
+            nonces
+        }
+    }
+
+    /// How a run dies part-way: at its send number `n` (from 0), before
+    /// Discord gets the message, or after Discord took it but before the
+    /// answer came back, so the post never records it. The run then hangs
+    /// as a dead process would, holding its lease.
+    #[derive(Debug, Clone, Copy)]
+    enum Crash {
+        BeforeSend(usize),
+        AfterSend(usize),
+    }
 
     #[derive(Default)]
     struct Recorder {
+        /// What this run sent.
         sent: Mutex<Vec<(u64, OutgoingMessage)>>,
         reactions: Mutex<Vec<(u64, u64)>>,
         fail_after: Option<usize>,
@@ -350,16 +655,70 @@ mod tests {
         stop_after: Option<usize>,
         /// Message ids start after this, so two recorders never share one.
         first_id: u64,
+        discord: Discord,
+        crash: Option<Crash>,
+        crashed: Notify,
+        /// At this send (from 0) Discord takes the message but the answer
+        /// is lost: the send fails, and the post never records it.
+        lose_answer: Option<usize>,
+        /// Once this many messages are sent, another run takes the post
+        /// over at the given instant, its lease having run out.
+        thief: Option<(usize, Store, DateTime<Utc>)>,
+        /// The first send waits for this, so another run can try the post
+        /// while this one holds it.
+        gate: Option<Arc<Notify>>,
     }
 
     impl Messenger for Recorder {
         async fn send(&self, channel: u64, message: &OutgoingMessage) -> Result<u64, SendError> {
-            let mut sent = self.sent.lock().map_err(|e| SendError(e.to_string()))?;
-            if self.fail_after == Some(sent.len()) {
+            // Another task may run here, as another process would.
+            tokio::task::yield_now().await;
+            let count = self
+                .sent
+                .lock()
+                .map_err(|e| SendError(e.to_string()))?
+                .len();
+            if let Some(gate) = &self.gate
+                && count == 0
+            {
+                gate.notified().await;
+            }
+            if self.fail_after == Some(count) {
                 return Err(SendError("503 Service Unavailable".into()));
             }
-            sent.push((channel, message.clone()));
-            Ok(self.first_id + sent.len() as u64)
+            let deliver = !matches!(self.crash, Some(Crash::BeforeSend(n)) if n == count);
+            let id = if deliver {
+                self.sent
+                    .lock()
+                    .map_err(|e| SendError(e.to_string()))?
+                    .push((channel, message.clone()));
+                self.first_id + self.discord.add(channel, true, message.clone())
+            } else {
+                0
+            };
+            if matches!(self.crash, Some(Crash::BeforeSend(n) | Crash::AfterSend(n)) if n == count)
+            {
+                self.crashed.notify_one();
+                return std::future::pending().await;
+            }
+            if self.lose_answer == Some(count) {
+                return Err(SendError("Discord could not be reached (timed out)".into()));
+            }
+            if let Some((after, store, at)) = &self.thief
+                && *after == count + 1
+            {
+                let stored = store
+                    .week(Scope::Guild(GUILD), week())
+                    .await
+                    .map_err(|e| SendError(e.to_string()))?
+                    .ok_or_else(|| SendError("no week".into()))?;
+                let claim = store
+                    .lease_week_post(GUILD, week(), stored.bulletin_id, "thief", *at + LEASE, *at)
+                    .await
+                    .map_err(|e| SendError(e.to_string()))?;
+                assert_eq!(claim, WeekPostClaim::Unfinished);
+            }
+            Ok(id)
         }
 
         async fn react(&self, channel: u64, message: u64, _emoji: &str) -> Result<(), SendError> {
@@ -371,11 +730,55 @@ mod tests {
             Ok(())
         }
 
+        async fn recent_messages(&self, channel: u64) -> Result<Vec<SeenMessage>, SendError> {
+            Ok(self
+                .discord
+                .held()
+                .into_iter()
+                .rev()
+                .filter(|h| h.channel == channel)
+                .take(usize::from(RECENT_MESSAGES))
+                .map(|h| SeenMessage {
+                    id: self.first_id + h.id,
+                    from_bot: h.from_bot,
+                    content: h.message.content,
+                    request: h.message.buttons_for,
+                })
+                .collect())
+        }
+
         fn stopping(&self) -> bool {
             let sent = self.sent.lock().map_or(0, |sent| sent.len());
             self.stop_after.is_some_and(|n| sent >= n)
         }
     }
+
+    /// A run that posts `week()` to `GUILD` through `recorder`.
+    async fn post(
+        store: &Store,
+        recorder: &Recorder,
+        owner: &str,
+        at: DateTime<Utc>,
+    ) -> Result<PostOutcome, PostError> {
+        let run = PostRun {
+            owner: owner.to_owned(),
+            lease: LEASE,
+        };
+        post_week(store, recorder, GUILD, week(), &run, || at).await
+    }
+
+    /// Runs a post until its messenger crashes, then drops it, as a
+    /// process that died.
+    async fn post_until_it_crashes(store: &Store, recorder: &Recorder, owner: &str) {
+        tokio::select! {
+            outcome = post(store, recorder, owner, now()) => {
+                panic!("the run was to crash, and ended: {outcome:?}")
+            }
+            () = recorder.crashed.notified() => {}
+        }
+    }
+
+    const LEASE: TimeDelta = TimeDelta::seconds(60);
 
     const GUILD: u64 = 99;
     const BULLETIN: &str = "IJM Prayer Requests\n\nAfrica\n• Pray for Kenya.\n\nLatin America\n• Pray for Peru.\n• Praise God for Chile.\n\nSouth Asia\n• Pray for Nepal.\n";
@@ -469,9 +872,7 @@ mod tests {
     async fn a_week_is_posted_once_with_reactions_and_buttons() {
         let store = store_with_default_channel().await;
         let recorder = Recorder::default();
-        let outcome = post_week(&store, &recorder, GUILD, week(), now)
-            .await
-            .expect("posts");
+        let outcome = post(&store, &recorder, "a", now()).await.expect("posts");
         assert!(matches!(
             outcome,
             PostOutcome::Posted {
@@ -494,9 +895,7 @@ mod tests {
             .expect("the praise is posted");
         assert_eq!(praise.1.buttons_for, None);
         assert_eq!(recorder.reactions.lock().expect("lock").len(), 3);
-        let again = post_week(&store, &recorder, GUILD, week(), now)
-            .await
-            .expect("answers");
+        let again = post(&store, &recorder, "a", now()).await.expect("answers");
         assert_eq!(again, PostOutcome::AlreadyPosted { week: week() });
         assert_eq!(
             recorder.sent.lock().expect("lock").len(),
@@ -512,9 +911,7 @@ mod tests {
             fail_after: Some(2),
             ..Recorder::default()
         };
-        let error = post_week(&store, &failing, GUILD, week(), now)
-            .await
-            .expect_err("fails");
+        let error = post(&store, &failing, "a", now()).await.expect_err("fails");
         assert!(
             error
                 .to_string()
@@ -525,9 +922,7 @@ mod tests {
             first_id: 500,
             ..Recorder::default()
         };
-        let outcome = post_week(&store, &recorder, GUILD, week(), now)
-            .await
-            .expect("resumes");
+        let outcome = post(&store, &recorder, "a", now()).await.expect("resumes");
         assert!(matches!(
             outcome,
             PostOutcome::Posted {
@@ -561,7 +956,7 @@ mod tests {
             stop_after: Some(3),
             ..Recorder::default()
         };
-        let error = post_week(&store, &stopping, GUILD, week(), now)
+        let error = post(&store, &stopping, "a", now())
             .await
             .expect_err("stops");
         assert!(
@@ -580,9 +975,7 @@ mod tests {
             first_id: 500,
             ..Recorder::default()
         };
-        let outcome = post_week(&store, &recorder, GUILD, week(), now)
-            .await
-            .expect("resumes");
+        let outcome = post(&store, &recorder, "a", now()).await.expect("resumes");
         assert!(matches!(outcome, PostOutcome::Posted { resumed: 3, .. }));
         assert_eq!(recorder.sent.lock().expect("lock").len(), 2);
     }
@@ -591,16 +984,360 @@ mod tests {
     async fn a_week_without_a_bulletin_or_channel_posts_nothing() {
         let store = store_with_bulletin(BULLETIN).await;
         let recorder = Recorder::default();
-        let error = post_week(&store, &recorder, GUILD, week(), now)
+        let error = post(&store, &recorder, "a", now())
             .await
             .expect_err("no channel");
         assert!(matches!(error, PostError::NoChannel));
         let later = week().next();
-        let error = post_week(&store, &recorder, GUILD, later, now)
+        let error = post_week(&store, &recorder, GUILD, later, &PostRun::new(LEASE), now)
             .await
             .expect_err("no bulletin");
         assert!(matches!(error, PostError::NoBulletin(w) if w == later));
         assert!(recorder.sent.lock().expect("lock").is_empty());
+    }
+
+    /// A bulletin whose Nepal petition is too long for one message, posted
+    /// to two channels: Latin America to channel 2, the rest to channel 1.
+    async fn two_channel_store(location: &str) -> Store {
+        let long = "and for the families who wait for justice, ".repeat(60);
+        let text = format!(
+            "IJM Prayer Requests\n\nAfrica\n• Pray for Kenya.\n\nLatin America\n• Pray for Peru.\n• Praise God for Chile.\n\nSouth Asia\n• Pray for Nepal, {long}amen.\n"
+        );
+        let store = Store::open(location).await.expect("opens");
+        let b = parse_bulletin(&text).expect("parses");
+        store
+            .import(
+                Scope::Shared,
+                &b,
+                &b.fingerprint(),
+                Placement::Exactly(week()),
+                false,
+                "t",
+                now(),
+            )
+            .await
+            .expect("imports");
+        store
+            .set_default_channel(GUILD, 1, now())
+            .await
+            .expect("sets");
+        store
+            .set_region_channel(GUILD, "Latin America", 2)
+            .await
+            .expect("routes");
+        store
+    }
+
+    async fn plan_of(store: &Store) -> Vec<PlannedMessage> {
+        let stored = store
+            .week(Scope::Guild(GUILD), week())
+            .await
+            .expect("reads")
+            .expect("stored");
+        let settings = store.channel_settings(GUILD).await.expect("reads");
+        plan_post(&stored, &settings).expect("plans")
+    }
+
+    /// The nonces `plan` posts, sorted: what Discord must hold, each once.
+    fn nonces(plan: &[PlannedMessage]) -> Vec<String> {
+        let mut nonces: Vec<String> = plan.iter().map(|m| nonce(GUILD, week(), m)).collect();
+        nonces.sort();
+        nonces
+    }
+
+    /// Checks that Discord holds each message of the plan once, that the
+    /// store maps each to its message, and that every petition got its 🙏.
+    async fn assert_posted_once(store: &Store, discord: &Discord, runs: &[&Recorder], case: &str) {
+        let plan = plan_of(store).await;
+        assert_eq!(discord.nonces(), nonces(&plan), "{case}");
+        let recorded = store.posted_messages(GUILD, week()).await.expect("reads");
+        assert_eq!(recorded.len(), plan.len(), "{case}");
+        let held = discord.held();
+        for message in &plan {
+            let nonce = nonce(GUILD, week(), message);
+            let id = held
+                .iter()
+                .find(|h| h.message.nonce == nonce)
+                .map(|h| h.id)
+                .expect("held");
+            let mapped = recorded.iter().find(|r| {
+                r.channel_id == message.channel
+                    && r.request_id == message.request_id
+                    && r.part == message.part
+            });
+            assert_eq!(mapped.map(|r| r.message_id), Some(id), "{case}");
+            let reacted = runs.iter().any(|run| {
+                run.reactions
+                    .lock()
+                    .expect("lock")
+                    .contains(&(message.channel, id))
+            });
+            assert_eq!(reacted, message.prayable, "{case}: 🙏 on {message:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_restart_after_any_number_of_messages_posts_each_message_once() {
+        let length = plan_of(&two_channel_store("sqlite::memory:").await)
+            .await
+            .len();
+        assert_eq!(length, 7, "two headers, five requests, one split in two");
+        let crashes = (0..=length)
+            .map(Crash::BeforeSend)
+            .chain((0..length).map(Crash::AfterSend));
+        for crash in crashes {
+            let case = format!("{crash:?}");
+            let store = two_channel_store("sqlite::memory:").await;
+            let discord = Discord::default();
+            let first = Recorder {
+                crash: Some(crash),
+                discord: discord.clone(),
+                ..Recorder::default()
+            };
+            let after = Recorder {
+                discord: discord.clone(),
+                ..Recorder::default()
+            };
+            if matches!(crash, Crash::BeforeSend(n) if n == length) {
+                // It got through every message: nothing to crash on.
+                let outcome = post(&store, &first, "a", now()).await.expect("posts");
+                assert!(matches!(outcome, PostOutcome::Posted { .. }), "{case}");
+            } else {
+                post_until_it_crashes(&store, &first, "a").await;
+                // The dead run's lease holds the post for a while.
+                assert_eq!(
+                    post(&store, &after, "b", now() + LEASE)
+                        .await
+                        .expect("answers"),
+                    PostOutcome::InProgress {
+                        week: week(),
+                        until: now() + LEASE
+                    },
+                    "{case}"
+                );
+                assert!(after.sent.lock().expect("lock").is_empty(), "{case}");
+            }
+            let later = now() + LEASE + TimeDelta::seconds(1);
+            let outcome = post(&store, &after, "b", later).await.expect("resumes");
+            let resumed = match crash {
+                Crash::BeforeSend(n) if n == length => {
+                    assert_eq!(outcome, PostOutcome::AlreadyPosted { week: week() });
+                    length
+                }
+                Crash::BeforeSend(n) => n,
+                Crash::AfterSend(n) => n + 1,
+            };
+            if resumed < length {
+                assert_eq!(
+                    outcome,
+                    PostOutcome::Posted {
+                        week: week(),
+                        messages: length,
+                        channels: vec![1, 2],
+                        resumed
+                    },
+                    "{case}"
+                );
+            }
+            assert_posted_once(&store, &discord, &[&first, &after], &case).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_message_discord_took_but_the_post_never_recorded_is_not_sent_again() {
+        let store = two_channel_store("sqlite::memory:").await;
+        let discord = Discord::default();
+        // The header and Kenya are recorded; Nepal's first part reaches
+        // Discord, but its answer never comes back.
+        let first = Recorder {
+            lose_answer: Some(2),
+            discord: discord.clone(),
+            ..Recorder::default()
+        };
+        let error = post(&store, &first, "a", now()).await.expect_err("fails");
+        assert!(
+            matches!(error, PostError::Interrupted { sent: 2, .. }),
+            "{error}"
+        );
+        // Long after Discord's nonce window, and at once: the failed run
+        // let go of the post.
+        let later = now() + TimeDelta::hours(1);
+        let second = Recorder {
+            discord: discord.clone(),
+            ..Recorder::default()
+        };
+        let outcome = post(&store, &second, "b", later).await.expect("resumes");
+        assert!(
+            matches!(outcome, PostOutcome::Posted { resumed: 3, .. }),
+            "{outcome:?}"
+        );
+        let resent: Vec<String> = second
+            .sent
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(_, m)| m.content.clone())
+            .collect();
+        assert!(!resent.iter().any(|c| c.contains("Nepal")), "{resent:?}");
+        assert_posted_once(&store, &discord, &[&first, &second], "lost answer").await;
+    }
+
+    #[tokio::test]
+    async fn a_message_of_an_earlier_week_or_a_members_copy_is_not_taken_for_this_weeks() {
+        let store = two_channel_store("sqlite::memory:").await;
+        let plan = plan_of(&store).await;
+        let chile = plan
+            .iter()
+            .find(|m| m.content.contains("Chile"))
+            .expect("planned");
+        let peru = plan
+            .iter()
+            .find(|m| m.content.contains("Peru"))
+            .expect("planned");
+        let copy = |m: &PlannedMessage| OutgoingMessage {
+            content: m.content.clone(),
+            buttons_for: None,
+            nonce: String::new(),
+            reply_to: None,
+            notify: Vec::new(),
+        };
+        let discord = Discord::default();
+        // Last week the bot thanked God for Chile with the same words.
+        discord.add(2, true, copy(chile));
+        // Channel 2's header reaches Discord, unrecorded.
+        let first = Recorder {
+            crash: Some(Crash::AfterSend(4)),
+            discord: discord.clone(),
+            ..Recorder::default()
+        };
+        post_until_it_crashes(&store, &first, "a").await;
+        // A member quotes the Peru request, buttons and all, after it.
+        discord.add(
+            2,
+            false,
+            OutgoingMessage {
+                buttons_for: peru.request_id,
+                ..copy(peru)
+            },
+        );
+        let second = Recorder {
+            discord: discord.clone(),
+            ..Recorder::default()
+        };
+        let later = now() + LEASE + TimeDelta::seconds(1);
+        let outcome = post(&store, &second, "b", later).await.expect("resumes");
+        assert!(
+            matches!(outcome, PostOutcome::Posted { resumed: 5, .. }),
+            "{outcome:?}"
+        );
+        let sent: Vec<String> = second
+            .sent
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(_, m)| m.content.clone())
+            .collect();
+        assert_eq!(sent, [peru.content.clone(), chile.content.clone()]);
+        assert_posted_once(&store, &discord, &[&first, &second], "earlier week").await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_processes_posting_at_once_post_each_message_once() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let path = dir.path().join("prayer.db");
+        let location = path.to_str().expect("UTF-8");
+        let one = two_channel_store(location).await;
+        let two = Store::open(location).await.expect("opens");
+        let discord = Discord::default();
+        // Whichever run gets the post waits to send its first message
+        // until the other has answered, so the two overlap.
+        let gate = Arc::new(Notify::new());
+        let recorder = || Recorder {
+            discord: discord.clone(),
+            gate: Some(gate.clone()),
+            ..Recorder::default()
+        };
+        let (a, b) = (recorder(), recorder());
+        let run = |store, recorder, owner| {
+            let gate = gate.clone();
+            async move {
+                let outcome = post(store, recorder, owner, now()).await;
+                gate.notify_one();
+                outcome
+            }
+        };
+        let (x, y) = tokio::join!(run(&one, &a, "a"), run(&two, &b, "b"));
+        let outcomes = [x.expect("posts"), y.expect("posts")];
+        assert_eq!(
+            outcomes
+                .iter()
+                .filter(|o| matches!(o, PostOutcome::Posted { resumed: 0, .. }))
+                .count(),
+            1,
+            "{outcomes:?}"
+        );
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| matches!(o, PostOutcome::InProgress { .. })),
+            "{outcomes:?}"
+        );
+        assert_posted_once(&one, &discord, &[&a, &b], "two processes").await;
+        // Either process, asked again, posts nothing.
+        for store in [&one, &two] {
+            assert_eq!(
+                post(store, &a, "c", now()).await.expect("answers"),
+                PostOutcome::AlreadyPosted { week: week() }
+            );
+        }
+        assert_eq!(discord.nonces().len(), 7);
+    }
+
+    #[tokio::test]
+    async fn a_run_that_lost_its_post_to_another_sends_nothing_more() {
+        let store = two_channel_store("sqlite::memory:").await;
+        let discord = Discord::default();
+        // The run stalls past its lease after two messages; another run
+        // takes the post over.
+        let taken_at = now() + LEASE + TimeDelta::seconds(1);
+        let slow = Recorder {
+            thief: Some((2, store.clone(), taken_at)),
+            discord: discord.clone(),
+            ..Recorder::default()
+        };
+        let outcome = post(&store, &slow, "a", now()).await.expect("answers");
+        assert_eq!(
+            outcome,
+            PostOutcome::InProgress {
+                week: week(),
+                until: taken_at + LEASE
+            }
+        );
+        assert_eq!(
+            slow.sent.lock().expect("lock").len(),
+            2,
+            "nothing more sent"
+        );
+        // The run that took it over posts the rest.
+        let thief = Recorder {
+            discord: discord.clone(),
+            ..Recorder::default()
+        };
+        let outcome = post(&store, &thief, "thief", taken_at)
+            .await
+            .expect("posts");
+        assert!(
+            matches!(outcome, PostOutcome::Posted { resumed: 2, .. }),
+            "{outcome:?}"
+        );
+        assert_posted_once(&store, &discord, &[&slow, &thief], "lost lease").await;
+    }
+
+    #[test]
+    fn owners_differ_between_runs() {
+        let (a, b) = (PostRun::new(LEASE), PostRun::new(LEASE));
+        assert_ne!(a.owner, b.owner);
+        assert_eq!(a.lease, LEASE);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::browse::{FindWeekError, choose_week, find_week};
 use crate::bulletin::MAX_BULLETIN_BYTES;
 use crate::ids::{GuildId, RequestId};
 use crate::import::{ImportContext, ImportError, import_bulletin};
-use crate::posting::{PostError, PostOutcome, post_week};
+use crate::posting::{PostError, PostOutcome, PostRun, post_week};
 use crate::region::{autocomplete, match_region, region_choices};
 use crate::render::{
     MESSAGE_LIMIT, RequestStatus, escape_markdown, find_region, fit_reply, group_by_region,
@@ -388,7 +388,8 @@ pub async fn post(
     };
     let messenger =
         HttpMessenger::new(ctx.serenity_context().http.clone(), ctx.data().stop.clone());
-    let message = match post_week(store, &messenger, guild, week, super::now).await {
+    let run = PostRun::new(PostRun::LEASE);
+    let message = match post_week(store, &messenger, guild, week, &run, super::now).await {
         Ok(PostOutcome::Posted {
             week,
             messages,
@@ -411,6 +412,10 @@ pub async fn post(
         Ok(PostOutcome::AlreadyPosted { week }) => {
             format!("The week of {week} has already been posted here. Nothing was posted again.")
         }
+        Ok(PostOutcome::InProgress { week, until }) => format!(
+            "The week of {week} is being posted right now by another run of the bot (the schedule, or a second copy of the bot). Check back in a few minutes; if it is still not finished after {} UTC, run `/prayer post` again to post the rest. Nothing will be posted twice.",
+            until.format("%H:%M:%S")
+        ),
         // The admin hears how far the post got before the process goes.
         Err(stopped @ PostError::Stopped { .. }) => stopped.to_string(),
         Err(PostError::Storage(error)) => return Err(error.into()),

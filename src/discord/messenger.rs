@@ -16,7 +16,7 @@ use serenity::{
 use super::Stop;
 use crate::buttons::{Button, PrayerAction};
 use crate::ids::RequestId;
-use crate::posting::{Messenger, OutgoingMessage, SendError};
+use crate::posting::{Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError};
 
 /// How often a send that failed on Discord's side (a 5xx, or no answer) is
 /// tried before the post stops and says why.
@@ -129,9 +129,94 @@ impl Messenger for HttpMessenger {
         .await
     }
 
+    async fn recent_messages(&self, channel: u64) -> Result<Vec<SeenMessage>, SendError> {
+        let channel = channel_id(channel)?;
+        // The bot's own id, asked for at each read rather than kept: only a
+        // resumed post reads back, once per channel, which is rare.
+        let bot = self
+            .with_retries(|| async {
+                let answer = self
+                    .execute(Request::new(Route::UserMe, LightMethod::Get))
+                    .await?;
+                snowflake_in(&answer, "the bot's user")
+            })
+            .await?;
+        // One page: see RECENT_MESSAGES for why that is enough.
+        let page = self
+            .with_retries(|| async {
+                let route = Route::ChannelMessages {
+                    channel_id: channel,
+                };
+                let limit = vec![("limit", RECENT_MESSAGES.to_string())];
+                self.execute(Request::new(route, LightMethod::Get).params(Some(limit)))
+                    .await
+            })
+            .await?;
+        seen_messages(&page, bot)
+    }
+
     fn stopping(&self) -> bool {
         self.stop.is_set()
     }
+}
+
+/// The messages of a page of a channel's history, as a resumed post
+/// compares them with what it planned: who wrote each, its text, and the
+/// request its buttons name.
+fn seen_messages(page: &[u8], bot: u64) -> Result<Vec<SeenMessage>, SendError> {
+    let json: serde_json::Value = serde_json::from_slice(page).map_err(|e| {
+        SendError(format!(
+            "Discord's list of messages could not be read ({e})"
+        ))
+    })?;
+    let messages = json
+        .as_array()
+        .ok_or_else(|| SendError("Discord's answer was not a list of messages".into()))?;
+    Ok(messages
+        .iter()
+        .filter_map(|message| {
+            let id = snowflake(&message["id"])?;
+            let request = message["components"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|row| row["components"].as_array())
+                .flatten()
+                .filter_map(|component| component["custom_id"].as_str())
+                .find_map(|custom_id| match Button::parse(custom_id) {
+                    Some(Button::Request(_, request)) => Some(request.get()),
+                    _ => None,
+                });
+            Some(SeenMessage {
+                id,
+                from_bot: snowflake(&message["author"]["id"]) == Some(bot),
+                content: message["content"].as_str().unwrap_or_default().to_owned(),
+                request,
+            })
+        })
+        .collect())
+}
+
+/// A Discord id, which its JSON carries as a string.
+fn snowflake(value: &serde_json::Value) -> Option<u64> {
+    value
+        .as_str()
+        .and_then(|id| id.parse::<u64>().ok())
+        .filter(|id| *id != 0)
+}
+
+/// The `id` of the object Discord answered with (`what` names it).
+fn snowflake_in(answer: &[u8], what: &str) -> Result<u64, Failure> {
+    // Discord did answer 200, so these failures are final, not retried.
+    let unreadable = |reason: String| Failure {
+        status: Some(200),
+        retry_after: None,
+        reason,
+    };
+    let json: serde_json::Value = serde_json::from_slice(answer)
+        .map_err(|e| unreadable(format!("Discord's answer could not be read ({e})")))?;
+    snowflake(&json["id"])
+        .ok_or_else(|| unreadable(format!("Discord's answer carried no id for {what}")))
 }
 
 /// Why one attempt at a request failed.
@@ -330,4 +415,91 @@ fn message_id(answer: &[u8]) -> Result<u64, Failure> {
         .and_then(|id| id.parse::<u64>().ok())
         .filter(|id| *id != 0)
         .ok_or_else(|| unreadable("Discord's answer carried no message id".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fake_discord::{FakeChannel, FakeDiscord, FakeGuild};
+
+    #[test]
+    fn a_page_of_history_reads_as_who_wrote_what_and_whose_buttons() {
+        let custom_id = Button::Request(PrayerAction::Commit, RequestId::new(42)).custom_id();
+        let page = serde_json::json!([
+            {"id": "30", "author": {"id": "7"}, "content": "🙏 **Africa**\nPray for Kenya.",
+             "components": [{"type": 1, "components": [
+                 {"type": 2, "custom_id": custom_id, "label": "I'll pray", "style": 1}]}]},
+            {"id": "20", "author": {"id": "8"}, "content": "amen"},
+            {"id": "0", "author": {"id": "7"}, "content": "no id"},
+        ]);
+        let seen = seen_messages(page.to_string().as_bytes(), 7).expect("reads");
+        assert_eq!(
+            seen,
+            [
+                SeenMessage {
+                    id: 30,
+                    from_bot: true,
+                    content: "🙏 **Africa**\nPray for Kenya.".into(),
+                    request: Some(42),
+                },
+                SeenMessage {
+                    id: 20,
+                    from_bot: false,
+                    content: "amen".into(),
+                    request: None,
+                },
+            ]
+        );
+        assert!(seen_messages(b"{}", 7).is_err());
+    }
+
+    #[tokio::test]
+    async fn what_the_bot_sent_reads_back_from_the_fake_discord() {
+        let fake = FakeDiscord::start().await;
+        let channel = FakeChannel::text(fake.next_id(), "prayer");
+        fake.add_guild(
+            FakeGuild::new(fake.next_id(), "Prayer Group", fake.owner().id)
+                .with_channel(channel.clone()),
+        );
+        let http = serenity::HttpBuilder::new(
+            "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789_-",
+        )
+        .proxy(fake.base_url())
+        .ratelimiter_disabled(true)
+        .build();
+        let (_set, stop) = Stop::new();
+        let messenger = HttpMessenger::new(Arc::new(http), stop);
+        let message = |content: &str, buttons_for, nonce: &str| OutgoingMessage {
+            content: content.into(),
+            buttons_for,
+            nonce: nonce.into(),
+            reply_to: None,
+            notify: Vec::new(),
+        };
+        let first = messenger
+            .send(channel.id, &message("part one", None, "n1"))
+            .await
+            .expect("sends");
+        let second = messenger
+            .send(channel.id, &message("part two", Some(5), "n2"))
+            .await
+            .expect("sends");
+        let seen = messenger.recent_messages(channel.id).await.expect("reads");
+        let shown: Vec<_> = seen
+            .iter()
+            .map(|s| (s.id, s.from_bot, s.content.as_str(), s.request))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (second, true, "part two", Some(5)),
+                (first, true, "part one", None)
+            ]
+        );
+        let reads = fake.requests_matching("GET", "/channels/*/messages$");
+        assert_eq!(reads.len(), 1);
+        let query = reads[0].query.as_deref().unwrap_or_default();
+        assert!(query.split('&').any(|p| p == "limit=100"), "{query}");
+        fake.assert_no_spec_violations();
+    }
 }
