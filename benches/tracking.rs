@@ -232,7 +232,14 @@ async fn post_week(store: &Store, n: u64, week: PrayerWeek) -> Vec<u64> {
         .expect("reads the week")
         .expect("the week is stored");
     store
-        .claim_week_post(guild_id(n), week, stored.bulletin_id, Utc::now())
+        .lease_week_post(
+            guild_id(n),
+            week,
+            stored.bulletin_id,
+            "bench",
+            Utc::now() + chrono::TimeDelta::minutes(1),
+            Utc::now(),
+        )
         .await
         .expect("claims the post");
     let header = PostedMessage {

@@ -20,6 +20,9 @@
 //!   within Discord's limits on mentions and length. Pure.
 //! - [`report`]: what tracking says to members: answers to presses, who,
 //!   mine, the stats card, praise. Pure.
+//! - [`ratelimit`]: Discord's rate limits on the bot's side: per-route
+//!   buckets learned from answers, the global limit and 429s, as the waits
+//!   before each request. Pure.
 //! - [`storage`]: the SQLite store; all SQL lives here.
 //! - [`recorder`]: writes 🙏 reactions to the store in batches, in the
 //!   background, so a burst of reactions is never lost or waited on.
@@ -48,6 +51,7 @@ pub mod ids;
 pub mod import;
 pub mod mentions;
 pub mod posting;
+pub mod ratelimit;
 pub mod read;
 pub mod recorder;
 pub mod region;

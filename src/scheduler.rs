@@ -19,7 +19,7 @@ use tokio::sync::{Mutex, Notify};
 
 use crate::clock::Clock;
 use crate::ids::GuildId;
-use crate::posting::{Messenger, OutgoingMessage, PostError, PostOutcome, post_week};
+use crate::posting::{Messenger, OutgoingMessage, PostError, PostOutcome, PostRun, post_week};
 use crate::schedule::{ServerState, current_week, due_posts, next_wake};
 use crate::storage::{StorageError, Store};
 use crate::week::PrayerWeek;
@@ -116,6 +116,7 @@ pub async fn tick(
     let now = clock.now();
     let servers = server_states(store, now).await?;
     let mut done = Tick::default();
+    let mut in_progress = None;
     for due in due_posts(&servers, now) {
         if backoff.waiting(due.guild, now) {
             continue;
@@ -125,7 +126,19 @@ pub async fn tick(
             break;
         }
         let _one_post_at_a_time = posting.lock().await;
-        match post_week(store, messenger, due.guild.get(), due.week, || clock.now()).await {
+        // A run of its own for each post: its lease keeps another process
+        // (or a `/prayer post`) from sending the same week at once.
+        let run = PostRun::new(PostRun::LEASE);
+        let posted = post_week(store, messenger, due.guild.get(), due.week, &run, || {
+            clock.now()
+        })
+        .await;
+        match posted {
+            // Another process holds the week; it is tried again once that
+            // lease has run out, in case that process died.
+            Ok(PostOutcome::InProgress { until, .. }) => {
+                in_progress = Some(in_progress.map_or(until, |at: DateTime<Utc>| at.min(until)));
+            }
             Ok(PostOutcome::Posted { .. } | PostOutcome::AlreadyPosted { .. }) => {
                 backoff.succeeded(due.guild);
                 store.clear_post_problem(due.guild, due.week).await?;
@@ -147,10 +160,14 @@ pub async fn tick(
     }
     let now = clock.now();
     let servers = server_states(store, now).await?;
-    done.next_wake = [next_wake(&servers, now), backoff.next_retry(now)]
-        .into_iter()
-        .flatten()
-        .min();
+    done.next_wake = [
+        next_wake(&servers, now),
+        backoff.next_retry(now),
+        in_progress,
+    ]
+    .into_iter()
+    .flatten()
+    .min();
     Ok(done)
 }
 
@@ -244,7 +261,7 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::posting::SendError;
+    use crate::posting::{SeenMessage, SendError};
     use crate::schedule::Schedule;
     use crate::storage::fixtures::*;
     use chrono::{NaiveTime, Weekday};
@@ -273,6 +290,10 @@ mod tests {
 
         fn stopping(&self) -> bool {
             false
+        }
+
+        async fn recent_messages(&self, _: u64) -> Result<Vec<SeenMessage>, SendError> {
+            Ok(Vec::new())
         }
     }
 

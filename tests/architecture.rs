@@ -75,6 +75,7 @@ fn the_pure_core_reads_no_clock_and_does_no_io() {
                 "src/schedule.rs",
                 "src/buttons.rs",
                 "src/ids.rs",
+                "src/ratelimit.rs",
             ]
             .contains(&name)
     };

@@ -47,6 +47,14 @@ struct Bot {
 /// Imports `bulletin` for this week into a fresh database, starts the fake
 /// and the bot, and waits until the bot has registered its commands.
 async fn start(bulletin: &Path) -> Bot {
+    start_with_rate_limits(bulletin, None).await
+}
+
+/// As [`start`], with the fake enforcing `rate_limits` (off in [`start`]).
+async fn start_with_rate_limits(
+    bulletin: &Path,
+    rate_limits: Option<fake_discord::RateLimits>,
+) -> Bot {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = dir.path().join("prayer-bot.db");
     let imported = std::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
@@ -66,6 +74,7 @@ async fn start(bulletin: &Path) -> Bot {
     // with 400, as Discord does, not only recorded.
     let fake = FakeDiscord::start_with(fake_discord::Options {
         enforce_limits: true,
+        rate_limits,
         ..fake_discord::Options::default()
     })
     .await;
@@ -2266,6 +2275,158 @@ async fn a_pray_reaction_removed_right_after_it_was_added_leaves_nothing_recorde
         who.contains("No one has committed"),
         "removed reactions count again: {}",
         who.lines().nth(1).unwrap_or_default()
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
+// ---- rate limits: the bot paces itself inside Discord's limits (issue 9, item 7) ----
+
+/// A bulletin of ten petitions in one region: eleven messages (a header and
+/// ten requests) and ten 🙏 reactions, all in the default channel.
+fn ten_petitions() -> String {
+    let mut text = String::from("IJM Prayer Requests\n\nAfrica\n\n");
+    for n in 1..=10 {
+        text.push_str(&format!(
+            "  • Pray for the hearing in court room {n} this week.\n\n"
+        ));
+    }
+    text
+}
+
+/// The requests the messenger sends: messages and their 🙏 reactions.
+fn messenger_requests(bot: &Bot) -> Vec<RecordedRequest> {
+    bot.fake
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.is("POST", "/channels/*/messages$")
+                || r.is("PUT", "/channels/*/messages/*/reactions/*/@me$")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_post_into_one_channel_stays_inside_discords_limits_without_a_single_429() {
+    // Discord's limits five times faster: five messages per second per
+    // channel, a reaction per 50 ms, 250 requests per second in all.
+    let limits = fake_discord::RateLimits::discord().scaled(5.0);
+    let dir = tempfile::tempdir().expect("a directory");
+    let bulletin = write_bulletin(dir.path(), "bulletin.txt", &ten_petitions());
+    let bot = start_with_rate_limits(&bulletin, Some(limits.clone())).await;
+    bot.setup_channel(&bot.world.general, None).await;
+
+    let started = std::time::Instant::now();
+    let answer = bot.post(bot.as_admin()).await;
+    let took = started.elapsed();
+    assert!(
+        answer.starts_with(&format!("Posted the week of {}: 11 messages", this_week())),
+        "{answer}"
+    );
+    let stats = bot.fake.rate_limit_stats();
+    assert_eq!(stats.limited(), 0, "no request was refused: {stats:?}");
+    assert_eq!(delivered(&bot).len(), 11, "each message posted once");
+    let sent = messenger_requests(&bot);
+    assert_eq!(sent.len(), 21, "11 messages and 10 reactions, none twice");
+    assert!(sent.iter().all(|r| r.status == 200 || r.status == 204));
+
+    // Eleven messages in one channel need at least two full windows.
+    let bound = limits.lower_bound(sent.iter().map(|r| (r.method.as_str(), r.path.as_str(), 1)));
+    assert_eq!(bound, Duration::from_secs(2));
+    let (first, last) = (&sent[0], &sent[sent.len() - 1]);
+    let span = last.received_at - first.received_at;
+    eprintln!("the post took {took:?}; its requests spanned {span:?} (at least {bound:?})");
+    assert!(span >= bound, "{span:?} < {bound:?}");
+    bot.fake.assert_no_spec_violations();
+}
+
+/// A second server with a channel and a member.
+fn add_server(bot: &Bot) -> (FakeChannel, Invoker) {
+    let guild = bot.fake.next_id();
+    let member = FakeUser::new(bot.fake.next_id(), "cy");
+    let channel = FakeChannel::text(bot.fake.next_id(), "prayer");
+    bot.fake.add_guild(
+        FakeGuild::new(guild, "Second Group", bot.fake.owner().id)
+            .with_channel(channel.clone())
+            .with_member(FakeMember::new(member.clone())),
+    );
+    let invoker = Invoker::in_guild(member, guild, channel.id);
+    (channel, invoker)
+}
+
+#[tokio::test]
+async fn a_global_429_holds_every_send_of_every_server_for_its_retry_after_then_all_complete() {
+    let bot = start(&example()).await;
+    let w = &bot.world;
+    let (other, someone_there) = add_server(&bot);
+    bot.setup_channel(&w.general, None).await;
+
+    // The post's first 🙏 meets the global limit.
+    let retry_after = Duration::from_secs(1);
+    bot.fake.script(
+        fake_discord::ScriptedResponse::new(
+            "PUT",
+            "/channels/*/messages/*/reactions/*/@me$",
+            429,
+            serde_json::json!({
+                "message": "You are being rate limited.",
+                "retry_after": retry_after.as_secs_f64(),
+                "global": true,
+            }),
+        )
+        .header("retry-after", "1")
+        .header("x-ratelimit-global", "true")
+        .header("x-ratelimit-scope", "global"),
+    );
+    let post = bot.prayer("post", vec![], bot.as_admin());
+    let limited = bot
+        .fake
+        .wait_for_request(|r| r.status == 429, WAIT)
+        .await
+        .expect("the global 429");
+    // While every route waits, someone in another server praises the
+    // request whose 🙏 was refused: a message on another route, in another
+    // channel, which only the global limit holds back.
+    let mateo = posted(&bot.channel_sends(), "Mateo");
+    assert!(limited.path.contains(&mateo.message.to_string()));
+    let praise = bot.praise(
+        "The hearing went well",
+        Some(&mateo.request.to_string()),
+        someone_there,
+    );
+    let (praised, _) = bot.answer(&praise).await;
+    assert_eq!(praised, format!("Posted your praise in <#{}>.", other.id));
+    let (posted_all, _) = bot.answer(&post).await;
+    assert!(
+        posted_all.starts_with(&format!("Posted the week of {}: 7 messages", this_week())),
+        "{posted_all}"
+    );
+
+    let after: Vec<RecordedRequest> = messenger_requests(&bot)
+        .into_iter()
+        .filter(|r| r.received_at > limited.at)
+        .collect();
+    assert_eq!(
+        after
+            .iter()
+            .filter(|r| r.path.contains(&other.id.to_string()))
+            .count(),
+        1,
+        "the praise, sent after the 429"
+    );
+    for request in &after {
+        assert!(
+            request.received_at - limited.at >= retry_after,
+            "{} {} came {:?} after the global 429",
+            request.method,
+            request.path,
+            request.received_at - limited.at
+        );
+    }
+    assert!(after.iter().all(|r| r.status == 200 || r.status == 204));
+    assert_eq!(
+        delivered(&bot).len(),
+        8,
+        "the post's 7 and the praise, each once"
     );
     bot.fake.assert_no_spec_violations();
 }

@@ -2,8 +2,8 @@
 //! disabled, the request's buttons, and retries that honour Discord's rate
 //! limits and outlast its brief failures; a stop signal cuts a wait short.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use poise::serenity_prelude as serenity;
 use reqwest::header::HeaderMap;
@@ -12,11 +12,13 @@ use serenity::{
     ButtonStyle, ChannelId, CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage,
     Http, MessageId, MessageReference, Nonce, ReactionType, UserId,
 };
+use tokio::sync::Mutex;
 
 use super::Stop;
 use crate::buttons::{Button, PrayerAction};
 use crate::ids::RequestId;
 use crate::posting::{Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError};
+use crate::ratelimit::{Limiter, RateLimitHeaders, RouteKey};
 
 /// How often a send that failed on Discord's side (a 5xx, or no answer) is
 /// tried before the post stops and says why.
@@ -30,11 +32,16 @@ const RATE_LIMIT_WAITS: u32 = 5;
 /// command (and a stopping process) for minutes.
 const LONGEST_WAIT: Duration = Duration::from_secs(60);
 
+/// The wait for a 429 that names none.
+const UNSTATED_WAIT: Duration = Duration::from_secs(1);
+
 pub struct HttpMessenger {
     http: Arc<Http>,
     /// For requests the bot sends itself, to read a 429's `retry_after`
     /// (serenity's error drops it).
     client: reqwest::Client,
+    /// Discord's rate limits as the whole process has met them.
+    limiter: Arc<Mutex<Limiter>>,
     stop: Stop,
 }
 
@@ -43,9 +50,19 @@ impl HttpMessenger {
         HttpMessenger {
             http,
             client: reqwest::Client::new(),
+            limiter: process_limiter(),
             stop,
         }
     }
+}
+
+/// The one [`Limiter`] of the process. Discord counts a bot's requests
+/// wherever they come from, and a messenger is made per command, so every
+/// messenger must share what any of them learned; a static is the one
+/// place they all reach without threading it through every command.
+fn process_limiter() -> Arc<Mutex<Limiter>> {
+    static LIMITER: OnceLock<Arc<Mutex<Limiter>>> = OnceLock::new();
+    LIMITER.get_or_init(Arc::default).clone()
 }
 
 /// The buttons under a request; their custom ids come from [`Button`].
@@ -302,13 +319,22 @@ impl Failure {
 }
 
 impl HttpMessenger {
+    /// Whether requests go through the process's [`Limiter`]: behind a
+    /// proxy, where serenity's own rate limiter is off. Against Discord
+    /// itself serenity's limiter paces them, and one limiter is enough.
+    fn paces_itself(&self) -> bool {
+        self.http.ratelimiter.is_none()
+    }
+
     /// Sends one request and returns the body of a successful answer.
     /// Behind a proxy serenity's rate limiter is off and its errors drop
     /// `retry_after`, so the request is built by serenity and sent here,
-    /// where the whole answer can be read; against Discord itself serenity's
-    /// limiter sends it and waits out rate limits.
+    /// where the whole answer can be read, after the process's limiter
+    /// lets it go; its answer's rate-limit headers (and a 429) teach the
+    /// limiter. Against Discord itself serenity's limiter sends it and
+    /// waits out rate limits.
     async fn execute(&self, request: Request<'_>) -> Result<Vec<u8>, Failure> {
-        if self.http.ratelimiter.is_some() {
+        if !self.paces_itself() {
             let answer = self
                 .http
                 .request(request)
@@ -318,15 +344,73 @@ impl HttpMessenger {
         }
         let request = request
             .build(&self.client, self.http.token(), self.http.proxy.as_deref())
+            .map_err(Failure::unreachable)?
+            .build()
             .map_err(Failure::unreachable)?;
-        let answer = request.send().await.map_err(Failure::unreachable)?;
+        let route = RouteKey::new(request.method().as_str(), request.url().path());
+        self.wait_turn(&route).await?;
+        let answer = match self.client.execute(request).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                self.limiter.lock().await.release(&route);
+                return Err(Failure::unreachable(error));
+            }
+        };
         let status = answer.status();
         let headers = answer.headers().clone();
+        let limits = RateLimitHeaders::from_pairs(
+            headers
+                .iter()
+                .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))),
+        );
+        self.limiter
+            .lock()
+            .await
+            .update(&route, &limits, Instant::now());
         let body = answer.bytes().await.map_err(Failure::unreachable)?;
         if status.is_success() {
-            Ok(body.to_vec())
-        } else {
-            Err(Failure::from_answer(status, &headers, &body))
+            return Ok(body.to_vec());
+        }
+        let failure = Failure::from_answer(status, &headers, &body);
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            let global = limits.global || says_global(&body);
+            let wait = failure.retry_after.unwrap_or(UNSTATED_WAIT);
+            self.limiter
+                .lock()
+                .await
+                .on_429(&route, wait, global, Instant::now());
+        }
+        Err(failure)
+    }
+
+    /// Waits until the process's limiter lets a request on `route` go, and
+    /// takes its place. A wait longer than [`LONGEST_WAIT`] is not sat
+    /// through but failed as the 429 it stands for; a stop ends the wait.
+    async fn wait_turn(&self, route: &RouteKey) -> Result<(), Failure> {
+        loop {
+            // The lock is held only to ask, never across the wait.
+            let asked = self.limiter.lock().await.try_reserve(route, Instant::now());
+            let Err(wait) = asked else {
+                return Ok(());
+            };
+            if wait > LONGEST_WAIT {
+                return Err(Failure {
+                    status: Some(429),
+                    retry_after: Some(wait),
+                    reason: rate_limited_for(wait),
+                });
+            }
+            let mut stop = self.stop.clone();
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = stop.wait() => {
+                    return Err(Failure {
+                        status: None,
+                        retry_after: None,
+                        reason: "the bot is stopping".into(),
+                    });
+                }
+            }
         }
     }
 
@@ -344,9 +428,12 @@ impl HttpMessenger {
                 Ok(value) => return Ok(value),
                 Err(failure) => failure,
             };
+            if self.stop.is_set() {
+                return Err(SendError("the bot is stopping".into()));
+            }
             let pause = match failure.status {
                 Some(429) => {
-                    let wait = failure.retry_after.unwrap_or(Duration::from_secs(1));
+                    let wait = failure.retry_after.unwrap_or(UNSTATED_WAIT);
                     rate_limits += 1;
                     if wait > LONGEST_WAIT {
                         return Err(SendError(rate_limited_for(wait)));
@@ -356,7 +443,13 @@ impl HttpMessenger {
                             "Discord kept rate-limiting the bot; wait a minute".into(),
                         ));
                     }
-                    wait
+                    // The limiter has the 429 and holds the next attempt
+                    // (and every other request it blocks) for the wait.
+                    if self.paces_itself() {
+                        Duration::ZERO
+                    } else {
+                        wait
+                    }
                 }
                 None | Some(500..=599) => {
                     failures += 1;
@@ -398,6 +491,12 @@ fn rate_limited_for(wait: Duration) -> String {
         ),
         None => format!("Discord is rate-limiting the bot and asks it to wait {how_long}"),
     }
+}
+
+/// Whether a 429's body says the limit is the global one.
+fn says_global(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .is_ok_and(|json| json["global"].as_bool() == Some(true))
 }
 
 /// The id of the message Discord created, from its answer.
