@@ -10,7 +10,7 @@ use super::messenger::{HttpMessenger, no_pings};
 use super::schedule::{Day, autocomplete_zone, changed_schedule, schedule_words, status};
 use super::tracking::{forget_me, mine, notify, praise, stats, who};
 use super::{Context, Error, UserError, admin_only, today};
-use crate::browse::{FindWeekError, choose_week, find_week};
+use crate::browse::{FindWeekError, choose_week};
 use crate::bulletin::MAX_BULLETIN_BYTES;
 use crate::ids::{GuildId, RequestId};
 use crate::import::{ImportContext, ImportError, import_bulletin};
@@ -103,19 +103,8 @@ pub async fn week(
     public: Option<bool>,
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
-    let named = parse_week(week.as_deref())?;
-    let today = today(ctx).await?;
-    let (stored, choice) =
-        match find_week(&ctx.data().store, Scope::Guild(guild), named, today).await {
-            Ok(found) => found,
-            Err(FindWeekError::Storage(error)) => return Err(error.into()),
-            Err(error) => {
-                return Err(UserError::new(format!(
-                    "There is {error}. An admin can load one with `/prayer import`."
-                ))
-                .into());
-            }
-        };
+    let tracked = super::tracking::tracked_week(ctx, GuildId::new(guild), week.as_deref()).await?;
+    let (stored, choice, today) = (&tracked.stored, tracked.choice, tracked.today);
     let bulletin = &stored.bulletin;
     let region = match region.as_deref() {
         Some(wanted) => Some(
@@ -128,9 +117,8 @@ pub async fn week(
     // counts it.
     let notice = (!matches!(choice, crate::browse::WeekChoice::Current))
         .then(|| choice.describe(stored.week, PrayerWeek::containing(today)));
-    let (marks, answered, _) =
-        super::tracking::statuses(ctx.data(), GuildId::new(guild), &stored).await?;
-    let tallies = crate::tracking::tally(&marks);
+    let answered = tracked.answered();
+    let tallies = crate::tracking::tally(&tracked.tracking.marks);
     let status: Vec<RequestStatus> = stored
         .request_ids
         .iter()

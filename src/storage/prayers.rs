@@ -303,28 +303,32 @@ impl Store {
         .collect()
     }
 
-    /// Everything tracking shows about a week in one statement: the marks
-    /// on `requests`, which of them are answered, and how many praise
-    /// reports `guild` made in `week`. (`/prayer week` and `/prayer stats`
-    /// run on every call; one round trip to SQLite's thread, not three.)
+    /// Everything tracking shows about `guild`'s `week` in one statement:
+    /// the marks on the requests of the bulletin the server sees for it,
+    /// which of them are answered, and how many praise reports it made that
+    /// week. It names the week, not request ids, so a command can run it
+    /// beside reading the bulletin (`/prayer week` and `/prayer stats` run
+    /// it on every call).
     pub async fn week_tracking(
         &self,
         guild: GuildId,
-        requests: &[RequestId],
         week: PrayerWeek,
     ) -> Result<WeekTracking, StorageError> {
         let rows = sqlx::query(
-            "SELECT 'mark' AS what, request_id, user_id, kind FROM prayer_marks
-             WHERE guild_id = ?1 AND request_id IN (SELECT value FROM json_each(?2))
+            "WITH requested AS (
+                 SELECT id FROM requests WHERE bulletin_id =
+                     (SELECT id FROM bulletins WHERE guild_id IN (?1, 0) AND week = ?2
+                      ORDER BY guild_id DESC LIMIT 1))
+             SELECT 'mark' AS what, request_id, user_id, kind FROM prayer_marks
+             WHERE guild_id = ?1 AND request_id IN requested
              UNION ALL
              SELECT 'answered', request_id, 0, '' FROM praises
-             WHERE guild_id = ?1 AND request_id IN (SELECT value FROM json_each(?2))
+             WHERE guild_id = ?1 AND request_id IN requested
              UNION ALL
              SELECT 'reports', COUNT(*), 0, '' FROM praises
-             WHERE guild_id = ?1 AND week = ?3 AND request_id IS NULL",
+             WHERE guild_id = ?1 AND week = ?2 AND request_id IS NULL",
         )
         .bind(guild.to_sql())
-        .bind(json_ids(requests.iter().map(|r| r.get())))
         .bind(week.to_string())
         .fetch_all(&self.pool)
         .await?;
@@ -345,39 +349,6 @@ impl Store {
             }
         }
         Ok(tracking)
-    }
-
-    /// Which of `requests` are marked answered in `guild`.
-    pub async fn answered(
-        &self,
-        guild: GuildId,
-        requests: &[RequestId],
-    ) -> Result<HashSet<RequestId>, StorageError> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT request_id FROM praises
-             WHERE guild_id = ? AND request_id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(guild.to_sql())
-        .bind(json_ids(requests.iter().map(|r| r.get())))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(ids.into_iter().map(RequestId::new).collect())
-    }
-
-    /// How many praise reports not tied to a request `guild` made in `week`.
-    pub async fn praise_reports(
-        &self,
-        guild: GuildId,
-        week: PrayerWeek,
-    ) -> Result<usize, StorageError> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM praises WHERE guild_id = ? AND week = ? AND request_id IS NULL",
-        )
-        .bind(guild.to_sql())
-        .bind(week.to_string())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(usize::try_from(count).unwrap_or(0))
     }
 
     /// Records a praise: an answered `request`, or a report of the server
@@ -779,14 +750,12 @@ mod tests {
         assert_eq!(praise(THERE, Some(ids[0])).await?, PraiseOutcome::Recorded);
         assert_eq!(praise(HERE, None).await?, PraiseOutcome::Recorded);
         assert_eq!(praise(HERE, None).await?, PraiseOutcome::Recorded);
-        assert_eq!(store.praise_reports(HERE, w).await?, 2);
         store.mark(HERE, ids[1], BOB, Source::Commit, now()).await?;
-        let tracking = store.week_tracking(HERE, &ids, w).await?;
+        let tracking = store.week_tracking(HERE, w).await?;
         assert_eq!(tracking.answered, HashSet::from([ids[0]]));
         assert_eq!(tracking.praise_reports, 2);
         assert_eq!(tracking.marks.len(), 1);
-        assert_eq!(store.week_tracking(THERE, &ids, w).await?.praise_reports, 0);
-        assert_eq!(store.answered(HERE, &ids).await?, HashSet::from([ids[0]]));
+        assert_eq!(store.week_tracking(THERE, w).await?.praise_reports, 0);
         Ok(())
     }
 
