@@ -313,9 +313,11 @@ impl TrackedWeek {
 }
 
 /// The week a member asks for (this week, or the next with a bulletin,
-/// if none), with its tracking; or why there is none. The tracking of the
-/// likely week is read beside the server's time zone, so the usual call
-/// costs two round trips to the database, not four.
+/// if none), with its tracking; or why there is none. The likely week (the
+/// one named, else the current week by UTC) is read, bulletin and
+/// tracking, beside the server's time zone: the usual call is one round of
+/// three statements on the pool's connections at once. Only when the
+/// server's own today says otherwise is the week looked up again.
 pub async fn tracked_week(
     ctx: Context<'_>,
     guild: GuildId,
@@ -323,10 +325,21 @@ pub async fn tracked_week(
 ) -> Result<TrackedWeek, Error> {
     let named = super::commands::parse_week(week)?;
     let store = &ctx.data().store;
+    let scope = Scope::Guild(guild.get());
     let likely = named.unwrap_or_else(|| PrayerWeek::containing(now().date_naive()));
-    let (today, tracking) = tokio::join!(today(ctx), store.week_tracking(guild, likely));
+    let (today, tracking, likely_bulletin) = tokio::join!(
+        today(ctx),
+        store.week_tracking(guild, likely),
+        store.week(scope, likely)
+    );
     let today = today?;
-    let (stored, choice) = match find_week(store, Scope::Guild(guild.get()), named, today).await {
+    let current = PrayerWeek::containing(today);
+    let found = match (named, likely_bulletin?) {
+        (Some(_), Some(stored)) => Ok((stored, WeekChoice::Named)),
+        (None, Some(stored)) if likely == current => Ok((stored, WeekChoice::Current)),
+        _ => find_week(store, scope, named, today).await,
+    };
+    let (stored, choice) = match found {
         Ok(found) => found,
         Err(FindWeekError::Storage(error)) => return Err(error.into()),
         Err(error) => {
