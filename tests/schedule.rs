@@ -44,8 +44,27 @@ struct Bot {
     /// When the bot process was started (its clock reads the start time
     /// then).
     started: Instant,
+    db: PathBuf,
+    clock: String,
     _child: tokio::process::Child,
     _dir: tempfile::TempDir,
+}
+
+/// Starts `prayer-bot run` on `db` against `fake`, its clock at `clock`.
+fn spawn_bot(fake: &FakeDiscord, db: &Path, clock: &str, log: &Path) -> tokio::process::Child {
+    let log = std::fs::File::create(log).expect("a log file");
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
+        .arg("run")
+        .env("DISCORD_TOKEN", TOKEN)
+        .env("DISCORD_API_URL", fake.base_url())
+        .env("DATABASE_URL", db)
+        .env("PRAYER_BOT_START_TIME", clock)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the bot starts")
 }
 
 /// Imports the example bulletin for the week of 23 November, lets
@@ -99,20 +118,8 @@ where
     prepare(store.clone(), guild, general.id, locked.id).await;
     store.close().await;
 
-    let log = std::fs::File::create(dir.path().join("bot.log")).expect("a log file");
     let started = Instant::now();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
-        .arg("run")
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("DISCORD_API_URL", fake.base_url())
-        .env("DATABASE_URL", &db)
-        .env("PRAYER_BOT_START_TIME", clock)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the bot starts");
+    let child = spawn_bot(&fake, &db, clock, &dir.path().join("bot.log"));
     fake.wait_until_ready(WAIT)
         .await
         .expect("the bot connects to the fake, not to Discord");
@@ -128,6 +135,8 @@ where
             admin,
         },
         started,
+        db,
+        clock: clock.to_owned(),
         _child: child,
         _dir: dir,
     }
@@ -390,4 +399,117 @@ async fn a_channel_the_bot_may_not_post_in_is_reported_once_where_admins_see_it(
         .filter(|m| m.starts_with("⚠️"))
         .count();
     assert_eq!(again, 1);
+}
+
+/// The request id a posted message's buttons name, with the message id.
+fn request_messages(fake: &FakeDiscord, channel: u64) -> Vec<(u64, i64)> {
+    fake.messages_in(channel)
+        .iter()
+        .filter_map(|m| {
+            let custom_id = m["components"][0]["components"][0]["custom_id"].as_str()?;
+            let request = custom_id.strip_prefix("prayer:commit:")?.parse().ok()?;
+            let id = m["id"].as_str()?.parse().ok()?;
+            Some((id, request))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn reactions_made_while_the_bot_was_away_are_read_back_on_a_new_session() {
+    let bot = start_at("2026-11-25T12:00:00Z", |store, guild, general, _| {
+        scheduled(store, guild, general, Schedule::default())
+    })
+    .await;
+    let general = bot.world.general.id;
+    bot.wait_for_posts(general, 3).await;
+    // Let the post finish (its last reaction) before reading it back.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let requests = request_messages(&bot.fake, general);
+    let (message, request) = *requests.first().expect("a request's message");
+
+    // A member's 🙏🏽, recorded while connected.
+    let early = FakeUser::new(bot.fake.next_id(), "early");
+    let event = fake_discord::ReactionEvent::new(early.id, general, message, "🙏🏽")
+        .in_guild(bot.world.guild);
+    bot.fake
+        .send_reaction_add(&event)
+        .expect("the reaction is sent");
+    let who = |text: &str, user: u64| text.contains(&format!("<@{user}>"));
+    let ask = || {
+        bot.prayer(
+            "who",
+            vec![CommandOption::string("request", request.to_string())],
+        )
+    };
+    let deadline = Instant::now() + WAIT;
+    while !who(&bot.answer(&ask()).await, early.id) {
+        assert!(Instant::now() < deadline, "the reaction was never recorded");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // While the bot cannot hear: another member adds 🙏, the first removes
+    // theirs; Discord sends the bot neither event.
+    let late = FakeUser::new(bot.fake.next_id(), "late");
+    bot.fake
+        .set_reactions(message, "🙏", &[bot.fake.bot_user(), late.clone()]);
+    bot.fake.set_reactions(message, "🙏🏽", &[]);
+    // The session cannot be resumed: the bot identifies afresh.
+    bot.fake
+        .close_gateway(4009, "Session timed out")
+        .expect("the gateway closes");
+    // Commands sent before the new session is up would be lost with the
+    // old one.
+    let deadline = Instant::now() + WAIT;
+    while bot.fake.identify_count() < 2 || !bot.fake.is_connected() {
+        assert!(Instant::now() < deadline, "the bot never identified again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    loop {
+        let text = bot.answer(&ask()).await;
+        if who(&text, late.id) && !who(&text, early.id) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the reactions made meanwhile were not read back: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn two_bot_processes_on_one_database_post_the_week_once() {
+    // Both come up after the post time: both find the week due at once.
+    let bot = start_at("2026-11-23T09:30:00Z", |store, guild, general, _| {
+        scheduled(store, guild, general, Schedule::default())
+    })
+    .await;
+    let log = bot.db.with_file_name("second.log");
+    let _second = spawn_bot(&bot.fake, &bot.db, &bot.clock, &log);
+    let general = bot.world.general.id;
+    bot.wait_for_posts(general, 3).await;
+    // The second process is connected, and has had time to try.
+    let deadline = Instant::now() + WAIT;
+    while bot.fake.identify_count() < 2 {
+        assert!(Instant::now() < deadline, "the second process never connected");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sent = bot.sent_to(general);
+    let mut unique = sent.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        sent.len(),
+        "a message was posted twice: {sent:#?}"
+    );
+    let requests = request_messages(&bot.fake, general);
+    assert!(requests.len() >= 2, "the week was posted: {sent:#?}");
+    let mut ids: Vec<i64> = requests.iter().map(|(_, r)| *r).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), requests.len(), "a request was posted twice");
 }
