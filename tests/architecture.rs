@@ -95,3 +95,24 @@ fn the_pure_core_reads_no_clock_and_does_no_io() {
         assert_eq!(found, Vec::<String>::new(), "{needle} in the pure core");
     }
 }
+
+#[test]
+fn the_time_is_read_in_one_place() {
+    // `clock.rs` is the bot's clock; `main.rs` reads it once for the
+    // command line. Everything else is handed `now` or a `Clock`.
+    let readers = |name: &str| name == "src/clock.rs" || name == "src/main.rs";
+    for needle in ["Utc::now", "Local::now", "SystemTime::now"] {
+        let found: Vec<String> = sources()
+            .into_iter()
+            .filter(|(name, text)| {
+                !readers(name)
+                    && text
+                        .split("#[cfg(test)]")
+                        .next()
+                        .is_some_and(|code| code.contains(needle))
+            })
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(found, Vec::<String>::new(), "{needle} outside the clock");
+    }
+}

@@ -493,7 +493,10 @@ async fn two_bot_processes_on_one_database_post_the_week_once() {
     // The second process is connected, and has had time to try.
     let deadline = Instant::now() + WAIT;
     while bot.fake.identify_count() < 2 {
-        assert!(Instant::now() < deadline, "the second process never connected");
+        assert!(
+            Instant::now() < deadline,
+            "the second process never connected"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
