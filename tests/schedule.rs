@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveTime, Utc, Weekday};
 use fake_discord::{
     CommandCall, CommandOption, FakeChannel, FakeDiscord, FakeGuild, FakeMember, FakeRole,
-    FakeUser, Invoker, Overwrite, SentInteraction, permissions,
+    FakeUser, Invoker, Overwrite, ScriptedResponse, SentInteraction, permissions,
 };
 use prayer_bot::ids::GuildId;
 use prayer_bot::schedule::Schedule;
@@ -46,7 +46,7 @@ struct Bot {
     started: Instant,
     db: PathBuf,
     clock: String,
-    _child: tokio::process::Child,
+    child: tokio::process::Child,
     _dir: tempfile::TempDir,
 }
 
@@ -71,6 +71,15 @@ fn spawn_bot(fake: &FakeDiscord, db: &Path, clock: &str, log: &Path) -> tokio::p
 /// `prepare` set the server up in the database, then starts the bot with
 /// its clock at `clock`.
 async fn start_at<F, Fut>(clock: &str, prepare: F) -> Bot
+where
+    F: FnOnce(Store, u64, u64, u64) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    start_scripted(clock, prepare, |_| {}).await
+}
+
+/// As [`start_at`], with `script` run on the fake before the bot starts.
+async fn start_scripted<F, Fut>(clock: &str, prepare: F, script: impl FnOnce(&FakeDiscord)) -> Bot
 where
     F: FnOnce(Store, u64, u64, u64) -> Fut,
     Fut: Future<Output = ()>,
@@ -117,6 +126,7 @@ where
         .expect("the database opens");
     prepare(store.clone(), guild, general.id, locked.id).await;
     store.close().await;
+    script(&fake);
 
     let started = Instant::now();
     let child = spawn_bot(&fake, &db, clock, &dir.path().join("bot.log"));
@@ -137,7 +147,7 @@ where
         started,
         db,
         clock: clock.to_owned(),
-        _child: child,
+        child,
         _dir: dir,
     }
 }
@@ -515,4 +525,86 @@ async fn two_bot_processes_on_one_database_post_the_week_once() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), requests.len(), "a request was posted twice");
+}
+
+/// The contents the bot has created in `channel`, in order.
+fn contents(fake: &FakeDiscord, channel: u64) -> Vec<String> {
+    fake.messages_in(channel)
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Waits until `channel` holds `count` messages and stays so for a moment.
+async fn settled(fake: &FakeDiscord, channel: u64, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let now = contents(fake, channel);
+        if now.len() >= count {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            return contents(fake, channel);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {count} arrived",
+            now.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_bot_killed_after_any_number_of_messages_posts_each_exactly_once_after_restart() {
+    const AT: &str = "2026-11-25T12:00:00Z";
+    // Ten minutes on: the dead run's lease (two minutes) has run out.
+    const LATER: &str = "2026-11-25T12:10:00Z";
+    const MESSAGES: &str = "/channels/*/messages$";
+    // A whole post, undisturbed, to learn its messages.
+    let whole = {
+        let bot = start_at(AT, |store, guild, general, _| {
+            scheduled(store, guild, general, Schedule::default())
+        })
+        .await;
+        bot.wait_for_posts(bot.world.general.id, 1).await;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        contents(&bot.fake, bot.world.general.id)
+    };
+    let n = whole.len();
+    assert!(n >= 5, "{whole:#?}");
+    for k in 0..n {
+        // The first k messages go through at once; the next is held, and
+        // the bot is killed while it waits for Discord's answer.
+        let mut bot = start_scripted(
+            AT,
+            |store, guild, general, _| scheduled(store, guild, general, Schedule::default()),
+            |fake| {
+                if k > 0 {
+                    fake.script(ScriptedResponse::slow("POST", MESSAGES, Duration::ZERO).times(k));
+                }
+                fake.script(ScriptedResponse::slow(
+                    "POST",
+                    MESSAGES,
+                    Duration::from_secs(3),
+                ));
+            },
+        )
+        .await;
+        let general = bot.world.general.id;
+        let deadline = Instant::now() + WAIT;
+        while bot.sent_to(general).len() < k {
+            assert!(
+                Instant::now() < deadline,
+                "k = {k}: the first messages never came"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        bot.child.start_kill().expect("the bot is killed");
+        let _ = bot.child.wait().await;
+
+        let log = bot.db.with_file_name("restarted.log");
+        let _restarted = spawn_bot(&bot.fake, &bot.db, LATER, &log);
+        let after = settled(&bot.fake, general, n).await;
+        assert_eq!(after, whole, "k = {k}: each message once, in order");
+    }
 }
