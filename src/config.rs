@@ -210,6 +210,31 @@ mod tests {
     }
 
     #[test]
+    fn a_start_time_is_taken_only_for_a_rehearsal_against_another_api() {
+        const START: (&str, &str) = ("PRAYER_BOT_START_TIME", "2026-11-23T08:59:00Z");
+        const API: (&str, &str) = ("DISCORD_API_URL", "http://127.0.0.1:9");
+        const TOKEN_SET: (&str, &str) = ("DISCORD_TOKEN", TOKEN);
+        let settings = bot_settings(env(&[TOKEN_SET, API, START]), None, None).expect("valid");
+        assert_eq!(
+            settings.start_time.map(|t| t.to_rfc3339()),
+            Some("2026-11-23T08:59:00+00:00".to_owned())
+        );
+        assert_eq!(
+            bot_settings(env(&[TOKEN_SET, START]), None, None),
+            Err(ConfigError::BadStartTime),
+            "never against discord.com"
+        );
+        assert_eq!(
+            bot_settings(
+                env(&[TOKEN_SET, API, ("PRAYER_BOT_START_TIME", "Monday")]),
+                None,
+                None
+            ),
+            Err(ConfigError::BadStartTime)
+        );
+    }
+
+    #[test]
     fn the_token_never_shows_in_debug_output() {
         let settings = bot_settings(env(&[("DISCORD_TOKEN", TOKEN)]), None, None).expect("valid");
         assert!(!format!("{settings:?}").contains("GaBcDe"));
