@@ -5,6 +5,7 @@
 //! message quotes it.
 
 use std::fmt;
+use std::num::NonZeroU32;
 
 use serde::Deserialize;
 
@@ -16,6 +17,10 @@ pub struct ConfigFile {
     pub discord_token: Option<String>,
     pub database: Option<String>,
     pub discord_api_url: Option<String>,
+    /// A number, or a string holding one; any value is taken here and
+    /// checked in [`bot_settings`], so a bad one is refused in the same
+    /// words as a bad `DISCORD_GLOBAL_RATE_LIMIT`.
+    pub discord_global_rate_limit: Option<toml::Value>,
 }
 
 /// What `prayer-bot run` needs.
@@ -29,6 +34,10 @@ pub struct BotSettings {
     /// For a rehearsal against a fake Discord only: the instant the bot's
     /// clock reads at start (`PRAYER_BOT_START_TIME`, RFC 3339).
     pub start_time: Option<chrono::DateTime<chrono::Utc>>,
+    /// Requests per second under Discord's global limit
+    /// (`DISCORD_GLOBAL_RATE_LIMIT`): 50 unless Discord granted the bot
+    /// more. The bot's own pacing holds to it behind `DISCORD_API_URL`.
+    pub global_rate_limit: NonZeroU32,
 }
 
 /// A Discord bot token. Shown as `Token(…)` in logs and debug output.
@@ -87,6 +96,10 @@ pub enum ConfigError {
     #[error("settings file {file}: {reason}")]
     BadFile { file: String, reason: String },
     #[error(
+        "DISCORD_GLOBAL_RATE_LIMIT (discord_global_rate_limit in the settings file) must be a whole number of requests per second, at least 1, e.g. 50 (Discord's global limit; set more only if Discord granted the bot a higher one)"
+    )]
+    BadGlobalRateLimit,
+    #[error(
         "PRAYER_BOT_START_TIME is for rehearsals against a fake Discord: it needs DISCORD_API_URL, and an RFC 3339 time such as 2026-11-23T08:59:00Z"
     )]
     BadStartTime,
@@ -101,6 +114,9 @@ pub struct SettingsFile {
 
 /// The default database, in the working directory.
 pub const DEFAULT_DATABASE: &str = "prayer-bot.db";
+
+/// Discord's global limit for most bots: requests per second.
+pub const DEFAULT_GLOBAL_RATE_LIMIT: NonZeroU32 = NonZeroU32::new(50).expect("50 is not 0");
 
 /// Settings from, in order of precedence: the command line or environment
 /// (`database`, `env`), then the settings file, then defaults.
@@ -132,6 +148,13 @@ pub fn bot_settings(
             },
         )
         .transpose()?;
+    let blank = |value: &toml::Value| value.as_str().is_some_and(|t| t.trim().is_empty());
+    let global_rate_limit = non_empty(env("DISCORD_GLOBAL_RATE_LIMIT"))
+        .map(toml::Value::String)
+        .or(file.discord_global_rate_limit.filter(|s| !blank(s)))
+        .map(|setting| check_global_rate_limit(&setting))
+        .transpose()?
+        .unwrap_or(DEFAULT_GLOBAL_RATE_LIMIT);
     Ok(BotSettings {
         token: Token::parse(&token)?,
         database: database
@@ -139,7 +162,21 @@ pub fn bot_settings(
             .unwrap_or_else(|| DEFAULT_DATABASE.to_owned()),
         api_url,
         start_time,
+        global_rate_limit,
     })
+}
+
+/// A positive whole number of requests per second, as a number or as
+/// text: `0`, `-5`, `50.5`, `fifty`, `true` or a number past `u32` are
+/// refused.
+fn check_global_rate_limit(setting: &toml::Value) -> Result<NonZeroU32, ConfigError> {
+    let rate = match setting {
+        toml::Value::Integer(n) => u32::try_from(*n).ok(),
+        toml::Value::String(text) => text.trim().parse::<u32>().ok(),
+        _ => None,
+    };
+    rate.and_then(NonZeroU32::new)
+        .ok_or(ConfigError::BadGlobalRateLimit)
 }
 
 /// toml's message with the line it is about. toml's own `Display` draws
@@ -298,5 +335,52 @@ mod tests {
             "{message}"
         );
         assert_eq!(message.lines().count(), 1, "{message}");
+    }
+
+    #[test]
+    fn the_global_rate_limit_defaults_to_50_and_is_read_from_the_environment_or_the_file() {
+        let settings = bot_settings(env(&[("DISCORD_TOKEN", TOKEN)]), None, None).expect("valid");
+        assert_eq!(settings.global_rate_limit.get(), 50);
+        let file = settings_file("discord_global_rate_limit = 500");
+        let from_file =
+            bot_settings(env(&[("DISCORD_TOKEN", TOKEN)]), None, Some(&file)).expect("valid");
+        assert_eq!(from_file.global_rate_limit.get(), 500);
+        let pairs = &[
+            ("DISCORD_TOKEN", TOKEN),
+            ("DISCORD_GLOBAL_RATE_LIMIT", " 1200 "),
+        ];
+        let from_env = bot_settings(env(pairs), None, Some(&file)).expect("valid");
+        assert_eq!(
+            from_env.global_rate_limit.get(),
+            1200,
+            "the environment wins"
+        );
+        let quoted = settings_file("discord_global_rate_limit = \"80\"");
+        let quoted =
+            bot_settings(env(&[("DISCORD_TOKEN", TOKEN)]), None, Some(&quoted)).expect("valid");
+        assert_eq!(quoted.global_rate_limit.get(), 80);
+    }
+
+    #[test]
+    fn a_global_rate_limit_of_zero_or_not_a_whole_number_is_refused_in_words() {
+        for bad in ["0", "-5", "50.5", "fifty", "99999999999"] {
+            let pairs: &'static [(&'static str, &'static str)] = Box::leak(Box::new([
+                ("DISCORD_TOKEN", TOKEN),
+                ("DISCORD_GLOBAL_RATE_LIMIT", bad),
+            ]));
+            let error = bot_settings(env(pairs), None, None).expect_err(bad);
+            assert_eq!(error, ConfigError::BadGlobalRateLimit, "{bad}");
+            assert!(
+                error
+                    .to_string()
+                    .contains("whole number of requests per second"),
+                "{error}"
+            );
+        }
+        for bad in ["0", "-1", "2.5", "\"many\"", "true"] {
+            let file = settings_file(&format!("discord_global_rate_limit = {bad}"));
+            let refused = bot_settings(env(&[("DISCORD_TOKEN", TOKEN)]), None, Some(&file));
+            assert_eq!(refused, Err(ConfigError::BadGlobalRateLimit), "{bad}");
+        }
     }
 }

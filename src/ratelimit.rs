@@ -24,6 +24,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 /// A limit on requests across all routes: at most `requests` in any window
@@ -40,6 +41,31 @@ impl GlobalLimit {
         requests: 50,
         per: Duration::from_secs(1),
     };
+
+    /// `rate` requests per second (`DISCORD_GLOBAL_RATE_LIMIT`), as the
+    /// limiter keeps it: in windows of at most Discord's own 50 requests,
+    /// each as long as its share of a second (`gcd(rate, 50)` requests per
+    /// `gcd(rate, 50) / rate` s), so 50 stays 50 per second and 500 is 50
+    /// per 100 ms. Discord does not say over what window it counts a
+    /// higher limit; a whole second's worth sent in one burst would break
+    /// any shorter one (the fake Discord, scaled, counts 50 per
+    /// `1 s / scale`), while this pace keeps any window of a whole number
+    /// of these within its share, a second included. The sustained rate is
+    /// the same.
+    pub fn per_second(rate: NonZeroU32) -> GlobalLimit {
+        let rate = rate.get();
+        let burst = gcd(rate, GlobalLimit::DISCORD.requests);
+        // Rounded up: a window a nanosecond short would let one too many in.
+        let nanos = (1_000_000_000 * u64::from(burst)).div_ceil(u64::from(rate));
+        GlobalLimit {
+            requests: burst,
+            per: Duration::from_nanos(nanos),
+        }
+    }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// A route as Discord limits it: `POST /channels/123/messages`, or
@@ -695,6 +721,48 @@ mod tests {
         });
         for i in 0..1000 {
             assert_eq!(none.try_reserve(&messages(i), t0), Ok(()));
+        }
+    }
+
+    #[test]
+    fn a_global_rate_is_kept_in_windows_of_at_most_fifty_and_never_exceeded() {
+        let rate = |n: u32| GlobalLimit::per_second(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
+        assert_eq!(rate(50), GlobalLimit::DISCORD);
+        assert_eq!(
+            rate(500),
+            GlobalLimit {
+                requests: 50,
+                per: 100 * MS
+            }
+        );
+        assert_eq!(rate(400).per, 125 * MS);
+        assert_eq!(rate(120).requests, 10);
+        assert_eq!(rate(120).per, Duration::from_nanos(83_333_334));
+        assert_eq!(rate(7).requests, 1);
+        // Sending as fast as the limiter lets: no second holds more than
+        // the rate, and no 100 ms more than 50.
+        for n in [50, 120, 500] {
+            let mut limiter = Limiter::new(rate(n));
+            let t0 = Instant::now();
+            let mut sent = Vec::new();
+            let mut now = t0;
+            while now < t0 + Duration::from_secs(3) {
+                match limiter.try_reserve(&messages(sent.len() as u64), now) {
+                    Ok(()) => sent.push(now),
+                    Err(wait) => now += wait,
+                }
+            }
+            for (i, start) in sent.iter().enumerate() {
+                let within =
+                    |span: Duration| sent[i..].iter().take_while(|t| **t < *start + span).count();
+                assert!(within(Duration::from_secs(1)) <= n as usize, "{n}/s");
+                assert!(within(100 * MS) <= 50, "{n}/s");
+            }
+            let second = sent
+                .iter()
+                .filter(|t| **t < t0 + Duration::from_secs(1))
+                .count();
+            assert_eq!(second, n as usize, "the whole rate is used");
         }
     }
 

@@ -3,6 +3,8 @@
 //! post time, waking early when a schedule or a bulletin changes, and never
 //! giving up: a failed post is retried with backoff while other servers'
 //! posts go on, and reported once where the server's admins will see it.
+//! Many servers are posted at once ([`POSTS_AT_ONCE`]); each post's lease
+//! (see `posting::post_week`) is what keeps two runs off one week.
 //!
 //! What is due is decided in pure code (`schedule::due_posts`) from each
 //! server's schedule, its current week in its own time zone, and whether
@@ -12,15 +14,17 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use tokio::sync::{Mutex, Notify};
+use futures::stream::{self, StreamExt};
+use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::ids::GuildId;
 use crate::posting::{Messenger, OutgoingMessage, PostError, PostOutcome, PostRun, post_week};
-use crate::schedule::{ServerState, current_week, due_posts, next_wake};
+use crate::schedule::{DuePost, ServerState, current_week, due_posts, next_wake};
 use crate::storage::{StorageError, Store};
 use crate::week::PrayerWeek;
 
@@ -70,8 +74,9 @@ pub struct Tick {
     pub posted: Vec<(GuildId, PrayerWeek)>,
     /// Posts that failed, with the reason.
     pub failed: Vec<(GuildId, PrayerWeek, String)>,
-    /// The process is stopping: the post in hand stopped at a message
-    /// boundary and resumes on the next start.
+    /// The process is stopping: the posts in hand stopped at a message
+    /// boundary, those not started did not start, and all resume on the
+    /// next start.
     pub stopped: bool,
     /// When something may next be due.
     pub next_wake: Option<DateTime<Utc>>,
@@ -102,61 +107,109 @@ pub async fn server_states(
         .collect())
 }
 
-/// Posts everything due at `now`, one server after another (each post
-/// under `posting`, so it never runs beside a `/prayer post` of this
-/// process). A server that fails is noted for `/prayer status`, its admins
-/// are told once, and it is tried again after a pause; the others go on.
+/// How many servers' posts [`tick`] runs at once. Each post is sequential
+/// (a message, its 🙏, the next message), and on Discord it spends most of
+/// its time waiting on its own channel's buckets (5 messages per 5 s, one
+/// reaction per 250 ms): a header, 8 requests and their 🙏 are 17 requests
+/// in about 5 s, some 3.4 a second. So 15 posts at once fill Discord's
+/// default 50 requests a second; 64 also fill a global limit a few times
+/// higher (`DISCORD_GLOBAL_RATE_LIMIT`) and absorb slow answers, while
+/// what is in hand at once stays bounded: leases held, database calls
+/// queued, and the posts a stop waits for at their next message boundary.
+/// Beyond the global limit more posts would only wait in the limiter,
+/// each taking longer from its first message to its last.
+pub const POSTS_AT_ONCE: usize = 64;
+
+/// What one server's post came to, for [`tick`] to apply.
+enum Attempt {
+    /// Not started: the process is stopping, or another post met a
+    /// database error.
+    NotStarted {
+        stopping: bool,
+    },
+    Posted,
+    /// Another run holds the week until then.
+    InProgress(DateTime<Utc>),
+    /// Stopped at a message boundary because the process is stopping.
+    Stopped,
+    /// Failed at `at`; `reported` is how noting it for the admins went.
+    Failed {
+        reason: String,
+        at: DateTime<Utc>,
+        reported: Result<(), StorageError>,
+    },
+    Storage(StorageError),
+}
+
+/// Posts everything due at `now`, up to [`POSTS_AT_ONCE`] servers at a
+/// time, each server's post sequential inside. Nothing else keeps posts
+/// apart: each post holds its week's lease, so a `/prayer post` of the
+/// same week (or another process) answers that the week is in progress,
+/// and a resumed post reads back what its channels show. A server that
+/// fails is noted for `/prayer status`, its admins are told once, and it
+/// is tried again after a pause; the others go on. A database error stops
+/// new posts from starting; the posts in hand finish, then it is returned.
 pub async fn tick(
     store: &Store,
     messenger: &impl Messenger,
     clock: Clock,
     backoff: &mut Backoff,
-    posting: &Mutex<()>,
 ) -> Result<Tick, StorageError> {
     let now = clock.now();
     let servers = server_states(store, now).await?;
-    let mut done = Tick::default();
-    let mut in_progress = None;
-    for due in due_posts(&servers, now) {
-        if backoff.waiting(due.guild, now) {
-            continue;
-        }
-        if messenger.stopping() {
-            done.stopped = true;
-            break;
-        }
-        let _one_post_at_a_time = posting.lock().await;
-        // A run of its own for each post: its lease keeps another process
-        // (or a `/prayer post`) from sending the same week at once.
-        let run = PostRun::new(PostRun::LEASE);
-        let posted = post_week(store, messenger, due.guild.get(), due.week, &run, || {
-            clock.now()
-        })
-        .await;
-        match posted {
-            // Another process holds the week; it is tried again once that
-            // lease has run out, in case that process died.
-            Ok(PostOutcome::InProgress { until, .. }) => {
-                in_progress = Some(in_progress.map_or(until, |at: DateTime<Utc>| at.min(until)));
+    let due: Vec<DuePost> = due_posts(&servers, now)
+        .into_iter()
+        .filter(|due| !backoff.waiting(due.guild, now))
+        .collect();
+    let storage_failed = AtomicBool::new(false);
+    let mut attempts: Vec<(usize, DuePost, Attempt)> = stream::iter(due.into_iter().enumerate())
+        .map(|(place, due)| {
+            let storage_failed = &storage_failed;
+            async move {
+                let attempt = post_one(store, messenger, clock, &due, storage_failed).await;
+                (place, due, attempt)
             }
-            Ok(PostOutcome::Posted { .. } | PostOutcome::AlreadyPosted { .. }) => {
+        })
+        .buffer_unordered(POSTS_AT_ONCE)
+        .collect()
+        .await;
+    // Reported in the order the servers were due, whichever finished first.
+    attempts.sort_by_key(|(place, _, _)| *place);
+
+    let mut done = Tick::default();
+    let mut in_progress: Option<DateTime<Utc>> = None;
+    let mut storage_error = None;
+    for (_, due, attempt) in attempts {
+        match attempt {
+            Attempt::NotStarted { stopping } => done.stopped |= stopping,
+            Attempt::Posted => {
                 backoff.succeeded(due.guild);
-                store.clear_post_problem(due.guild, due.week).await?;
                 done.posted.push((due.guild, due.week));
             }
-            Err(PostError::Stopped { .. }) => {
-                done.stopped = true;
-                break;
+            // Another process holds the week; it is tried again once that
+            // lease has run out, in case that process died.
+            Attempt::InProgress(until) => {
+                in_progress = Some(in_progress.map_or(until, |at| at.min(until)));
             }
-            Err(PostError::Storage(error)) => return Err(error),
-            Err(error) => {
-                let reason = error.to_string();
-                tracing::warn!(guild = %due.guild, week = %due.week, %reason, "a scheduled post failed");
-                backoff.failed(due.guild, clock.now());
-                report(store, messenger, due.guild, due.week, &reason, clock).await?;
+            Attempt::Stopped => done.stopped = true,
+            Attempt::Failed {
+                reason,
+                at,
+                reported,
+            } => {
+                backoff.failed(due.guild, at);
                 done.failed.push((due.guild, due.week, reason));
+                if let Err(error) = reported {
+                    storage_error.get_or_insert(error);
+                }
+            }
+            Attempt::Storage(error) => {
+                storage_error.get_or_insert(error);
             }
         }
+    }
+    if let Some(error) = storage_error {
+        return Err(error);
     }
     let now = clock.now();
     let servers = server_states(store, now).await?;
@@ -169,6 +222,55 @@ pub async fn tick(
     .flatten()
     .min();
     Ok(done)
+}
+
+/// One server's post in a [`tick`]: sent under a lease of its own,
+/// then the server's problem cleared, or the failure reported.
+async fn post_one(
+    store: &Store,
+    messenger: &impl Messenger,
+    clock: Clock,
+    due: &DuePost,
+    storage_failed: &AtomicBool,
+) -> Attempt {
+    let stopping = messenger.stopping();
+    if stopping || storage_failed.load(Ordering::Relaxed) {
+        return Attempt::NotStarted { stopping };
+    }
+    // A run of its own for each post: its lease keeps another process
+    // (or a `/prayer post`) from sending the same week at once.
+    let run = PostRun::new(PostRun::LEASE);
+    let posted = post_week(store, messenger, due.guild.get(), due.week, &run, || {
+        clock.now()
+    })
+    .await;
+    let attempt = match posted {
+        Ok(PostOutcome::InProgress { until, .. }) => Ok(Attempt::InProgress(until)),
+        Ok(PostOutcome::Posted { .. } | PostOutcome::AlreadyPosted { .. }) => store
+            .clear_post_problem(due.guild, due.week)
+            .await
+            .map(|()| Attempt::Posted),
+        Err(PostError::Stopped { .. }) => Ok(Attempt::Stopped),
+        Err(PostError::Storage(error)) => Err(error),
+        Err(error) => {
+            let reason = error.to_string();
+            let at = clock.now();
+            tracing::warn!(guild = %due.guild, week = %due.week, %reason, "a scheduled post failed");
+            let reported = report(store, messenger, due.guild, due.week, &reason, clock).await;
+            if reported.is_err() {
+                storage_failed.store(true, Ordering::Relaxed);
+            }
+            Ok(Attempt::Failed {
+                reason,
+                at,
+                reported,
+            })
+        }
+    };
+    attempt.unwrap_or_else(|error| {
+        storage_failed.store(true, Ordering::Relaxed);
+        Attempt::Storage(error)
+    })
 }
 
 /// Notes a failed post for `/prayer status` and, the first time for that
@@ -218,14 +320,13 @@ pub async fn run(
     messenger: impl Messenger,
     clock: Clock,
     wake: Arc<Notify>,
-    posting: Arc<Mutex<()>>,
     stop: impl Future<Output = ()>,
 ) {
     let mut stop = std::pin::pin!(stop);
     let mut backoff = Backoff::default();
     let mut pause_after_error = Duration::from_secs(1);
     loop {
-        let sleep = match tick(&store, &messenger, clock, &mut backoff, &posting).await {
+        let sleep = match tick(&store, &messenger, clock, &mut backoff).await {
             Ok(done) => {
                 pause_after_error = Duration::from_secs(1);
                 if done.stopped {
@@ -303,6 +404,88 @@ mod tests {
         }
     }
 
+    /// Holds each channel's first message until the first messages of
+    /// `channels` channels have all come: posts sent one after another never
+    /// meet, and the first one's message fails after a few seconds.
+    struct Meeting {
+        first: tokio::sync::Barrier,
+        started: StdMutex<std::collections::HashSet<u64>>,
+        sent: StdMutex<Vec<u64>>,
+    }
+
+    impl Meeting {
+        fn of(channels: usize) -> Self {
+            Meeting {
+                first: tokio::sync::Barrier::new(channels),
+                started: StdMutex::default(),
+                sent: StdMutex::default(),
+            }
+        }
+    }
+
+    impl Messenger for Meeting {
+        async fn send(&self, channel: u64, _: &OutgoingMessage) -> Result<u64, SendError> {
+            let first = self
+                .started
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(channel);
+            let patience = Duration::from_secs(5);
+            if first
+                && tokio::time::timeout(patience, self.first.wait())
+                    .await
+                    .is_err()
+            {
+                return Err(SendError("the other server's post never began".into()));
+            }
+            let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+            sent.push(channel);
+            Ok(1000 + sent.len() as u64)
+        }
+
+        async fn react(&self, _: u64, _: u64, _: &str) -> Result<(), SendError> {
+            Ok(())
+        }
+
+        async fn recent_messages(&self, _: u64) -> Result<Vec<SeenMessage>, SendError> {
+            Ok(Vec::new())
+        }
+    }
+
+    /// Holds every message until released, and says when the first one
+    /// is being sent.
+    struct Gate {
+        sending: Notify,
+        open: tokio::sync::Semaphore,
+    }
+
+    impl Gate {
+        fn closed() -> Self {
+            Gate {
+                sending: Notify::new(),
+                open: tokio::sync::Semaphore::new(0),
+            }
+        }
+    }
+
+    impl Messenger for Gate {
+        async fn send(&self, _: u64, _: &OutgoingMessage) -> Result<u64, SendError> {
+            self.sending.notify_one();
+            match tokio::time::timeout(Duration::from_secs(5), self.open.acquire()).await {
+                Ok(Ok(_)) => Ok(1000),
+                _ => Err(SendError("the gate was never opened".into())),
+            }
+        }
+
+        async fn react(&self, _: u64, _: u64, _: &str) -> Result<(), SendError> {
+            Ok(())
+        }
+
+        async fn recent_messages(&self, _: u64) -> Result<Vec<SeenMessage>, SendError> {
+            Ok(Vec::new())
+        }
+    }
+
     fn at(text: &str) -> Clock {
         let instant: DateTime<Utc> = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
         // A clock that stands still enough for a test: it started at the
@@ -331,17 +514,9 @@ mod tests {
     async fn the_week_is_posted_at_its_local_time_once() -> Result<(), StorageError> {
         let store = scheduled(chrono_tz::America::New_York).await?;
         let messenger = Recording::default();
-        let posting = Mutex::new(());
         let mut backoff = Backoff::default();
         // 09:00 in New York on Monday 23 November 2026 is 14:00 UTC.
-        let early = tick(
-            &store,
-            &messenger,
-            at("2026-11-23T13:59:00Z"),
-            &mut backoff,
-            &posting,
-        )
-        .await?;
+        let early = tick(&store, &messenger, at("2026-11-23T13:59:00Z"), &mut backoff).await?;
         assert_eq!(messenger.count(), 0);
         let wake = early.next_wake.expect("a post ahead");
         assert_eq!(
@@ -350,25 +525,11 @@ mod tests {
                 .parse::<DateTime<Utc>>()
                 .unwrap_or_default()
         );
-        let done = tick(
-            &store,
-            &messenger,
-            at("2026-11-23T14:00:01Z"),
-            &mut backoff,
-            &posting,
-        )
-        .await?;
+        let done = tick(&store, &messenger, at("2026-11-23T14:00:01Z"), &mut backoff).await?;
         assert_eq!(done.posted, [(GuildId::new(GUILD), week("2026-11-23"))]);
         let sent = messenger.count();
         assert!(sent >= 3, "a header and the requests: {sent}");
-        let again = tick(
-            &store,
-            &messenger,
-            at("2026-11-23T15:00:00Z"),
-            &mut backoff,
-            &posting,
-        )
-        .await?;
+        let again = tick(&store, &messenger, at("2026-11-23T15:00:00Z"), &mut backoff).await?;
         assert_eq!(again.posted, []);
         assert_eq!(messenger.count(), sent, "nothing twice");
         Ok(())
@@ -377,30 +538,15 @@ mod tests {
     #[tokio::test]
     async fn a_bot_back_on_wednesday_posts_but_one_back_next_week_does_not()
     -> Result<(), StorageError> {
-        let posting = Mutex::new(());
         let store = scheduled(chrono_tz::UTC).await?;
         let messenger = Recording::default();
         let mut backoff = Backoff::default();
-        let done = tick(
-            &store,
-            &messenger,
-            at("2026-11-25T12:00:00Z"),
-            &mut backoff,
-            &posting,
-        )
-        .await?;
+        let done = tick(&store, &messenger, at("2026-11-25T12:00:00Z"), &mut backoff).await?;
         assert_eq!(done.posted.len(), 1, "caught up on Wednesday");
 
         let store = scheduled(chrono_tz::UTC).await?;
         let messenger = Recording::default();
-        let done = tick(
-            &store,
-            &messenger,
-            at("2026-11-30T12:00:00Z"),
-            &mut backoff,
-            &posting,
-        )
-        .await?;
+        let done = tick(&store, &messenger, at("2026-11-30T12:00:00Z"), &mut backoff).await?;
         assert_eq!(done.posted, [], "the week of the 23rd is over");
         assert_eq!(messenger.count(), 0);
         Ok(())
@@ -414,20 +560,19 @@ mod tests {
             refuse: true,
             ..Recording::default()
         };
-        let posting = Mutex::new(());
         let mut backoff = Backoff::default();
         let clock = at("2026-11-23T09:30:00Z");
-        let done = tick(&store, &messenger, clock, &mut backoff, &posting).await?;
+        let done = tick(&store, &messenger, clock, &mut backoff).await?;
         assert_eq!(done.failed.len(), 1);
         assert_eq!(messenger.count(), 1, "the admins are told");
         let retry = done.next_wake.expect("a retry");
         assert!(retry <= clock.now() + FIRST_BACKOFF, "{retry}");
         // Within the pause nothing is tried; after it, tried again but not
         // announced again.
-        let done = tick(&store, &messenger, clock, &mut backoff, &posting).await?;
+        let done = tick(&store, &messenger, clock, &mut backoff).await?;
         assert_eq!(done.failed.len(), 0);
         let later = at("2026-11-23T09:31:00Z");
-        let done = tick(&store, &messenger, later, &mut backoff, &posting).await?;
+        let done = tick(&store, &messenger, later, &mut backoff).await?;
         assert_eq!(done.failed.len(), 1);
         assert_eq!(messenger.count(), 1, "told once");
         let problem = store
@@ -438,6 +583,52 @@ mod tests {
             problem.problem.contains("Missing Permissions"),
             "{problem:?}"
         );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn two_due_servers_are_posted_at_once() -> Result<(), StorageError> {
+        let store = scheduled(chrono_tz::UTC).await?;
+        let other = GUILD + 1;
+        store.set_default_channel(other, 20, now()).await?;
+        store
+            .set_schedule(GuildId::new(other), &Schedule::default(), now())
+            .await?;
+        let messenger = Meeting::of(2);
+        let clock = at("2026-11-23T09:30:00Z");
+        let done = tick(&store, &messenger, clock, &mut Backoff::default()).await?;
+        assert_eq!(done.failed, [], "each post's first message met the other's");
+        let mut posted = done.posted;
+        posted.sort();
+        let w = week("2026-11-23");
+        assert_eq!(posted, [(GuildId::new(GUILD), w), (GuildId::new(other), w)]);
+        let sent = messenger.sent.lock().map(|s| s.clone()).unwrap_or_default();
+        assert!(sent.contains(&10) && sent.contains(&20), "{sent:?}");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_post_by_hand_while_the_schedule_posts_that_week_is_told_it_is_in_progress()
+    -> Result<(), StorageError> {
+        let store = scheduled(chrono_tz::UTC).await?;
+        let gate = Gate::closed();
+        let clock = at("2026-11-23T09:30:00Z");
+        let w = week("2026-11-23");
+        let mut backoff = Backoff::default();
+        let by_hand = async {
+            gate.sending.notified().await;
+            // As `/prayer post` does: a run of its own, no lock.
+            let run = PostRun::new(PostRun::LEASE);
+            let answer = post_week(&store, &gate, GUILD, w, &run, || clock.now()).await;
+            gate.open.add_permits(100);
+            answer
+        };
+        let (scheduled, by_hand) = tokio::join!(tick(&store, &gate, clock, &mut backoff), by_hand);
+        assert!(
+            matches!(by_hand, Ok(PostOutcome::InProgress { week, .. }) if week == w),
+            "{by_hand:?}"
+        );
+        assert_eq!(scheduled?.posted, [(GuildId::new(GUILD), w)]);
         Ok(())
     }
 }

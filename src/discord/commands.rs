@@ -361,7 +361,9 @@ pub async fn post(
     let named = parse_week(week.as_deref())?;
     ctx.defer_ephemeral().await?;
     let _busy = ctx.data().busy.read().await;
-    let _one_post_at_a_time = ctx.data().posting.lock().await;
+    // No lock of its own: the week's lease keeps this post and the
+    // scheduler's (or a second admin's, or another process's) apart, and
+    // the one that finds it held answers InProgress below.
     let store = &ctx.data().store;
     // `post_week` reads the week's bulletin itself and says if there is none.
     let week = match choose_week(store, Scope::Guild(guild), named, today(ctx).await?).await {

@@ -2,6 +2,7 @@
 //! disabled, the request's buttons, and retries that honour Discord's rate
 //! limits and outlast its brief failures; a stop signal cuts a wait short.
 
+use std::num::NonZeroU32;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,7 @@ use super::Stop;
 use crate::buttons::{Button, PrayerAction};
 use crate::ids::RequestId;
 use crate::posting::{Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError};
-use crate::ratelimit::{Limiter, RateLimitHeaders, RouteKey};
+use crate::ratelimit::{GlobalLimit, Limiter, RateLimitHeaders, RouteKey};
 
 /// How often a send that failed on Discord's side (a 5xx, or no answer) is
 /// tried before the post stops and says why.
@@ -60,8 +61,21 @@ impl HttpMessenger {
 /// wherever they come from, and a messenger is made per command, so every
 /// messenger must share what any of them learned; a static is the one
 /// place they all reach without threading it through every command.
+static LIMITER: OnceLock<Arc<Mutex<Limiter>>> = OnceLock::new();
+
+/// Makes the process's limiter hold to `rate` requests per second under
+/// the global limit (`DISCORD_GLOBAL_RATE_LIMIT`; see
+/// [`GlobalLimit::per_second`]). Called once when the bot starts, before
+/// any messenger is made; says `false` and changes nothing if the limiter
+/// was already made.
+pub fn use_global_rate(rate: NonZeroU32) -> bool {
+    let limiter = Limiter::new(GlobalLimit::per_second(rate));
+    LIMITER.set(Arc::new(Mutex::new(limiter))).is_ok()
+}
+
+/// The process's limiter: Discord's default global limit unless
+/// [`use_global_rate`] said otherwise first.
 fn process_limiter() -> Arc<Mutex<Limiter>> {
-    static LIMITER: OnceLock<Arc<Mutex<Limiter>>> = OnceLock::new();
     LIMITER.get_or_init(Arc::default).clone()
 }
 

@@ -40,10 +40,6 @@ pub struct Data {
     /// Held (shared) by a command while it changes anything; shutdown takes
     /// it exclusively, so it waits for that work to finish.
     pub busy: Arc<RwLock<()>>,
-    /// One weekly post at a time in this process: two admins pressing
-    /// `/prayer post` together, or the scheduler beside them, must not both
-    /// resume the same post.
-    pub posting: Arc<tokio::sync::Mutex<()>>,
     /// Wakes the scheduler when a schedule or a bulletin changes.
     pub wake: Arc<Notify>,
     /// Set when the process is told to stop; a post in hand ends at the
@@ -320,9 +316,13 @@ pub async fn run(
             .start_time
             .map_or_else(Clock::system, Clock::starting_at),
     );
+    if !messenger::use_global_rate(settings.global_rate_limit) {
+        tracing::warn!(
+            "the global rate limit was set before; DISCORD_GLOBAL_RATE_LIMIT is not used"
+        );
+    }
     let (set_stop, stop) = Stop::new();
     let busy = Arc::new(RwLock::new(()));
-    let posting = Arc::new(tokio::sync::Mutex::new(()));
     let wake = Arc::new(Notify::new());
     let scheduler: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>> = Arc::default();
     let check = tracking::AskDiscord(Arc::new(make_http()));
@@ -330,7 +330,6 @@ pub async fn run(
     let data = Data {
         store: store.clone(),
         busy: busy.clone(),
-        posting: posting.clone(),
         wake: wake.clone(),
         stop: stop.clone(),
         recorder: recorder.clone(),
@@ -345,7 +344,6 @@ pub async fn run(
                 messenger,
                 clock(),
                 wake,
-                posting,
                 async move { stopped.wait().await },
             ));
             if let Ok(mut slot) = scheduler.lock() {
@@ -425,8 +423,8 @@ pub async fn run(
     if guard.is_err() {
         tracing::warn!("work still running after {GRACE:?}; stopping anyway");
     }
-    // A scheduled post in hand stops at its next message boundary and
-    // resumes on the next start.
+    // The scheduled posts in hand (up to `scheduler::POSTS_AT_ONCE`) stop
+    // at their next message boundary and resume on the next start.
     let task = scheduler.lock().ok().and_then(|mut slot| slot.take());
     if let Some(task) = task
         && tokio::time::timeout(GRACE, task).await.is_err()
