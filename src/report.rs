@@ -42,12 +42,21 @@ pub fn mention(user: UserId) -> String {
     format!("<@{user}>")
 }
 
+/// The most names one list of `/prayer who` shows (about four messages'
+/// worth); the rest are counted.
+pub const WHO_NAMES: usize = 300;
+
 fn mentions(users: &[UserId]) -> String {
-    users
+    let mut shown = users
         .iter()
+        .take(WHO_NAMES)
         .map(|u| mention(*u))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if users.len() > WHO_NAMES {
+        shown.push_str(&format!(" and {} more", users.len() - WHO_NAMES));
+    }
+    shown
 }
 
 fn week_words(week: PrayerWeek) -> String {
@@ -117,6 +126,7 @@ pub fn forgotten_text(forgotten: Forgotten) -> String {
     if forgotten.notify {
         erased.push("your notify setting".to_owned());
     }
+    let reactions = " Your 🙏 reactions on the posts are Discord's, not mine: remove them too, or they count again the next time I read the posts back.";
     let kept = match forgotten.praises {
         0 => String::new(),
         n => format!(
@@ -126,7 +136,7 @@ pub fn forgotten_text(forgotten: Forgotten) -> String {
         ),
     };
     format!(
-        "Done. In this server I erased {}.{kept}",
+        "Done. In this server I erased {}.{kept}{reactions}",
         erased.join(" and ")
     )
 }
@@ -387,6 +397,16 @@ mod tests {
             text,
             "**Latin America · Pray for \\*Peru\\*.** (week of 23 November 2026)\nCommitted (1): <@1>\nPrayed (2): <@2>, <@3>"
         );
+        let many = Who {
+            committed: Vec::new(),
+            prayed: (0..1000).map(UserId::new).collect(),
+        };
+        let text = who_text(&guild_request("Pray."), &many);
+        assert!(
+            text.ends_with(" and 700 more"),
+            "{}",
+            &text[text.len() - 40..]
+        );
         let nobody = who_text(&guild_request("Pray."), &Who::default());
         assert!(nobody.contains("No one has committed"), "{nobody}");
     }
@@ -407,19 +427,20 @@ mod tests {
     #[test]
     fn the_forget_me_answer_says_only_what_was_erased() {
         let none = forgotten_text(Forgotten::default());
-        assert_eq!(
-            none,
-            "Done. In this server I erased 0 records of commitments and prayers."
+        assert!(
+            none.starts_with("Done. In this server I erased 0 records of commitments and prayers."),
+            "{none}"
         );
         let some = forgotten_text(Forgotten {
             marks: 1,
             praises: 2,
             notify: true,
         });
-        assert_eq!(
-            some,
-            "Done. In this server I erased 1 record of a commitment or prayer and your notify setting. 2 praises you wrote stay posted, without your name."
+        assert!(
+            some.starts_with("Done. In this server I erased 1 record of a commitment or prayer and your notify setting. 2 praises you wrote stay posted, without your name."),
+            "{some}"
         );
+        assert!(some.contains("remove them too"), "{some}");
     }
 
     #[test]

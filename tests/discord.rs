@@ -2220,9 +2220,12 @@ async fn forget_me_erases_a_members_marks_after_confirmation_and_keeps_their_pra
     let pressed = bot.press("prayer:forget-me", Some(confirmation), bot.as_member());
     let answer = bot.callback(&pressed).await;
     assert_eq!(answer["type"], 7, "UPDATE_MESSAGE: {answer}");
-    assert_eq!(
-        answer["data"]["content"],
-        "Done. In this server I erased 3 records of commitments and prayers. 1 praise you wrote stays posted, without your name."
+    let content = answer["data"]["content"].as_str().unwrap_or_default();
+    assert!(
+        content.starts_with(
+            "Done. In this server I erased 3 records of commitments and prayers. 1 praise you wrote stays posted, without your name."
+        ),
+        "{content}"
     );
     assert_eq!(answer["data"]["components"], serde_json::json!([]));
 

@@ -328,6 +328,25 @@ async fn setup_takes_a_weekday_time_and_zone_and_answers_with_the_next_post_in_d
         "the refusal changed nothing: {status}"
     );
     assert!(status.contains("Problems.** None"), "{status}");
+    assert!(
+        bot.sent_to(general.id).is_empty(),
+        "not due before Wednesday"
+    );
+
+    // Moved to a time already past this week: the week is owed, and the
+    // answer says it goes out now rather than naming next week.
+    let sent = bot.prayer(
+        "setup",
+        vec![
+            CommandOption::channel("channel", general),
+            CommandOption::integer("weekday", 0),
+            CommandOption::string("time", "09:00"),
+            CommandOption::string("timezone", "UTC"),
+        ],
+    );
+    let answer = bot.answer(&sent).await;
+    assert!(answer.contains("being posted now"), "{answer}");
+    bot.wait_for_posts(general.id, 2).await;
     bot.fake.assert_no_spec_violations();
 }
 

@@ -7,7 +7,7 @@ use poise::serenity_prelude as serenity;
 
 use super::download::{DOWNLOAD_TIMEOUT, FetchError, fetch_capped};
 use super::messenger::{HttpMessenger, no_pings};
-use super::schedule::{Day, autocomplete_zone, changed_schedule, schedule_words, status};
+use super::schedule::{Day, autocomplete_zone, changed_schedule, status};
 use super::tracking::{forget_me, mine, notify, praise, stats, who};
 use super::{Context, Error, UserError, admin_only, today};
 use crate::browse::{FindWeekError, choose_week};
@@ -173,6 +173,10 @@ pub async fn setup(
         .into());
     }
     let store = &ctx.data().store;
+    // The schedule first: a server's settings row made by the channel
+    // below would otherwise carry the default (automatic posts on) for a
+    // moment, and the scheduler could post a week the admin turned off.
+    store.set_schedule(id, &schedule, super::now()).await?;
     let message = match region {
         Some(region) => {
             store
@@ -189,10 +193,9 @@ pub async fn setup(
             format!("Weekly posts will go to <#{channel}>.")
         }
     };
-    store.set_schedule(id, &schedule, super::now()).await?;
     ctx.data().wake.notify_one();
-    let message = format!("{message} {}", schedule_words(schedule, super::now()));
-    reply(ctx, message).await
+    let when = super::schedule::schedule_status(store, id, schedule, super::now()).await?;
+    reply(ctx, format!("{message} {when}")).await
 }
 
 /// How far back `/prayer setup` looks for the regions of a server's

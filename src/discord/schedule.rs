@@ -82,9 +82,46 @@ fn day_name(weekday: Weekday) -> &'static str {
     }
 }
 
+/// The schedule in words for `guild`, with what happens next: this week
+/// posted now (its time has passed and it is owed), or the next post time.
+pub async fn schedule_status(
+    store: &crate::storage::Store,
+    guild: GuildId,
+    schedule: Schedule,
+    now: DateTime<Utc>,
+) -> Result<String, crate::storage::StorageError> {
+    let week = crate::schedule::current_week(schedule.zone, now);
+    let state = store.week_states(&[(guild, week)]).await?;
+    let state = state.first().copied().unwrap_or(crate::storage::WeekState {
+        has_bulletin: false,
+        posted: false,
+    });
+    let server = crate::schedule::ServerState {
+        guild,
+        schedule,
+        week,
+        has_bulletin: state.has_bulletin,
+        posted: state.posted,
+    };
+    if crate::schedule::due_post(&server, now).is_some() {
+        return Ok(format!(
+            "{} This week's time has passed and the week of {week} is not posted here yet, so it is being posted now.",
+            schedule_words(schedule, now, None)
+        ));
+    }
+    // A week already posted (by hand, say) is not posted again: the next
+    // post is the following week's.
+    Ok(schedule_words(schedule, now, state.posted.then_some(week)))
+}
+
 /// The schedule in words, with the next post as Discord timestamps (each
-/// member sees them in their own time).
-pub fn schedule_words(schedule: Schedule, now: DateTime<Utc>) -> String {
+/// member sees them in their own time). `posted`: a week already posted,
+/// whose time does not count as the next post.
+pub fn schedule_words(
+    schedule: Schedule,
+    now: DateTime<Utc>,
+    posted: Option<crate::week::PrayerWeek>,
+) -> String {
     let when = format!(
         "{}s at {} ({})",
         day_name(schedule.weekday),
@@ -96,7 +133,13 @@ pub fn schedule_words(schedule: Schedule, now: DateTime<Utc>) -> String {
             "Automatic posts are **off** (the schedule is {when}); an admin posts with `/prayer post`."
         );
     }
-    let next = next_post(schedule, now).timestamp();
+    let mut next = next_post(schedule, now);
+    if let Some(week) = posted
+        && next < crate::schedule::week_end(schedule.zone, week)
+    {
+        next = crate::schedule::post_time(schedule, week.next());
+    }
+    let next = next.timestamp();
     format!("Posts go out {when}. Next post: <t:{next}:F> (<t:{next}:R>).")
 }
 
@@ -122,7 +165,10 @@ pub async fn status(ctx: Context<'_>) -> Result<(), Error> {
     let now = now();
     let schedule = store.schedule(id).await?;
     let settings = store.channel_settings(guild.get()).await?;
-    let mut lines = vec![format!("**Schedule.** {}", schedule_words(schedule, now))];
+    let mut lines = vec![format!(
+        "**Schedule.** {}",
+        schedule_status(store, id, schedule, now).await?
+    )];
     lines.push(match store.last_post(id).await? {
         None => "**Last post.** None yet.".to_owned(),
         Some(last) => match last.finished_at {
@@ -152,13 +198,19 @@ pub async fn status(ctx: Context<'_>) -> Result<(), Error> {
         );
     }
     for channel in channels {
-        let missing =
-            super::permissions::missing_in(ctx, serenity::ChannelId::new(channel.max(1))).await?;
-        if !missing.is_empty() {
-            problems.push(format!(
+        // A channel deleted since setup is a problem to list, not a reason
+        // to give up on the rest of the status.
+        match super::permissions::missing_in(ctx, serenity::ChannelId::new(channel.max(1))).await
+        {
+            Ok(missing) if missing.is_empty() => {}
+            Ok(missing) => problems.push(format!(
                 "In <#{channel}> I am missing {}.",
                 missing.join(", ")
-            ));
+            )),
+            Err(Error::User(error)) => problems.push(format!(
+                "The posts go to a channel I cannot use ({error}); run `/prayer setup` with a channel that exists."
+            )),
+            Err(error) => return Err(error),
         }
     }
     let week = crate::schedule::current_week(schedule.zone, now);
@@ -219,7 +271,7 @@ mod tests {
     #[test]
     fn the_next_post_is_given_as_discord_timestamps() {
         let now: DateTime<Utc> = "2026-11-23T08:00:00Z".parse().unwrap_or_default();
-        let words = schedule_words(Schedule::default(), now);
+        let words = schedule_words(Schedule::default(), now, None);
         let at = "2026-11-23T09:00:00Z"
             .parse::<DateTime<Utc>>()
             .unwrap_or_default()
@@ -227,6 +279,13 @@ mod tests {
         assert_eq!(
             words,
             format!("Posts go out Mondays at 09:00 (UTC). Next post: <t:{at}:F> (<t:{at}:R>).")
+        );
+        // This week already posted by hand: the next post is next week's.
+        let week = crate::schedule::current_week(chrono_tz::UTC, now);
+        let next_week = at + 7 * 24 * 3600;
+        assert!(
+            schedule_words(Schedule::default(), now, Some(week))
+                .contains(&format!("<t:{next_week}:F>"))
         );
     }
 }

@@ -258,6 +258,9 @@ impl Store {
         week: PrayerWeek,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
+        // A problem noted for the week is solved once it is posted, by
+        // whichever run: `/prayer status` stops showing it.
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE week_posts
              SET finished_at = COALESCE(finished_at, ?), owner = NULL, lease_until = NULL
@@ -266,8 +269,14 @@ impl Store {
         .bind(now)
         .bind(sql_id(guild))
         .bind(week.to_string())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        sqlx::query("DELETE FROM post_problems WHERE guild_id = ? AND week = ?")
+            .bind(sql_id(guild))
+            .bind(week.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -102,7 +102,7 @@ impl Store {
     /// Every server that has somewhere to post (a default channel or a
     /// region's channel), with its schedule.
     pub async fn schedules(&self) -> Result<Vec<(GuildId, Schedule)>, StorageError> {
-        sqlx::query(
+        Ok(sqlx::query(
             "SELECT guild_id, post_weekday, post_time, time_zone, auto_post FROM guild_settings AS s
              WHERE default_channel_id IS NOT NULL
                 OR EXISTS (SELECT 1 FROM region_channels AS r WHERE r.guild_id = s.guild_id)
@@ -111,13 +111,22 @@ impl Store {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|row| {
-            Ok((
-                GuildId::from_sql(row.try_get("guild_id")?),
-                schedule_from_row(row)?,
-            ))
+        .filter_map(|row| {
+            let read = || -> Result<(GuildId, Schedule), StorageError> {
+                Ok((
+                    GuildId::from_sql(row.try_get("guild_id")?),
+                    schedule_from_row(row)?,
+                ))
+            };
+            // One server's unreadable schedule (a zone a newer time zone
+            // database dropped, say) must not stop every other server's.
+            read()
+                .inspect_err(|error| {
+                    tracing::error!(%error, "a server's schedule cannot be read; skipped");
+                })
+                .ok()
         })
-        .collect()
+        .collect::<Vec<_>>())
     }
 
     /// For each (server, week) asked about, in order: whether the server
