@@ -75,11 +75,16 @@ where
     F: FnOnce(Store, u64, u64, u64) -> Fut,
     Fut: Future<Output = ()>,
 {
-    start_scripted(clock, prepare, |_| {}).await
+    start_scripted(clock, prepare, |_, _| {}).await
 }
 
-/// As [`start_at`], with `script` run on the fake before the bot starts.
-async fn start_scripted<F, Fut>(clock: &str, prepare: F, script: impl FnOnce(&FakeDiscord)) -> Bot
+/// As [`start_at`], with `script` run on the fake (and the default
+/// channel's id) before the bot starts.
+async fn start_scripted<F, Fut>(
+    clock: &str,
+    prepare: F,
+    script: impl FnOnce(&FakeDiscord, u64),
+) -> Bot
 where
     F: FnOnce(Store, u64, u64, u64) -> Fut,
     Fut: Future<Output = ()>,
@@ -126,7 +131,7 @@ where
         .expect("the database opens");
     prepare(store.clone(), guild, general.id, locked.id).await;
     store.close().await;
-    script(&fake);
+    script(&fake, general.id);
 
     let started = Instant::now();
     let child = spawn_bot(&fake, &db, clock, &dir.path().join("bot.log"));
@@ -596,7 +601,7 @@ async fn a_bot_killed_after_any_number_of_messages_posts_each_exactly_once_after
         let mut bot = start_scripted(
             AT,
             |store, guild, general, _| scheduled(store, guild, general, Schedule::default()),
-            |fake| {
+            |fake, _| {
                 if k > 0 {
                     fake.script(ScriptedResponse::slow("POST", MESSAGES, Duration::ZERO).times(k));
                 }
@@ -626,4 +631,53 @@ async fn a_bot_killed_after_any_number_of_messages_posts_each_exactly_once_after
         let after = settled(&bot.fake, general, n).await;
         assert_eq!(after, whole, "k = {k}: each message once, in order");
     }
+}
+
+#[tokio::test]
+async fn a_message_discord_accepted_just_before_a_crash_is_not_sent_again() {
+    const AT: &str = "2026-11-25T12:00:00Z";
+    // The whole post, undisturbed, for its messages.
+    let whole = {
+        let bot = start_at(AT, |store, guild, general, _| {
+            scheduled(store, guild, general, Schedule::default())
+        })
+        .await;
+        bot.wait_for_posts(bot.world.general.id, 1).await;
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        contents(&bot.fake, bot.world.general.id)
+    };
+    // A run began the post, Discord accepted its header, and the process
+    // died before recording it; its lease ran out long ago.
+    let header = whole[0].clone();
+    let bot = start_scripted(
+        AT,
+        |store, guild, general, _| async move {
+            scheduled(store.clone(), guild, general, Schedule::default()).await;
+            let week = WEEK.parse().expect("a week");
+            let stored = store
+                .week(prayer_bot::storage::Scope::Guild(guild), week)
+                .await
+                .expect("readable")
+                .expect("the bulletin");
+            let started = instant("2026-11-25T11:50:00Z");
+            store
+                .lease_week_post(
+                    guild,
+                    week,
+                    stored.bulletin_id,
+                    "a run that died",
+                    started + chrono::TimeDelta::minutes(2),
+                    started,
+                )
+                .await
+                .expect("the dead run's lease");
+        },
+        |fake, general| {
+            // Stored as the bot's; no gateway to tell yet.
+            let _ = fake.send_message_create(general, &fake.bot_user(), &header);
+        },
+    )
+    .await;
+    let after = settled(&bot.fake, bot.world.general.id, whole.len()).await;
+    assert_eq!(after, whole, "the header once, then the rest");
 }
