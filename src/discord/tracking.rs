@@ -314,10 +314,10 @@ impl TrackedWeek {
 
 /// The week a member asks for (this week, or the next with a bulletin,
 /// if none), with its tracking; or why there is none. The likely week (the
-/// one named, else the current week by UTC) is read, bulletin and
-/// tracking, beside the server's time zone: the usual call is one round of
-/// three statements on the pool's connections at once. Only when the
-/// server's own today says otherwise is the week looked up again.
+/// one named, else the current week by UTC) is read, bulletin and tracking
+/// (with the server's time zone), in one round of two statements on the
+/// pool's connections at once. Only when the server's own today says
+/// otherwise is the week looked up again.
 pub async fn tracked_week(
     ctx: Context<'_>,
     guild: GuildId,
@@ -327,12 +327,19 @@ pub async fn tracked_week(
     let store = &ctx.data().store;
     let scope = Scope::Guild(guild.get());
     let likely = named.unwrap_or_else(|| PrayerWeek::containing(now().date_naive()));
-    let (today, tracking, likely_bulletin) = tokio::join!(
-        today(ctx),
+    let (tracking, likely_bulletin) = tokio::join!(
         store.week_tracking(guild, likely),
         store.week(scope, likely)
     );
-    let today = today?;
+    let tracking = tracking?;
+    // The server's today, from the zone the tracking statement read.
+    let zone = match tracking.zone.as_deref() {
+        Some(name) => name
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| anyhow::anyhow!("a stored time zone `{name}` is unknown"))?,
+        None => chrono_tz::UTC,
+    };
+    let today = crate::schedule::local_today(zone, now());
     let current = PrayerWeek::containing(today);
     let found = match (named, likely_bulletin?) {
         (Some(_), Some(stored)) => Ok((stored, WeekChoice::Named)),
@@ -350,7 +357,7 @@ pub async fn tracked_week(
         }
     };
     let tracking = if stored.week == likely {
-        tracking?
+        tracking
     } else {
         store.week_tracking(guild, stored.week).await?
     };

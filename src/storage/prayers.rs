@@ -59,6 +59,10 @@ pub struct WeekTracking {
     pub marks: Vec<Mark>,
     pub answered: HashSet<RequestId>,
     pub praise_reports: usize,
+    /// The server's time zone as stored (IANA name), if it has settings:
+    /// read here so a command that shows a week needs no statement of its
+    /// own to learn the server's today.
+    pub zone: Option<String>,
 }
 
 /// What `/prayer forget-me` erased.
@@ -306,9 +310,9 @@ impl Store {
     /// Everything tracking shows about `guild`'s `week` in one statement:
     /// the marks on the requests of the bulletin the server sees for it,
     /// which of them are answered, and how many praise reports it made that
-    /// week. It names the week, not request ids, so a command can run it
-    /// beside reading the bulletin (`/prayer week` and `/prayer stats` run
-    /// it on every call).
+    /// week; and the server's time zone. It names the week, not request
+    /// ids, so a command can run it beside reading the bulletin
+    /// (`/prayer week` and `/prayer stats` run it on every call).
     pub async fn week_tracking(
         &self,
         guild: GuildId,
@@ -326,7 +330,9 @@ impl Store {
              WHERE guild_id = ?1 AND request_id IN requested
              UNION ALL
              SELECT 'reports', COUNT(*), 0, '' FROM praises
-             WHERE guild_id = ?1 AND week = ?2 AND request_id IS NULL",
+             WHERE guild_id = ?1 AND week = ?2 AND request_id IS NULL
+             UNION ALL
+             SELECT 'zone', 0, 0, time_zone FROM guild_settings WHERE guild_id = ?1",
         )
         .bind(guild.to_sql())
         .bind(week.to_string())
@@ -342,6 +348,7 @@ impl Store {
                         .answered
                         .insert(RequestId::new(row.try_get("request_id")?));
                 }
+                "zone" => tracking.zone = Some(row.try_get("kind")?),
                 _ => {
                     let count: i64 = row.try_get("request_id")?;
                     tracking.praise_reports = usize::try_from(count).unwrap_or(0);
@@ -756,6 +763,16 @@ mod tests {
         assert_eq!(tracking.praise_reports, 2);
         assert_eq!(tracking.marks.len(), 1);
         assert_eq!(store.week_tracking(THERE, w).await?.praise_reports, 0);
+        assert_eq!(tracking.zone, None, "no settings: the caller's default");
+        let sydney = crate::schedule::Schedule {
+            zone: chrono_tz::Australia::Sydney,
+            ..crate::schedule::Schedule::default()
+        };
+        store.set_schedule(HERE, &sydney, now()).await?;
+        assert_eq!(
+            store.week_tracking(HERE, w).await?.zone.as_deref(),
+            Some("Australia/Sydney")
+        );
         Ok(())
     }
 
