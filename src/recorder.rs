@@ -263,7 +263,6 @@ async fn write(store: &Store, changes: Vec<ReactionChange>, now: DateTime<Utc>) 
 mod tests {
     use super::*;
     use crate::ids::{GuildId, MessageId, UserId};
-    use crate::storage::PostedMessage;
     use crate::storage::fixtures::*;
     use crate::tracking::ReactionKey;
 
@@ -271,21 +270,7 @@ mod tests {
     async fn every_queued_reaction_is_written_by_the_time_flush_returns() -> Result<(), StorageError>
     {
         let store = store().await;
-        let w = week("2026-11-23");
-        put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
-        let stored = store.week(Scope::Guild(GUILD), w).await?.expect("stored");
-        store
-            .claim_week_post(GUILD, w, stored.bulletin_id, now())
-            .await?;
-        let message = PostedMessage {
-            message_id: 500,
-            channel_id: 42,
-            request_id: Some(stored.request_ids[0]),
-            part: 0,
-        };
-        store
-            .record_posted_message(GUILD, w, message, now())
-            .await?;
+        posted(&store).await?; // the first request's message is 500
 
         let (recorder, writer) = Recorder::start(store.clone(), now, None);
         let users = 5_000;
@@ -312,7 +297,6 @@ mod tests {
 mod crossing {
     use super::*;
     use crate::ids::{ChannelId, GuildId, MessageId, UserId};
-    use crate::storage::PostedMessage;
     use crate::storage::fixtures::*;
 
     /// Discord as the test says it is: the member's reaction is gone.
@@ -332,21 +316,7 @@ mod crossing {
     async fn a_remove_that_overtook_its_add_is_settled_by_asking_discord()
     -> Result<(), StorageError> {
         let store = store().await;
-        let w = week("2026-11-23");
-        put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
-        let stored = store.week(Scope::Guild(GUILD), w).await?.expect("stored");
-        store
-            .claim_week_post(GUILD, w, stored.bulletin_id, now())
-            .await?;
-        let message = PostedMessage {
-            message_id: 500,
-            channel_id: 42,
-            request_id: Some(stored.request_ids[0]),
-            part: 0,
-        };
-        store
-            .record_posted_message(GUILD, w, message, now())
-            .await?;
+        posted(&store).await?; // the first request's message is 500
         let check = Arc::new(Gone(AtomicUsize::new(0)));
         let (recorder, _writer) = Recorder::start(store.clone(), now, Some(check.clone()));
         let key = ReactionKey {

@@ -254,6 +254,19 @@ impl Packer {
     }
 }
 
+/// What a person typed, quoted back in a refusal: its first 60 characters
+/// (with `…` when there were more), markdown-escaped, so a pasted essay
+/// neither fills the reply nor formats it.
+pub fn shown_typed(typed: &str) -> String {
+    let shown: String = typed.chars().take(60).collect();
+    let shown = if shown.len() < typed.len() {
+        format!("{shown}…")
+    } else {
+        shown
+    };
+    escape_markdown(&shown)
+}
+
 /// A text's length as Discord measures it against its limits. Counting
 /// UTF-16 code units is never less than counting characters, so a text
 /// within the limit by this measure is within it by either.
@@ -398,6 +411,14 @@ mod tests {
             ]
         );
         assert_eq!(posts[2].content, "🎉 Praise · **Africa**\nA2");
+    }
+
+    #[test]
+    fn typed_text_is_quoted_back_short_and_inert() {
+        assert_eq!(shown_typed("Afrika"), "Afrika");
+        let long = "*".repeat(100);
+        let shown = shown_typed(&long);
+        assert_eq!(shown, format!("{}…", "\\*".repeat(60)));
     }
 
     #[test]

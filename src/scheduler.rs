@@ -83,7 +83,7 @@ pub struct Tick {
 }
 
 /// Each scheduled server's current week and whether it is due.
-pub async fn server_states(
+async fn server_states(
     store: &Store,
     now: DateTime<Utc>,
 ) -> Result<Vec<ServerState>, StorageError> {
@@ -211,8 +211,9 @@ pub async fn tick(
     if let Some(error) = storage_error {
         return Err(error);
     }
+    // The next post times depend only on the schedules read above, not on
+    // what this tick posted: no second read of the database.
     let now = clock.now();
-    let servers = server_states(store, now).await?;
     done.next_wake = [
         next_wake(&servers, now),
         backoff.next_retry(now),

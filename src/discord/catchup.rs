@@ -23,16 +23,20 @@ const PAGE: u8 = 100;
 /// Reads back every current week's 🙏 reactions and records what was
 /// missed. Errors are logged; what could be read is still recorded.
 pub async fn catch_up(http: Arc<Http>, store: Store, recorder: Recorder, bot: serenity::UserId) {
-    let servers = match crate::scheduler::server_states(&store, super::now()).await {
-        Ok(servers) => servers,
+    // Each scheduled server's current week, in its own time zone; the
+    // posts of that week are what its members react on.
+    let schedules = match store.schedules().await {
+        Ok(schedules) => schedules,
         Err(error) => {
             tracing::error!(%error, "could not read which reactions to read back");
             return;
         }
     };
+    let now = super::now();
     let (mut added, mut removed) = (0usize, 0usize);
-    for server in servers {
-        let posts = match store.request_posts(server.guild, server.week).await {
+    for (guild, schedule) in schedules {
+        let week = crate::schedule::current_week(schedule.zone, now);
+        let posts = match store.request_posts(guild, week).await {
             Ok(posts) => posts,
             Err(error) => {
                 tracing::error!(%error, "could not read a server's posts");
@@ -43,16 +47,15 @@ pub async fn catch_up(http: Arc<Http>, store: Store, recorder: Recorder, bot: se
             let Some(on_discord) = read_reactions(&http, channel, message, bot).await else {
                 continue;
             };
-            let stored: HashSet<(UserId, String)> =
-                match store.reactions_on(server.guild, message).await {
-                    Ok(stored) => stored.into_iter().collect(),
-                    Err(error) => {
-                        tracing::error!(%error, "could not read the stored reactions");
-                        continue;
-                    }
-                };
+            let stored: HashSet<(UserId, String)> = match store.reactions_on(guild, message).await {
+                Ok(stored) => stored.into_iter().collect(),
+                Err(error) => {
+                    tracing::error!(%error, "could not read the stored reactions");
+                    continue;
+                }
+            };
             let key = |(user, emoji): &(UserId, String)| ReactionKey {
-                guild: server.guild,
+                guild,
                 channel,
                 message,
                 user: *user,

@@ -12,13 +12,13 @@ use super::tracking::{forget_me, mine, notify, praise, stats, who};
 use super::{Context, Error, UserError, admin_only, today};
 use crate::browse::{FindWeekError, choose_week};
 use crate::bulletin::MAX_BULLETIN_BYTES;
-use crate::ids::{GuildId, RequestId};
+use crate::ids::GuildId;
 use crate::import::{ImportContext, ImportError, import_bulletin};
 use crate::posting::{PostError, PostOutcome, PostRun, post_week};
 use crate::region::{autocomplete, match_region, region_choices};
 use crate::render::{
-    MESSAGE_LIMIT, RequestStatus, escape_markdown, find_region, fit_reply, group_by_region,
-    render_digest, split_message,
+    MESSAGE_LIMIT, RequestStatus, find_region, fit_reply, group_by_region, render_digest,
+    shown_typed, split_message,
 };
 use crate::storage::{ImportOutcome, Scope};
 use crate::week::PrayerWeek;
@@ -51,9 +51,7 @@ pub async fn prayer(_: Context<'_>) -> Result<(), Error> {
 }
 
 fn guild(ctx: Context<'_>) -> Result<u64, Error> {
-    ctx.guild_id().map(|g| g.get()).ok_or_else(|| {
-        UserError::new("This command works in a server, not in direct messages.").into()
-    })
+    super::tracking::guild(ctx).map(GuildId::get)
 }
 
 pub(super) fn parse_week(week: Option<&str>) -> Result<Option<PrayerWeek>, Error> {
@@ -117,18 +115,13 @@ pub async fn week(
     // counts it.
     let notice = (!matches!(choice, crate::browse::WeekChoice::Current))
         .then(|| choice.describe(stored.week, PrayerWeek::containing(today)));
-    let answered = tracked.answered();
     let tallies = crate::tracking::tally(&tracked.tracking.marks);
-    let status: Vec<RequestStatus> = stored
-        .request_ids
+    let status: Vec<RequestStatus> = tracked
+        .listed()
         .iter()
-        .zip(answered)
-        .map(|(id, answered)| RequestStatus {
-            tally: tallies
-                .get(&RequestId::new(*id))
-                .copied()
-                .unwrap_or_default(),
-            answered,
+        .map(|listed| RequestStatus {
+            tally: tallies.get(&listed.id).copied().unwrap_or_default(),
+            answered: listed.answered,
         })
         .collect();
     let pieces = render_digest(stored.week, bulletin, region, notice, &status);
@@ -219,8 +212,6 @@ async fn known_region(ctx: Context<'_>, guild: u64, typed: &str) -> Result<Strin
     let seen = regions_for(ctx, guild).await?;
     let choices = region_choices(&seen);
     match_region(&choices, typed).map_err(|unknown| {
-        let shown: String = typed.chars().take(60).collect();
-        let shown = if shown.len() < typed.len() { format!("{shown}…") } else { shown };
         let hint = match unknown.close.as_slice() {
             [] => format!(
                 "The regions I know are: {}.",
@@ -230,7 +221,7 @@ async fn known_region(ctx: Context<'_>, guild: u64, typed: &str) -> Result<Strin
         };
         UserError::new(format!(
             "No bulletin of this server has a region “{}”, so nothing would be posted there. {hint} Nothing was changed.",
-            escape_markdown(&shown)
+            shown_typed(typed)
         ))
         .into()
     })

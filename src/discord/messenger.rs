@@ -44,6 +44,9 @@ pub struct HttpMessenger {
     /// Discord's rate limits as the whole process has met them.
     limiter: Arc<Mutex<Limiter>>,
     stop: Stop,
+    /// The bot's own user id, asked for once, the first time a resumed
+    /// post reads a channel back.
+    bot: tokio::sync::OnceCell<u64>,
 }
 
 impl HttpMessenger {
@@ -53,6 +56,7 @@ impl HttpMessenger {
             client: reqwest::Client::new(),
             limiter: process_limiter(),
             stop,
+            bot: tokio::sync::OnceCell::new(),
         }
     }
 }
@@ -136,7 +140,7 @@ impl Messenger for HttpMessenger {
             let answer = self
                 .execute(Request::new(route, LightMethod::Post).body(Some(body.clone())))
                 .await?;
-            message_id(&answer)
+            snowflake_in(&answer, "the message")
         })
         .await
     }
@@ -162,14 +166,15 @@ impl Messenger for HttpMessenger {
 
     async fn recent_messages(&self, channel: u64) -> Result<Vec<SeenMessage>, SendError> {
         let channel = channel_id(channel)?;
-        // The bot's own id, asked for at each read rather than kept: only a
-        // resumed post reads back, once per channel, which is rare.
-        let bot = self
-            .with_retries(|| async {
-                let answer = self
-                    .execute(Request::new(Route::UserMe, LightMethod::Get))
-                    .await?;
-                snowflake_in(&answer, "the bot's user")
+        let bot = *self
+            .bot
+            .get_or_try_init(|| {
+                self.with_retries(|| async {
+                    let answer = self
+                        .execute(Request::new(Route::UserMe, LightMethod::Get))
+                        .await?;
+                    snowflake_in(&answer, "the bot's user")
+                })
             })
             .await?;
         // One page: see RECENT_MESSAGES for why that is enough.
@@ -511,23 +516,6 @@ fn rate_limited_for(wait: Duration) -> String {
 fn says_global(body: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(body)
         .is_ok_and(|json| json["global"].as_bool() == Some(true))
-}
-
-/// The id of the message Discord created, from its answer.
-fn message_id(answer: &[u8]) -> Result<u64, Failure> {
-    // Discord did answer 200, so these failures are final, not retried.
-    let unreadable = |reason: String| Failure {
-        status: Some(200),
-        retry_after: None,
-        reason,
-    };
-    let json: serde_json::Value = serde_json::from_slice(answer)
-        .map_err(|e| unreadable(format!("Discord's answer could not be read ({e})")))?;
-    json["id"]
-        .as_str()
-        .and_then(|id| id.parse::<u64>().ok())
-        .filter(|id| *id != 0)
-        .ok_or_else(|| unreadable("Discord's answer carried no message id".into()))
 }
 
 #[cfg(test)]

@@ -53,14 +53,13 @@ pub fn changed_schedule(
     }
     if let Some(typed) = zone.map(str::trim).filter(|z| !z.is_empty()) {
         schedule.zone = parse_zone(typed).map_err(|unknown| {
-            let shown: String = typed.chars().take(60).collect();
             let hint = match unknown.close.as_slice() {
                 [] => "Pick one from the list as you type (IANA names such as `Europe/London` or `America/New_York`).".to_owned(),
                 close => format!("Did you mean {}?", close.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(" or ")),
             };
             UserError::new(format!(
                 "“{}” is not a time zone I know. {hint} Nothing was changed.",
-                crate::render::escape_markdown(&shown)
+                crate::render::shown_typed(typed)
             ))
         })?;
     }
@@ -157,14 +156,11 @@ pub async fn autocomplete_zone(
 /// The schedule, the next and last post, and what needs an admin (admins only)
 #[poise::command(slash_command, guild_only, check = "admin_only")]
 pub async fn status(ctx: Context<'_>) -> Result<(), Error> {
-    let Some(guild) = ctx.guild_id() else {
-        return Err(UserError::new("This command works in a server.").into());
-    };
-    let id = GuildId::new(guild.get());
+    let id = super::tracking::guild(ctx)?;
     let store = &ctx.data().store;
     let now = now();
     let schedule = store.schedule(id).await?;
-    let settings = store.channel_settings(guild.get()).await?;
+    let settings = store.channel_settings(id.get()).await?;
     let mut lines = vec![format!(
         "**Schedule.** {}",
         schedule_status(store, id, schedule, now).await?

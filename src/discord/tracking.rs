@@ -188,7 +188,8 @@ pub async fn on_press(
     Ok(())
 }
 
-fn guild(ctx: Context<'_>) -> Result<GuildId, Error> {
+/// The server a command runs in; refused in words in direct messages.
+pub(super) fn guild(ctx: Context<'_>) -> Result<GuildId, Error> {
     ctx.guild_id()
         .map(|g| GuildId::new(g.get()))
         .ok_or_else(|| {
@@ -241,19 +242,13 @@ async fn named_request(
         Err(_) => resolve(&candidates(ctx, guild).await?, typed),
     };
     let refusal = |close: Vec<String>| -> Error {
-        let shown: String = typed.chars().take(60).collect();
-        let shown = if shown.len() < typed.len() {
-            format!("{shown}…")
-        } else {
-            shown
-        };
         let hint = match close.as_slice() {
             [] => String::new(),
             close => format!(" Did you mean: {}?", close.join("; ")),
         };
         UserError::new(format!(
             "No request of this server matches “{}”. Pick one from the list as you type: it offers this week's and recent requests.{hint}",
-            crate::render::escape_markdown(&shown)
+            crate::render::shown_typed(typed)
         ))
         .into()
     };
@@ -302,12 +297,22 @@ pub struct TrackedWeek {
 }
 
 impl TrackedWeek {
-    /// For each request in order, whether it was answered.
-    pub fn answered(&self) -> Vec<bool> {
+    /// The week's requests in bulletin order, each with its id and whether
+    /// it was answered in this server.
+    pub fn listed(&self) -> Vec<Listed<'_>> {
         self.stored
-            .request_ids
+            .bulletin
+            .requests
             .iter()
-            .map(|id| self.tracking.answered.contains(&RequestId::new(*id)))
+            .zip(&self.stored.request_ids)
+            .map(|(request, id)| {
+                let id = RequestId::new(*id);
+                Listed {
+                    id,
+                    request,
+                    answered: self.tracking.answered.contains(&id),
+                }
+            })
             .collect()
     }
 }
@@ -369,21 +374,6 @@ pub async fn tracked_week(
     })
 }
 
-fn listed<'a>(stored: &'a StoredWeek, answered: &[bool]) -> Vec<Listed<'a>> {
-    stored
-        .bulletin
-        .requests
-        .iter()
-        .zip(&stored.request_ids)
-        .enumerate()
-        .map(|(i, (request, id))| Listed {
-            id: RequestId::new(*id),
-            request,
-            answered: answered.get(i).copied().unwrap_or(false),
-        })
-        .collect()
-}
-
 /// Who committed to and who prayed for one request
 #[poise::command(slash_command, guild_only)]
 pub async fn who(
@@ -410,15 +400,13 @@ pub async fn stats(
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let week = tracked_week(ctx, guild, week.as_deref()).await?;
-    let answered = week.answered();
-    let stored = &week.stored;
-    let requests = listed(stored, &answered);
+    let requests = week.listed();
     let stats = tracking::week_stats(
         &requests,
         &week.tracking.marks,
         week.tracking.praise_reports,
     );
-    let card = report::stats_card(stored.week, &stats, &requests);
+    let card = report::stats_card(week.stored.week, &stats, &requests);
     let mut embed = CreateEmbed::new()
         .title(card.title)
         .description(card.description);
@@ -440,11 +428,9 @@ pub async fn stats(
 pub async fn mine(ctx: Context<'_>) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let week = tracked_week(ctx, guild, None).await?;
-    let answered = week.answered();
-    let stored = &week.stored;
-    let requests = listed(stored, &answered);
+    let requests = week.listed();
     let mine = tracking::mine(&requests, &week.tracking.marks, author(ctx));
-    let text = report::mine_text(stored.week, &mine, &requests);
+    let text = report::mine_text(week.stored.week, &mine, &requests);
     super::commands::reply_pieces(ctx, vec![text], true).await
 }
 

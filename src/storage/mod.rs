@@ -479,6 +479,34 @@ pub(crate) mod fixtures {
     pub const TWO: &str = "IJM Prayer Requests\n\nAfrica\n• Pray for Ghana.\n";
     pub const GUILD: u64 = 1_234_567_890_123_456_789;
 
+    /// A shared bulletin for the week of 2026-11-23, posted in [`GUILD`]
+    /// to channel 42: the header is message 499, the first request's
+    /// message 500. Returns the week's request ids.
+    pub async fn posted(store: &Store) -> Result<Vec<crate::ids::RequestId>, StorageError> {
+        let w = week("2026-11-23");
+        put(store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
+        let stored = store.week(Scope::Guild(GUILD), w).await?.expect("stored");
+        store
+            .claim_week_post(GUILD, w, stored.bulletin_id, now())
+            .await?;
+        for (message_id, request_id) in [(499, None), (500, Some(stored.request_ids[0]))] {
+            let message = super::PostedMessage {
+                message_id,
+                channel_id: 42,
+                request_id,
+                part: 0,
+            };
+            store
+                .record_posted_message(GUILD, w, message, now())
+                .await?;
+        }
+        Ok(stored
+            .request_ids
+            .into_iter()
+            .map(crate::ids::RequestId::new)
+            .collect())
+    }
+
     /// Imports `text` without force, its fingerprint standing for the text.
     pub async fn put(
         store: &Store,

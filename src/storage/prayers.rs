@@ -601,7 +601,6 @@ fn guild_request_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<GuildRequest,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::PostedMessage;
     use crate::storage::fixtures::*;
     use crate::tracking::ReactionChange;
 
@@ -609,29 +608,6 @@ mod tests {
     const THERE: GuildId = GuildId::new(7);
     const ANN: UserId = UserId::new(100);
     const BOB: UserId = UserId::new(200);
-
-    /// A shared bulletin for the week, posted in HERE: the first request's
-    /// message is 500, the header 499. Returns the week's request ids.
-    async fn posted(store: &Store) -> Result<Vec<RequestId>, StorageError> {
-        let w = week("2026-11-23");
-        put(store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
-        let stored = store.week(Scope::Guild(GUILD), w).await?.expect("stored");
-        store
-            .claim_week_post(GUILD, w, stored.bulletin_id, now())
-            .await?;
-        for (message_id, request_id) in [(499, None), (500, Some(stored.request_ids[0]))] {
-            let message = PostedMessage {
-                message_id,
-                channel_id: 42,
-                request_id,
-                part: 0,
-            };
-            store
-                .record_posted_message(GUILD, w, message, now())
-                .await?;
-        }
-        Ok(stored.request_ids.into_iter().map(RequestId::new).collect())
-    }
 
     fn reaction(guild: GuildId, message: u64, user: UserId, emoji: &str) -> ReactionKey {
         ReactionKey {
