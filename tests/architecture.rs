@@ -116,3 +116,27 @@ fn the_time_is_read_in_one_place() {
         assert_eq!(found, Vec::<String>::new(), "{needle} outside the clock");
     }
 }
+
+/// The lock file a store leaves beside its database is the machine's, not
+/// the project's: it is ignored, and no copy of it is tracked.
+#[test]
+fn no_database_lock_file_is_committed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ignore = std::fs::read_to_string(root.join(".gitignore")).expect("a .gitignore");
+    assert!(
+        ignore.lines().any(|line| line.trim() == "*.db.lock"),
+        ".gitignore ignores *.db.lock"
+    );
+    // In a git checkout, nothing tracked ends in `.db.lock` (outside one, as
+    // in a source tarball, only the ignore rule can be checked).
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "--", "*.db.lock"])
+        .current_dir(root)
+        .output();
+    if let Ok(out) = listed
+        && out.status.success()
+    {
+        let tracked = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(tracked.trim(), "", "lock files tracked by git");
+    }
+}
