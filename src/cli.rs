@@ -234,6 +234,20 @@ fn read_bulletin(file: &Path) -> anyhow::Result<Bulletin> {
     parse_bulletin(&text).map_err(|e| anyhow!("{name}: {e}"))
 }
 
+/// The `--json` shape: the bulletin as parsed, each request with whether it
+/// is prayable (the buttons and the 🙏) beside its kind.
+fn bulletin_json(bulletin: &Bulletin) -> serde_json::Result<serde_json::Value> {
+    let mut json = serde_json::to_value(bulletin)?;
+    if let Some(requests) = json.get_mut("requests").and_then(|r| r.as_array_mut()) {
+        for (value, request) in requests.iter_mut().zip(&bulletin.requests) {
+            if let Some(object) = value.as_object_mut() {
+                object.insert("prayable".into(), request.is_prayable().into());
+            }
+        }
+    }
+    Ok(json)
+}
+
 fn parse(
     out: &mut Output<impl Write>,
     file: &Path,
@@ -242,7 +256,7 @@ fn parse(
 ) -> anyhow::Result<ExitCode> {
     let bulletin = read_bulletin(file)?;
     if json {
-        out.line(serde_json::to_string_pretty(&bulletin)?);
+        out.line(serde_json::to_string_pretty(&bulletin_json(&bulletin)?)?);
         return Ok(ExitCode::SUCCESS);
     }
     out.line(format_args!("Title:    {}", bulletin.title));
@@ -282,12 +296,11 @@ fn parse(
             } else {
                 format!(" [{}]", request.countries.join(", "))
             };
-            out.line(format_args!(
-                "  {} {}{}",
-                request.kind.as_str(),
-                request.text,
-                countries
-            ));
+            let kind = match (request.kind, request.is_prayable()) {
+                (Kind::Praise, true) => "praise, asks for prayer:",
+                (kind, _) => kind.as_str(),
+            };
+            out.line(format_args!("  {kind} {}{countries}", request.text));
         }
     }
     if !bulletin.notes.is_empty() {

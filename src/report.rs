@@ -8,7 +8,6 @@
 //! names, and every message the bot sends disables mentions except where a
 //! praise means to notify.
 
-use crate::bulletin::Kind;
 use crate::buttons::PrayerAction;
 use crate::ids::UserId;
 use crate::render::{discord_len, escape_markdown};
@@ -145,6 +144,13 @@ pub fn forgotten_text(forgotten: Forgotten) -> String {
 pub fn who_text(request: &GuildRequest, who: &Who) -> String {
     let name = request_name(&request.region, &request.text);
     let mut text = format!("**{name}** (week of {})", week_words(request.week));
+    if !crate::bulletin::is_prayable(request.kind, &request.text)
+        && who.committed.is_empty()
+        && who.prayed.is_empty()
+    {
+        text.push_str("\nThis item gives thanks and asks for no prayer, so its post has no buttons; nothing is recorded on it.");
+        return text;
+    }
     if who.committed.is_empty() && who.prayed.is_empty() {
         text.push_str("\nNo one has committed to or prayed for this request yet. Press **I'll pray** or **Prayed** on its post, or add 🙏.");
         return text;
@@ -330,7 +336,7 @@ pub fn stats_card(week: PrayerWeek, stats: &WeekStats, requests: &[Listed<'_>]) 
             format!("`{}`", bar(covered, total)),
         ));
     }
-    if requests.iter().all(|r| r.request.kind == Kind::Praise) {
+    if requests.iter().all(|r| !r.request.is_prayable()) {
         fields.clear();
     }
     Card {
@@ -357,7 +363,7 @@ pub fn praise_report_text(author: UserId, note: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bulletin::PrayerRequest;
+    use crate::bulletin::{Kind, PrayerRequest};
     use crate::ids::RequestId;
     use crate::tracking::RegionCoverage;
 
@@ -409,6 +415,24 @@ mod tests {
         );
         let nobody = who_text(&guild_request("Pray."), &Who::default());
         assert!(nobody.contains("No one has committed"), "{nobody}");
+    }
+
+    #[test]
+    fn who_on_a_praise_sends_members_to_buttons_only_where_the_post_has_them() {
+        let praise = |text: &str| GuildRequest {
+            kind: Kind::Praise,
+            ..guild_request(text)
+        };
+        let asks = who_text(
+            &praise("Praise God for the verdict. Please pray with us that it stands."),
+            &Who::default(),
+        );
+        assert!(asks.contains("Press **I'll pray**"), "{asks}");
+        let thanks = who_text(&praise("Praise God for the verdict."), &Who::default());
+        assert!(
+            !thanks.contains("Press") && thanks.contains("asks for no prayer"),
+            "{thanks}"
+        );
     }
 
     #[test]

@@ -158,11 +158,12 @@ impl Listed<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionCoverage {
     pub region: String,
-    /// Petitions someone committed to or prayed for.
+    /// Prayable requests someone committed to or prayed for.
     pub covered: usize,
-    /// Petitions in the region (praise items are not counted).
+    /// Prayable requests in the region (pure thanks is not counted).
     pub total: usize,
-    /// Indexes (into the listed requests) of the petitions not yet covered.
+    /// Indexes (into the listed requests) of the prayable requests not yet
+    /// covered.
     pub uncovered: Vec<usize>,
 }
 
@@ -174,7 +175,7 @@ pub struct WeekStats {
     /// Commitments made, and how many of them were kept.
     pub commitments: usize,
     pub kept: usize,
-    /// Petitions covered, of all the week's petitions.
+    /// Prayable requests covered, of all the week's prayable requests.
     pub covered: usize,
     pub petitions: usize,
     /// Per region, in the bulletin's order.
@@ -201,7 +202,7 @@ pub fn week_stats(requests: &[Listed<'_>], marks: &[Mark], praise_reports: usize
         if listed.is_praise() {
             praises += 1;
         }
-        if listed.request.kind == Kind::Praise {
+        if !listed.request.is_prayable() {
             continue;
         }
         let region = &listed.request.region;
@@ -501,6 +502,36 @@ mod tests {
         );
         // Nepal's praise item, Peru answered, and two reports.
         assert_eq!(stats.praises, 4);
+    }
+
+    #[test]
+    fn a_praise_that_asks_for_prayer_counts_in_coverage_and_as_praise() {
+        let chile = PrayerRequest {
+            kind: Kind::Praise,
+            ..petition(
+                "Latin America",
+                "Praise God for the verdict in Chile. Pray also for the survivors.",
+            )
+        };
+        let thanks = PrayerRequest {
+            kind: Kind::Praise,
+            ..petition("Latin America", "Praise God for the new law in Peru.")
+        };
+        let requests = [
+            Listed {
+                id: RequestId::new(1),
+                request: &chile,
+                answered: false,
+            },
+            Listed {
+                id: RequestId::new(2),
+                request: &thanks,
+                answered: false,
+            },
+        ];
+        let stats = week_stats(&requests, &[mark(1, 10, Source::Reaction)], 0);
+        assert_eq!((stats.covered, stats.petitions), (1, 1));
+        assert_eq!(stats.praises, 2);
     }
 
     #[test]

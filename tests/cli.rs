@@ -109,6 +109,8 @@ fn parse_json_prints_the_documented_shape() {
     assert_eq!(json["verse"]["reference"], "Psalm 82:3");
     assert_eq!(json["requests"][0]["region"], "Africa");
     assert_eq!(json["requests"][0]["kind"], "praise");
+    // It praises, and asks for prayer too: it gets the buttons.
+    assert_eq!(json["requests"][0]["prayable"], true);
     assert_eq!(
         json["requests"][0]["countries"],
         serde_json::json!(["Kenya"])

@@ -33,6 +33,7 @@
 mod countries;
 mod email;
 mod html;
+mod prayable;
 mod repair;
 
 use std::borrow::Cow;
@@ -41,6 +42,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 pub use countries::{countries_in, region_of};
+pub use prayable::asks_for_prayer;
 pub use repair::repair;
 
 /// The most a bulletin file may hold. Real bulletins are a few kilobytes;
@@ -76,6 +78,21 @@ pub struct PrayerRequest {
     pub kind: Kind,
     pub text: String,
     pub countries: Vec<String>,
+}
+
+impl PrayerRequest {
+    /// Whether members can say they pray for it (the buttons and the 🙏):
+    /// every petition, and a praise item that also asks for prayer
+    /// anywhere in its text. Only pure thanks is not prayable.
+    pub fn is_prayable(&self) -> bool {
+        is_prayable(self.kind, &self.text)
+    }
+}
+
+/// The prayable rule for a request's kind and text (see
+/// [`PrayerRequest::is_prayable`]), for views that hold only those.
+pub fn is_prayable(kind: Kind, text: &str) -> bool {
+    kind == Kind::Petition || asks_for_prayer(text)
 }
 
 /// A line under a region that informs rather than asks for prayer.
