@@ -24,18 +24,33 @@ use crate::week::{Placement, PrayerWeek, place_bulletin};
 #[derive(Debug, Parser)]
 #[command(name = "prayer-bot", version)]
 pub struct Cli {
-    /// The SQLite database: a path or an sqlx URL (`sqlite:…`). Created and
-    /// migrated on first use.
-    /// [default: prayer-bot.db]
-    #[arg(long, global = true, env = "DATABASE_URL", value_name = "PATH")]
-    pub database: Option<String>,
-
     /// Take this as today's date (for tests and for previewing a future week's import).
     #[arg(long, global = true, hide = true, value_name = "YYYY-MM-DD")]
     pub today: Option<NaiveDate>,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--database` for the commands that write: the store is created and
+/// migrated on first use.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WriteDatabase {
+    /// The SQLite database: a path or an sqlx URL (`sqlite:…`). Created and
+    /// migrated on first use; an absolute path is safest for a service.
+    /// [default: prayer-bot.db]
+    #[arg(long, env = "DATABASE_URL", value_name = "PATH")]
+    pub database: Option<String>,
+}
+
+/// `--database` for the commands that only read: never created or migrated.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReadDatabase {
+    /// The SQLite database to read: a path or an sqlx URL (`sqlite:…`).
+    /// Opened read-only; it is never created, migrated or changed.
+    /// [default: prayer-bot.db]
+    #[arg(long, env = "DATABASE_URL", value_name = "PATH")]
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -50,6 +65,8 @@ pub enum Command {
         /// `discord_api_url`; the environment and --database win over it.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        #[command(flatten)]
+        database: WriteDatabase,
     },
     /// Show what the parser understands of a bulletin (text, web page or email).
     Parse {
@@ -70,17 +87,21 @@ pub enum Command {
         /// Bulletin files, imported in the order given.
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Put every file in this prayer week (its Monday, YYYY-MM-DD).
+        /// Put the file in this prayer week (its Monday, YYYY-MM-DD). Takes
+        /// exactly one file, since a week holds one bulletin.
         #[arg(long, value_name = "YYYY-MM-DD")]
         week: Option<PrayerWeek>,
         /// Replace a week's bulletin even after it has been posted.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        database: WriteDatabase,
     },
     /// Print a week's posts as the bot will send them.
     ///
     /// Without --week: the current prayer week or, if it has no bulletin,
-    /// the next week that has one.
+    /// the next week that has one. Reads the database only: it never
+    /// creates, migrates or changes it.
     Week {
         /// The prayer week (its Monday, YYYY-MM-DD).
         #[arg(long, value_name = "YYYY-MM-DD")]
@@ -88,21 +109,41 @@ pub enum Command {
         /// Show only this region's requests (after the header).
         #[arg(long, value_name = "NAME")]
         region: Option<String>,
+        #[command(flatten)]
+        database: ReadDatabase,
+    },
+    /// Copy the database to FILE, consistently, while the bot may be running.
+    ///
+    /// The copy is one SQLite snapshot (`VACUUM INTO`): every bulletin,
+    /// schedule and prayer as of one instant, compacted. FILE must not
+    /// exist yet. Restore by stopping the bot and putting the copy in place
+    /// of the database.
+    Backup {
+        /// Where to write the copy (a new file).
+        file: PathBuf,
+        #[command(flatten)]
+        database: WriteDatabase,
     },
 }
 
 /// Runs one command. `today` and `now` come from the caller's clock.
 pub async fn run(cli: Cli, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Result<ExitCode> {
     let today = cli.today.unwrap_or(today);
-    let database = cli
-        .database
-        .clone()
-        .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+    let or_default =
+        |database: Option<String>| database.unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
     let mut out = Output::new(io::stdout());
     let code = match cli.command {
-        Command::Run { config } => return run_bot(cli.database, config.as_deref()).await,
+        Command::Run { config, database } => {
+            return run_bot(database.database, config.as_deref()).await;
+        }
         Command::Parse { file, json } => parse(&mut out, &file, json, today)?,
-        Command::Import { files, week, force } => {
+        Command::Import {
+            files,
+            week,
+            force,
+            database,
+        } => {
+            let database = or_default(database.database);
             if week.is_some() && files.len() > 1 {
                 // Each file would replace the one before it in that week,
                 // and only the last would stay.
@@ -124,7 +165,12 @@ pub async fn run(cli: Cli, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Resu
             store.close().await;
             code
         }
-        Command::Week { week, region } => {
+        Command::Week {
+            week,
+            region,
+            database,
+        } => {
+            let database = or_default(database.database);
             let store = match Store::open_read_only(&database).await {
                 Ok(store) => store,
                 Err(StorageError::Missing { location }) => bail!(
@@ -136,9 +182,44 @@ pub async fn run(cli: Cli, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Resu
             store.close().await;
             result?
         }
+        Command::Backup { file, database } => {
+            backup(&mut out, &or_default(database.database), &file).await?
+        }
     };
     out.finish()?;
     Ok(code)
+}
+
+/// `backup`: one consistent copy of the database, written while others may
+/// write to it. Refuses to overwrite anything.
+async fn backup(
+    out: &mut Output<impl Write>,
+    database: &str,
+    file: &Path,
+) -> anyhow::Result<ExitCode> {
+    if file.exists() || file.is_symlink() {
+        bail!(
+            "{} already exists; name a new file for the backup (nothing was written)",
+            file.display()
+        );
+    }
+    let store = match Store::open_read_only(database).await {
+        Ok(store) => store,
+        Err(StorageError::Missing { location }) => {
+            bail!("no database at {location}, so there is nothing to back up")
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let result = store.backup_to(file).await;
+    store.close().await;
+    let summary = result?;
+    out.line(format_args!(
+        "Backed up {database} to {}: {} in {}.",
+        file.display(),
+        plural(summary.bulletins, "bulletin"),
+        plural(summary.servers, "server"),
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The error and its causes as one line, each cause said once: an error
@@ -177,6 +258,15 @@ async fn run_bot(database: Option<String>, config: Option<&Path>) -> anyhow::Res
         }
     };
     let store = Store::open(&settings.database).await?;
+    let contents = store.contents().await?;
+    // A service started in another directory must not run on a new, empty
+    // database unnoticed: say which file this is and what it holds.
+    tracing::info!(
+        "database {}: {} and {}",
+        crate::storage::describe_location(&settings.database),
+        plural(contents.bulletins, "bulletin"),
+        format!("{} set up", plural(contents.servers, "server")),
+    );
     crate::discord::run(settings, store, shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -23,7 +23,9 @@
 //! - [`ratelimit`]: Discord's rate limits on the bot's side: per-route
 //!   buckets learned from answers, the global limit and 429s, as the waits
 //!   before each request. Pure.
-//! - [`storage`]: the SQLite store; all SQL lives here.
+//! - [`cause`]: an error in one line with its root cause (connection
+//!   refused, DNS, TLS), for logs. Pure.
+//! - [`storage`]: the SQLite store; all SQL lives here; backups.
 //! - [`recorder`]: writes 🙏 reactions to the store in batches, in the
 //!   background, so a burst of reactions is never lost or waited on.
 //! - [`browse`]: finding the week a person asks for.
@@ -38,11 +40,12 @@
 //! - [`clock`]: the one place the bot reads the time.
 //! - [`scheduler`]: posts what is due (`tick`) and loops, sleeping until
 //!   the next post or until a schedule or bulletin changes.
-//! - [`cli`]: the command line (`parse`, `import`, `week`, `run`).
+//! - [`cli`]: the command line (`parse`, `import`, `week`, `backup`, `run`).
 
 pub mod browse;
 pub mod bulletin;
 pub mod buttons;
+pub mod cause;
 pub mod cli;
 pub mod clock;
 pub mod config;

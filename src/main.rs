@@ -7,12 +7,17 @@ use clap::Parser;
 use prayer_bot::cli::{Cli, error_message, run};
 use tracing_subscriber::EnvFilter;
 
+/// Without `RUST_LOG`: the bot's own events at INFO (a start, each post,
+/// a stop), every dependency's warnings and errors only.
+const DEFAULT_LOG_FILTER: &str = "warn,prayer_bot=info";
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER)),
         )
         .with_writer(std::io::stderr)
         // Colour codes are for a person at a terminal; in a log file or a

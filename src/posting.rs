@@ -468,6 +468,11 @@ async fn send_plan(
         }
     }
     store.finish_week_post(guild, week, now()).await?;
+    tracing::info!(
+        "posted the week of {week} to server {guild}: {} messages ({resumed} sent before) in {} channels",
+        plan.len(),
+        channels_of(plan).len()
+    );
     Ok(PostOutcome::Posted {
         week,
         messages: plan.len(),

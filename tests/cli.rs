@@ -21,10 +21,12 @@ fn prayer_bot(db: &Path, args: &[&str]) -> Output {
 /// caller's settings.
 fn command(db: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_prayer-bot"));
+    command.args(args);
+    // `parse` touches no database, so it takes no --database.
+    if args.first() != Some(&"parse") {
+        command.arg("--database").arg(db);
+    }
     command
-        .args(args)
-        .arg("--database")
-        .arg(db)
         .args(["--today", TODAY])
         .env_remove("DATABASE_URL")
         .env_remove("RUST_LOG")
@@ -807,4 +809,144 @@ fn base64(bytes: &[u8]) -> String {
         .map(|line| String::from_utf8_lossy(line).into_owned())
         .collect::<Vec<_>>()
         .join("\r\n")
+}
+
+/// `--help` of `subcommand`, run without a database.
+fn help(subcommand: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
+        .args([subcommand, "--help"])
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+}
+
+#[test]
+fn each_help_offers_only_what_the_command_uses_and_says_what_it_does() {
+    assert!(!help("parse").contains("--database"), "{}", help("parse"));
+    let week = help("week");
+    assert!(week.contains("--database"), "{week}");
+    assert!(
+        !week.contains("Created and migrated"),
+        "week never creates a database: {week}"
+    );
+    assert!(week.contains("never created"), "{week}");
+    let import = help("import");
+    assert!(import.contains("exactly one file"), "{import}");
+    assert!(help("backup").contains("VACUUM INTO"));
+}
+
+#[test]
+fn backup_copies_the_database_and_never_overwrites_a_file() {
+    let (dir, db) = database_with_example();
+    let copy = dir.path().join("copy.db");
+    let out = prayer_bot(&db, &["backup", &copy.to_string_lossy()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 bulletin in 0 servers"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(bulletin_count(&copy), 1, "the copy holds the bulletin");
+    let again = prayer_bot(&db, &["backup", &copy.to_string_lossy()]);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+    let (_empty, missing) = database();
+    let none = prayer_bot(
+        &missing,
+        &["backup", &dir.path().join("x.db").to_string_lossy()],
+    );
+    assert_eq!(none.status.code(), Some(1));
+    assert!(
+        stderr(&none).contains("nothing to back up"),
+        "{}",
+        stderr(&none)
+    );
+    assert!(!missing.exists(), "backup never creates a database");
+}
+
+/// The unit in `deploy/`: `systemd-analyze verify` where the machine has
+/// it; here, what the bot needs of it, read as systemd reads it.
+#[test]
+fn the_systemd_unit_runs_the_bot_on_an_absolute_database_and_stops_it_gently() {
+    let text = std::fs::read_to_string(project("deploy/prayer-bot.service")).expect("the unit");
+    let settings: Vec<(&str, &str)> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('['))
+        .filter_map(|l| l.split_once('='))
+        .collect();
+    let value = |key: &str| -> Vec<&str> {
+        settings
+            .iter()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
+            .collect()
+    };
+    for section in ["[Unit]", "[Service]", "[Install]"] {
+        assert!(text.contains(section), "{section}");
+    }
+    let exec = value("ExecStart");
+    assert_eq!(exec.len(), 1);
+    assert!(
+        exec[0].starts_with('/') && exec[0].ends_with("prayer-bot run"),
+        "{exec:?}"
+    );
+    let database = value("Environment")
+        .into_iter()
+        .find_map(|v| v.strip_prefix("DATABASE_URL="))
+        .expect("DATABASE_URL is set");
+    assert!(
+        database.starts_with('/'),
+        "an absolute database: {database}"
+    );
+    let env_file = value("EnvironmentFile");
+    assert!(
+        env_file
+            .iter()
+            .all(|f| f.trim_start_matches('-').starts_with('/'))
+    );
+    assert!(
+        !env_file.is_empty(),
+        "the token comes from an EnvironmentFile"
+    );
+    assert!(
+        !settings.iter().any(|(_, v)| v.contains("DISCORD_TOKEN")),
+        "no token in the unit itself"
+    );
+    assert_eq!(value("KillSignal"), ["SIGTERM"]);
+    assert_eq!(value("Restart"), ["on-failure"]);
+    assert_eq!(value("NoNewPrivileges"), ["true"]);
+    assert!(!value("WantedBy").is_empty());
+    let dir = std::path::Path::new(database)
+        .parent()
+        .expect("a directory");
+    assert!(
+        value("ReadWritePaths").iter().any(|p| dir.starts_with(p)),
+        "the database's directory is writable under ProtectSystem"
+    );
+    if let Ok(out) = Command::new("systemd-analyze")
+        .args([
+            "verify",
+            &project("deploy/prayer-bot.service").to_string_lossy(),
+        ])
+        .output()
+    {
+        // Without the binary installed, verify names its absence; nothing
+        // else may be wrong.
+        let said = String::from_utf8_lossy(&out.stderr);
+        for line in said.lines() {
+            assert!(
+                line.contains("/usr/local/bin/prayer-bot")
+                    || line.contains("User=")
+                    || line.trim().is_empty(),
+                "systemd-analyze: {said}"
+            );
+        }
+    }
 }

@@ -985,7 +985,8 @@ fn a_missing_or_malformed_token_is_one_clear_line_and_exit_status_2() {
 // ---- faults: stop signals, 429, interrupted posts ----
 
 /// Starts `prayer-bot run` against `api_url` with the database `db`,
-/// logging to `log` with RUST_LOG unset (the default filter, warn).
+/// logging to `log` with RUST_LOG unset (the default filter: the bot's
+/// events at INFO, its dependencies' warnings).
 fn run_bot(api_url: &str, db: &Path, log: &Path) -> tokio::process::Child {
     let log = std::fs::File::create(log).expect("a log file");
     tokio::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
@@ -1051,7 +1052,12 @@ async fn a_stop_signal_ends_the_bot_while_discord_cannot_be_reached_at_all() {
     for (name, signal) in [("term", libc::SIGTERM), ("int", libc::SIGINT)] {
         let log = dir.path().join(format!("{name}.log"));
         let mut bot = run_bot(&api, &dir.path().join("bot.db"), &log);
-        log_says(&log, "Discord's gateway can't be reached").await;
+        let said = log_says(&log, "Discord's gateway can't be reached").await;
+        // The cause, not serenity's "Error while sending HTTP request.".
+        assert!(
+            said.contains("Connection refused") && !said.contains("Error while sending"),
+            "{said}"
+        );
         send_signal(&bot, signal);
         let status = exits(&mut bot).await;
         let text = std::fs::read_to_string(&log).expect("the log");
@@ -1061,6 +1067,31 @@ async fn a_stop_signal_ends_the_bot_while_discord_cannot_be_reached_at_all() {
             "{text}"
         );
     }
+}
+
+#[tokio::test]
+async fn at_the_default_level_a_start_names_its_database_and_whom_it_connected_as() {
+    let fake = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().expect("a directory");
+    let log = dir.path().join("bot.log");
+    let db = dir.path().join("bot.db");
+    let mut bot = run_bot(&fake.base_url(), &db, &log);
+    let text = log_says(&log, "connected to Discord as ").await;
+    send_signal(&bot, libc::SIGTERM);
+    let status = exits(&mut bot).await;
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "database {}: 0 bulletins and 0 servers set up",
+            db.display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains(" INFO "), "normal events are INFO: {text}");
+    assert!(
+        !text.contains(" WARN "),
+        "a clean start warns of nothing: {text}"
+    );
 }
 
 #[tokio::test]

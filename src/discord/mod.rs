@@ -252,6 +252,7 @@ async fn gateway_url(http: &serenity::Http, api: &str) -> String {
             Ok(gateway) => return gateway.url,
             Err(error) => {
                 if nagging.due() {
+                    let error = crate::cause::with_cause(&error);
                     tracing::warn!(
                         "Discord's gateway can't be reached: asking {api} for its address failed ({error}); still trying"
                     );
@@ -371,7 +372,11 @@ pub async fn run(
         .options(options)
         .setup(|ctx, ready, framework| {
             Box::pin(async move {
-                tracing::info!(user = %ready.user.name, guilds = ready.guilds.len(), "connected to Discord");
+                tracing::info!(
+                    "connected to Discord as {}, {} servers",
+                    ready.user.name,
+                    ready.guilds.len()
+                );
                 poise::builtins::register_globally(ctx, &framework.options().commands).await?;
                 start_scheduler(ctx.http.clone());
                 Ok(data)
@@ -380,7 +385,7 @@ pub async fn run(
         .build();
 
     let mut shutdown = Box::pin(shutdown);
-    let stopping = || tracing::warn!("stopping: a stop signal arrived");
+    let stopping = || tracing::info!("stopping: a stop signal arrived");
     let url = tokio::select! {
         url = gateway_url(&http, &api) => url,
         () = &mut shutdown => {
@@ -452,6 +457,6 @@ pub async fn run(
 
 async fn stopped(store: Store) -> anyhow::Result<()> {
     store.close().await;
-    tracing::warn!("stopped");
+    tracing::info!("stopped");
     Ok(())
 }

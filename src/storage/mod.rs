@@ -110,12 +110,14 @@ impl Scope {
 
 pub use crate::ids::{discord_id, sql_id};
 
+mod backup;
 mod bulletins;
 mod posts;
 mod prayers;
 mod schedule;
 mod settings;
 
+pub use backup::Contents;
 pub use bulletins::{ImportOutcome, StoredWeek};
 pub use posts::{PostedMessage, WeekPostClaim};
 pub use prayers::{Forgotten, GuildRequest, PostedIn, PraiseOutcome, WeekTracking};
@@ -170,9 +172,8 @@ impl Store {
                 })?;
             return Ok(Store { pool });
         }
-        let lock = lock_for_setup(options.get_filename())
-            .await
-            .map_err(open_error)?;
+        let file = options.get_filename().to_owned();
+        let lock = lock_for_setup(&file).await.map_err(open_error)?;
         // With WAL, NORMAL sync never corrupts the file; a power cut can
         // lose only the last commits, which a re-import restores. The
         // journal mode is set once below, under the lock, not by every new
@@ -188,6 +189,12 @@ impl Store {
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&mut *connection)
                 .await?;
+            if let Some(copy) = backup::backup_before_migrating(&mut connection, &file).await? {
+                tracing::info!(
+                    backup = %copy.display(),
+                    "the database's schema is about to change; a copy of it as it was is kept"
+                );
+            }
             MIGRATOR
                 .run(&mut *connection)
                 .await
@@ -265,6 +272,18 @@ impl Store {
     /// Waits for every connection to finish and closes the database.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// `location` as a person should read it in a log: the database file's
+/// absolute path (or the location as given when it names no file).
+pub fn describe_location(location: &str) -> String {
+    match base_options(location) {
+        Ok(options) if !is_in_memory(location, &options) => {
+            std::path::absolute(options.get_filename())
+                .map_or_else(|_| location.to_owned(), |p| p.display().to_string())
+        }
+        _ => location.to_owned(),
     }
 }
 
