@@ -824,6 +824,28 @@ async fn masked_links_in_bulletin_text_are_shown_as_written() {
 }
 
 #[tokio::test]
+async fn a_refused_option_is_answered_in_sentences() {
+    let bot = start(&example()).await;
+    let w = &bot.world;
+    bot.setup_channel(&w.general, None).await;
+    let sent = bot.prayer(
+        "setup",
+        vec![
+            CommandOption::channel("channel", &w.general),
+            CommandOption::string("time", "quarter past nine"),
+        ],
+        bot.as_admin(),
+    );
+    let (refused, ephemeral) = bot.answer(&sent).await;
+    assert!(ephemeral, "only the admin sees it");
+    assert!(
+        refused.starts_with("That is not a time of day")
+            && refused.contains("(9am, 9:30 pm). Nothing was changed."),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
 async fn setup_offers_the_regions_and_refuses_a_misspelled_one_with_close_matches() {
     let bot = start(&example()).await;
     let w = &bot.world;

@@ -13,9 +13,46 @@ use crate::storage::StorageError;
 pub struct UserError(String);
 
 impl UserError {
+    /// The message as the person reads it: sentences (see [`as_sentences`]),
+    /// however the parts it was built from were worded.
     pub fn new(message: impl Into<String>) -> Self {
-        UserError(message.into())
+        UserError(as_sentences(&message.into()))
     }
+}
+
+/// `text` as sentences: it starts with a capital and ends with a full stop,
+/// and a sentence glued before `Nothing was …` gets its full stop. Domain
+/// errors read as the end of a sentence (`that is not a time of day; …`),
+/// so a reply built from one needs this; a reply already in sentences is
+/// left as it is.
+pub fn as_sentences(text: &str) -> String {
+    let text = text.trim();
+    let mut out = String::with_capacity(text.len() + 2);
+    let mut chars = text.chars();
+    if let Some(first) = chars.next() {
+        out.extend(first.to_uppercase());
+        out.push_str(chars.as_str());
+    }
+    for closing in [" Nothing was ", " Nothing is "] {
+        let mut from = 0;
+        while let Some(at) = out[from..].find(closing).map(|i| i + from) {
+            let before = out[..at].chars().next_back();
+            if before.is_some_and(|c| !matches!(c, '.' | '!' | '?' | ':')) {
+                out.insert(at, '.');
+                from = at + 1 + closing.len();
+            } else {
+                from = at + closing.len();
+            }
+        }
+    }
+    if out
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_alphanumeric() || matches!(c, ')' | '”' | '"' | '’'))
+    {
+        out.push('.');
+    }
+    out
 }
 
 /// How a command ends when it does not succeed.
@@ -60,6 +97,31 @@ impl CommandError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reply_built_from_a_domain_error_reads_as_sentences() {
+        assert_eq!(
+            UserError::new(
+                "that is not a time of day; write it as HH:MM (9:00, 21:30) or with am/pm (9am, 9:30 pm) Nothing was changed."
+            )
+            .to_string(),
+            "That is not a time of day; write it as HH:MM (9:00, 21:30) or with am/pm (9am, 9:30 pm). Nothing was changed."
+        );
+        assert_eq!(as_sentences("the file is empty"), "The file is empty.");
+        assert_eq!(
+            as_sentences("“Mars/Olympus” is not a time zone I know. Nothing was changed."),
+            "“Mars/Olympus” is not a time zone I know. Nothing was changed."
+        );
+        assert_eq!(
+            as_sentences("`/prayer post` first."),
+            "`/prayer post` first."
+        );
+        assert_eq!(as_sentences("é done!"), "É done!");
+        assert_eq!(as_sentences(""), "");
+        // Already sentences: unchanged.
+        let written = "There is no bulletin for that week. Nothing was changed.";
+        assert_eq!(as_sentences(written), written);
+    }
 
     #[test]
     fn a_users_mistake_is_shown_as_written_and_our_faults_as_an_apology() {
