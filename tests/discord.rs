@@ -463,7 +463,7 @@ async fn admin_commands_are_refused_for_a_member_and_change_nothing() {
     // The refused setup stored nothing: an admin's post finds no channel.
     let admin_post = bot.post(bot.as_admin()).await;
     assert!(
-        admin_post.starts_with("no channel is set up"),
+        admin_post.starts_with("No channel is set up"),
         "{admin_post}"
     );
     assert!(bot.channel_sends().is_empty());
@@ -482,7 +482,7 @@ async fn setup_names_the_permissions_the_bot_lacks_there_and_stores_nothing() {
     assert!(
         bot.post(bot.as_admin())
             .await
-            .starts_with("no channel is set up")
+            .starts_with("No channel is set up")
     );
     bot.fake.assert_no_spec_violations();
 }
@@ -1116,6 +1116,65 @@ async fn at_the_default_level_a_start_names_its_database_and_whom_it_connected_a
     );
 }
 
+/// Past 2,500 servers Discord refuses one shard: the bot starts the shards
+/// `GET /gateway/bot` recommends, registers its commands once, and answers
+/// in the servers of every shard.
+#[tokio::test]
+async fn the_bot_starts_the_shards_discord_recommends_and_registers_its_commands_once() {
+    let fake = FakeDiscord::start().await;
+    fake.set_shard_count(2);
+    // Discord's rule: a server belongs to shard (id >> 22) % shards.
+    let base = fake.next_id() >> 22;
+    let guilds = [((base & !1) << 22) | 7, ((base | 1) << 22) | 7];
+    let member = FakeUser::new(fake.next_id(), "bob");
+    let mut channels = Vec::new();
+    for (i, guild) in guilds.iter().enumerate() {
+        let channel = FakeChannel::text(fake.next_id(), "prayer");
+        channels.push(channel.id);
+        fake.add_guild(
+            FakeGuild::new(*guild, &format!("Group {i}"), fake.owner().id)
+                .with_channel(channel)
+                .with_member(FakeMember::new(member.clone())),
+        );
+    }
+    let dir = tempfile::tempdir().expect("a directory");
+    let log = dir.path().join("bot.log");
+    let mut bot = run_bot(&fake.base_url(), &dir.path().join("bot.db"), &log);
+    fake.wait_for("PUT", "/applications/*/commands", WAIT)
+        .await
+        .expect("the bot registers its commands");
+    let text = log_says(&log, "(shard 2 of 2)").await;
+    assert!(text.contains("(shard 1 of 2)"), "{text}");
+    let mut shards = fake.identified_shards();
+    shards.sort_unstable();
+    assert_eq!(shards, [[0, 2], [1, 2]], "one IDENTIFY per shard");
+    assert!(
+        fake.shard_refusals().is_empty(),
+        "{:?}",
+        fake.shard_refusals()
+    );
+    for (guild, channel) in guilds.iter().zip(&channels) {
+        let sent = fake
+            .send_command(
+                CommandCall::new("prayer").subcommand("week", vec![]),
+                Invoker::in_guild(member.clone(), *guild, *channel),
+            )
+            .expect("the interaction is sent");
+        fake.wait_for_callback(&sent, WAIT)
+            .await
+            .expect("the shard that owns the server answers");
+    }
+    send_signal(&bot, libc::SIGTERM);
+    assert_eq!(exits(&mut bot).await.code(), Some(0));
+    assert_eq!(
+        fake.requests_matching("PUT", "/applications/*/commands")
+            .len(),
+        1,
+        "commands are registered once, not once per shard"
+    );
+    fake.assert_no_spec_violations();
+}
+
 #[tokio::test]
 async fn a_stop_signal_ends_the_bot_while_the_gateway_it_was_given_cannot_be_reached() {
     let fake = FakeDiscord::start().await;
@@ -1123,9 +1182,13 @@ async fn a_stop_signal_ends_the_bot_while_the_gateway_it_was_given_cannot_be_rea
     fake.script(
         fake_discord::ScriptedResponse::new(
             "GET",
-            "/gateway$",
+            "/gateway/bot$",
             200,
-            serde_json::json!({"url": nowhere}),
+            serde_json::json!({
+                "url": nowhere,
+                "shards": 1,
+                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
+            }),
         )
         .times(usize::MAX),
     );

@@ -75,10 +75,10 @@ async fn run_connection(shared: Arc<Shared>, mut socket: WebSocket) {
     {
         let mut st = shared.lock();
         st.connections.remove(&conn_id);
-        if let Some(session) = st.session.as_mut()
-            && session.conn.as_ref().is_some_and(|(id, _)| *id == conn_id)
-        {
-            session.conn = None;
+        for session in st.sessions.values_mut() {
+            if session.conn.as_ref().is_some_and(|(id, _)| *id == conn_id) {
+                session.conn = None;
+            }
         }
     }
     shared.notify();
@@ -144,14 +144,32 @@ fn identify(
             ]
         })
         .unwrap_or([0, 1]);
+    st.identified_shards.push(shard);
+    if shard[1] != st.shard_count || shard[0] >= shard[1] {
+        // Discord closes such a connection with 4010, Invalid shard.
+        st.shard_refusals.push(format!(
+            "IDENTIFY named shard {shard:?}, but GET /gateway/bot said {} shard(s)",
+            st.shard_count
+        ));
+        let _ = tx.send(Outgoing::Close(4010, "Invalid shard".to_owned()));
+        return;
+    }
     let session_id = format!("fake-session-{}-{}", shared.port, st.sessions_started);
-    st.session = Some(Session {
-        session_id: session_id.clone(),
-        seq: 0,
-        conn: Some((conn_id, tx.clone())),
-        shard,
-    });
-    let guild_ids: Vec<u64> = st.guilds.keys().copied().collect();
+    st.sessions.insert(
+        shard[0],
+        Session {
+            session_id: session_id.clone(),
+            seq: 0,
+            conn: Some((conn_id, tx.clone())),
+            shard,
+        },
+    );
+    let guild_ids: Vec<u64> = st
+        .guilds
+        .keys()
+        .copied()
+        .filter(|g| st.shard_of(*g) == shard[0])
+        .collect();
     let ready = payloads::ready(
         &shared.bot,
         shared.application_id,
@@ -160,7 +178,11 @@ fn identify(
         shard,
         &guild_ids,
     );
-    let guilds: Vec<Value> = st.guilds.values().map(payloads::guild_create).collect();
+    let guilds: Vec<Value> = guild_ids
+        .iter()
+        .filter_map(|g| st.guilds.get(g))
+        .map(payloads::guild_create)
+        .collect();
     let _ = shared.dispatch_locked(st, "READY", ready);
     for g in guilds {
         let _ = shared.dispatch_locked(st, "GUILD_CREATE", g);
@@ -175,8 +197,8 @@ fn resume(
     d: &Value,
 ) {
     let wanted = d.get("session_id").and_then(Value::as_str).unwrap_or("");
-    match st.session.as_mut() {
-        Some(session) if session.session_id == wanted => {
+    match st.sessions.values_mut().find(|s| s.session_id == wanted) {
+        Some(session) => {
             session.conn = Some((conn_id, tx.clone()));
             let _ = shared.dispatch_locked(st, "RESUMED", json!({"_trace": ["fake-discord"]}));
         }

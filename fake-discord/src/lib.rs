@@ -134,7 +134,10 @@ impl FakeDiscord {
         let owner = FakeUser::new(options.owner_id.unwrap_or_else(next_snowflake), "owner");
         let (changed, _) = watch::channel(0u64);
         let (shutdown, _) = watch::channel(false);
-        let mut state = State::default();
+        let mut state = State {
+            shard_count: 1,
+            ..State::default()
+        };
         state.users.insert(owner.id, owner.clone());
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
@@ -344,15 +347,20 @@ impl FakeDiscord {
         for r in st.requests.iter().skip(n.saturating_sub(SHOWN_REQUESTS)) {
             let _ = writeln!(s, "  #{} {}", r.index, r.summary());
         }
-        let session = match &st.session {
-            Some(sess) if sess.conn.is_some() => {
-                format!(
-                    "identified, session {} (shard {:?}, seq {})",
-                    sess.session_id, sess.shard, sess.seq
-                )
-            }
-            Some(sess) => format!("session {} with no live connection", sess.session_id),
-            None => "nobody identified".to_owned(),
+        let session = if st.sessions.is_empty() {
+            "nobody identified".to_owned()
+        } else {
+            st.sessions
+                .values()
+                .map(|sess| match sess.conn {
+                    Some(_) => format!(
+                        "identified, session {} (shard {:?}, seq {})",
+                        sess.session_id, sess.shard, sess.seq
+                    ),
+                    None => format!("session {} with no live connection", sess.session_id),
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
         };
         let _ = writeln!(
             s,
@@ -421,11 +429,25 @@ impl FakeDiscord {
 
     /// Whether a client is identified on a live gateway connection.
     pub fn is_connected(&self) -> bool {
-        self.shared
-            .lock()
-            .session
-            .as_ref()
-            .is_some_and(|s| s.conn.is_some())
+        self.shared.lock().any_connected()
+    }
+
+    /// Sets how many shards `GET /gateway/bot` recommends (default 1). Each IDENTIFY must then
+    /// name a shard `[id, count]` with `id < count`; another is closed with 4010 (Invalid shard)
+    /// and listed by [`FakeDiscord::shard_refusals`]. Each shard's session receives only the
+    /// events of the guilds it owns (`(guild_id >> 22) % count`), and its READY lists only them.
+    pub fn set_shard_count(&self, count: u32) {
+        self.shared.lock().shard_count = count.max(1);
+    }
+
+    /// Each IDENTIFY's `shard` field, in the order they arrived.
+    pub fn identified_shards(&self) -> Vec<[u32; 2]> {
+        self.shared.lock().identified_shards.clone()
+    }
+
+    /// Why IDENTIFYs were refused for their shard, if any were.
+    pub fn shard_refusals(&self) -> Vec<String> {
+        self.shared.lock().shard_refusals.clone()
     }
 
     /// How many IDENTIFYs the fake has received.
@@ -505,20 +527,25 @@ impl FakeDiscord {
 
     fn send_on_session(&self, out: Outgoing) -> Result<(), Error> {
         let st = self.shared.lock();
-        let tx = st
-            .session
-            .as_ref()
-            .and_then(|s| s.conn.as_ref())
-            .map(|(_, tx)| tx.clone());
+        let txs: Vec<_> = st
+            .sessions
+            .values()
+            .filter_map(|s| s.conn.as_ref())
+            .map(|(_, tx)| tx.clone())
+            .collect();
         drop(st);
-        match tx {
-            Some(tx) => tx.send(out).map_err(|_| Error::NotConnected {
-                message: "the gateway connection just closed".to_owned(),
-            }),
-            None => Err(Error::NotConnected {
+        if txs.is_empty() {
+            return Err(Error::NotConnected {
                 message: "no client is identified on a live gateway connection".to_owned(),
-            }),
+            });
         }
+        // Every shard's connection gets it (one, unless the client shards).
+        for tx in txs {
+            tx.send(out.clone()).map_err(|_| Error::NotConnected {
+                message: "the gateway connection just closed".to_owned(),
+            })?;
+        }
+        Ok(())
     }
 
     // ----- the world the bot sees -----
@@ -536,7 +563,7 @@ impl FakeDiscord {
         }
         let payload = payloads::guild_create(&guild);
         st.guilds.insert(guild.id, guild);
-        let connected = st.session.as_ref().is_some_and(|s| s.conn.is_some());
+        let connected = st.any_connected();
         if connected {
             let _ = self
                 .shared

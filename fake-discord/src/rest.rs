@@ -591,11 +591,14 @@ fn route_request(shared: &Shared, st: &mut FakeState, req: &Req<'_>) -> Reply {
             st.gateway_requests += 1;
             Reply::ok(json!({"url": shared.gateway_url()}))
         }
-        ("GET", ["gateway", "bot"]) => Reply::ok(json!({
-            "url": shared.gateway_url(),
-            "shards": 1,
-            "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1},
-        })),
+        ("GET", ["gateway", "bot"]) => {
+            st.gateway_requests += 1;
+            Reply::ok(json!({
+                "url": shared.gateway_url(),
+                "shards": st.shard_count,
+                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86_400_000, "max_concurrency": 1},
+            }))
+        }
         ("GET", ["users", "@me"]) => {
             let mut user = shared.bot.to_json();
             user["verified"] = json!(true);

@@ -16,7 +16,7 @@ use crate::record::{Direction, GatewayFrame, RecordedRequest, SpecViolation, rou
 use crate::spec::SpecChecker;
 
 /// Something to write to one websocket connection.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) enum Outgoing {
     Text(String),
     Close(u16, String),
@@ -174,7 +174,14 @@ pub(crate) struct State {
     pub gateway_frames: Vec<GatewayFrame>,
     pub connections: HashMap<u64, mpsc::UnboundedSender<Outgoing>>,
     pub next_connection: u64,
-    pub session: Option<Session>,
+    /// The identified sessions, one per shard, by shard id.
+    pub sessions: BTreeMap<u32, Session>,
+    /// How many shards `GET /gateway/bot` recommends and IDENTIFY must use.
+    pub shard_count: u32,
+    /// Each IDENTIFY's `shard` field, in order (`[0, 1]` when absent).
+    pub identified_shards: Vec<[u32; 2]>,
+    /// IDENTIFYs refused for a shard that does not fit `shard_count`.
+    pub shard_refusals: Vec<String>,
     pub sessions_started: u64,
     pub identifies: u64,
     pub gateway_requests: u64,
@@ -196,6 +203,16 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// The shard that owns `guild`, as Discord computes it.
+    pub fn shard_of(&self, guild: u64) -> u32 {
+        ((guild >> 22) % u64::from(self.shard_count.max(1))) as u32
+    }
+
+    /// Whether any shard's session has a live connection.
+    pub fn any_connected(&self) -> bool {
+        self.sessions.values().any(|s| s.conn.is_some())
+    }
+
     /// The guild and channel for a channel id, if registered.
     pub fn channel(&self, channel_id: u64) -> Option<(&FakeGuild, &FakeChannel)> {
         self.guilds
@@ -356,14 +373,27 @@ impl Shared {
         state.gateway_frames.push(frame);
     }
 
-    /// Sends a dispatch (op 0) on the current session, with the next sequence number.
+    /// Sends a dispatch (op 0) on the session of the shard that owns its guild (Discord's
+    /// `(guild_id >> 22) % shards`; shard 0 for an event of no guild), with that session's next
+    /// sequence number.
     pub fn dispatch_locked(
         &self,
         state: &mut State,
         event: &str,
         data: Value,
     ) -> Result<u64, Error> {
-        let Some(session) = state.session.as_mut() else {
+        let guild = if event == "GUILD_CREATE" {
+            data.get("id")
+        } else {
+            data.get("guild_id")
+        }
+        .and_then(|v| {
+            v.as_str()
+                .and_then(|s| s.parse().ok())
+                .or_else(|| v.as_u64())
+        });
+        let shard = guild.map_or(0, |g| state.shard_of(g));
+        let Some(session) = state.sessions.get_mut(&shard) else {
             return Err(Error::NotConnected {
                 message: format!(
                     "cannot send {event}: no client has identified on the fake gateway yet \

@@ -176,7 +176,17 @@ async fn on_event(
     }
     // A new session (at start, or after one that could not be resumed):
     // reactions made meanwhile were never sent to the bot; read them back.
-    if let FullEvent::Ready { .. } = event {
+    if let FullEvent::Ready { data_about_bot } = event {
+        let shard = data_about_bot
+            .shard
+            .filter(|s| s.total > 1)
+            .map(|s| format!(" (shard {} of {})", s.id.0 + 1, s.total))
+            .unwrap_or_default();
+        tracing::info!(
+            "connected to Discord as {}, {} servers{shard}",
+            data_about_bot.user.name,
+            data_about_bot.guilds.len()
+        );
         tokio::spawn(catchup::catch_up(
             ctx.http.clone(),
             data.store.clone(),
@@ -241,15 +251,17 @@ impl Nagging {
     }
 }
 
-/// Asks Discord (or the proxy) for the gateway's address until it answers.
-/// serenity would fall back to `wss://gateway.discord.gg` on a failure,
-/// past any proxy, so the bot asks first and hands serenity the answer.
-async fn gateway_url(http: &serenity::Http, api: &str) -> String {
+/// Asks Discord (or the proxy) for the gateway's address and the number of
+/// shards it recommends, until it answers. serenity would fall back to
+/// `wss://gateway.discord.gg` on a failure, past any proxy, and its
+/// `start_autosharded` gives up on the first failure, so the bot asks
+/// first and hands serenity the answer.
+async fn gateway(http: &serenity::Http, api: &str) -> (String, u32) {
     let mut nagging = Nagging::new();
     let mut pause = Duration::from_secs(1);
     loop {
-        match http.get_gateway().await {
-            Ok(gateway) => return gateway.url,
+        match http.get_bot_gateway().await {
+            Ok(gateway) => return (gateway.url, gateway.shards.max(1)),
             Err(error) => {
                 if nagging.due() {
                     let error = crate::cause::with_cause(&error);
@@ -370,13 +382,9 @@ pub async fn run(
     };
     let framework = poise::Framework::builder()
         .options(options)
-        .setup(|ctx, ready, framework| {
+        .setup(|ctx, _ready, framework| {
             Box::pin(async move {
-                tracing::info!(
-                    "connected to Discord as {}, {} servers",
-                    ready.user.name,
-                    ready.guilds.len()
-                );
+                // Once, on the first shard's READY, however many shards.
                 poise::builtins::register_globally(ctx, &framework.options().commands).await?;
                 start_scheduler(ctx.http.clone());
                 Ok(data)
@@ -386,8 +394,8 @@ pub async fn run(
 
     let mut shutdown = Box::pin(shutdown);
     let stopping = || tracing::info!("stopping: a stop signal arrived");
-    let url = tokio::select! {
-        url = gateway_url(&http, &api) => url,
+    let (url, shards) = tokio::select! {
+        gateway = gateway(&http, &api) => gateway,
         () = &mut shutdown => {
             stopping();
             return stopped(store).await;
@@ -406,7 +414,10 @@ pub async fn run(
     let shard_manager = client.shard_manager.clone();
     let watcher = tokio::spawn(watch_the_gateway(url, shard_manager.clone()));
     let ended = tokio::select! {
-        ended = client.start() => Some(ended),
+        // As many shards as Discord recommends (one per 1,000 servers or
+        // so): one shard is refused past 2,500. Commands are registered
+        // once, on the first READY (poise's setup).
+        ended = client.start_shards(shards) => Some(ended),
         () = &mut shutdown => None,
     };
     watcher.abort();
