@@ -185,7 +185,10 @@ pub async fn setup(
             )
             .await;
         }
-        return set_schedule_and_reply(ctx, id, schedule, timezone.is_some(), String::new()).await;
+        store_schedule(ctx, id, schedule).await?;
+        let when = super::schedule::schedule_status(store, id, schedule, super::now()).await?;
+        let warning = zone_warning(schedule, timezone.is_some());
+        return reply(ctx, format!("{when}{warning}")).await;
     };
     let missing = super::permissions::missing_in(ctx, channel).await?;
     if !missing.is_empty() {
@@ -195,19 +198,16 @@ pub async fn setup(
         ))
         .into());
     }
-    // A region's channel alone does not make a first schedule: the rest of
-    // the bulletin would have nowhere to go.
     let message = match &region {
         Some(region) => format!(
             "Requests for **{region}** will be posted in <#{channel}>; other regions go to the default channel."
         ),
         None => format!("Weekly posts will go to <#{channel}>."),
     };
-    // The schedule first (see `set_schedule_and_reply`), then the channel.
-    let before = store.schedule_record(id).await?;
-    let now = super::now();
-    let since = crate::schedule::counts_from_after_change(before, schedule, now);
-    store.change_schedule(id, &schedule, since, now).await?;
+    // The schedule first: a server's settings row made by the channel
+    // below would otherwise carry the default (automatic posts on) for a
+    // moment, and the scheduler could post a week the admin turned off.
+    store_schedule(ctx, id, schedule).await?;
     match region {
         Some(region) => {
             store
@@ -226,17 +226,13 @@ pub async fn setup(
     reply(ctx, format!("{message} {when}{warning}")).await
 }
 
-/// Stores `schedule` for a server that already has somewhere to post, and
-/// answers with it. The schedule is stored before any channel: a server's
-/// settings row made by a channel would otherwise carry the default
-/// (automatic posts on) for a moment, and the scheduler could post a week
-/// the admin turned off.
-async fn set_schedule_and_reply(
+/// Stores `schedule` as an admin set it, with the instant from which its
+/// post times count (`schedule::counts_from_after_change`), and wakes the
+/// scheduler.
+async fn store_schedule(
     ctx: Context<'_>,
     id: GuildId,
     schedule: crate::schedule::Schedule,
-    zone_typed: bool,
-    message: String,
 ) -> Result<(), Error> {
     let store = &ctx.data().store;
     let before = store.schedule_record(id).await?;
@@ -244,10 +240,7 @@ async fn set_schedule_and_reply(
     let since = crate::schedule::counts_from_after_change(before, schedule, now);
     store.change_schedule(id, &schedule, since, now).await?;
     ctx.data().wake.notify_one();
-    let when = super::schedule::schedule_status(store, id, schedule, super::now()).await?;
-    let warning = zone_warning(schedule, zone_typed);
-    let text = format!("{message}{when}{warning}");
-    reply(ctx, text.trim_start().to_owned()).await
+    Ok(())
 }
 
 /// A warning when the zone just typed is a fixed offset (`EST`,
