@@ -158,8 +158,13 @@ pub fn schedule_words(server: &ServerState, now: DateTime<Utc>) -> String {
         && !server.posted
         && !behind
     {
+        let once = if server.has_bulletin {
+            ""
+        } else {
+            " once its bulletin is imported"
+        };
         words.push_str(&format!(
-            " The post time of the week of {missed} had already passed when this schedule was set, so that week is not posted by itself: to post it now, run `/prayer post week:{missed}`."
+            " The post time of the week of {missed} had already passed when this schedule was set, so that week is not posted by itself: to post it now, run `/prayer post week:{missed}`{once}."
         ));
     }
     // A week already posted (by hand, say) is not posted again: the next
@@ -363,5 +368,13 @@ mod tests {
             "{words}"
         );
         assert!(!words.contains("being posted now"), "{words}");
+        let empty = ServerState {
+            has_bulletin: false,
+            ..server
+        };
+        assert!(
+            schedule_words(&empty, now)
+                .contains("run `/prayer post week:2026-11-23` once its bulletin is imported."),
+        );
     }
 }
