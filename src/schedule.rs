@@ -3,15 +3,22 @@
 //! current time is always an argument: no async runtime, database, Discord or clock.
 //!
 //! A server's "today" and its prayer week follow its zone: a prayer week
-//! runs from Monday 00:00 to the next Monday 00:00 local time. The post of a
-//! week is due from its post time until the week ends, so a bot that was
-//! down at the post time, or a bulletin imported after it, still posts while
-//! the week runs, and a week that is over is never posted.
+//! runs from Monday 00:00 to the next Monday 00:00 local time. A post on a
+//! weekday (Monday to Friday) carries the week it falls in; a post on
+//! Saturday or Sunday carries the week that begins the next Monday. The post
+//! of a week is due from its post time until the week ends, so a bot that
+//! was down at the post time, or a bulletin imported after it, still posts
+//! while the week runs, and a week that is over is never posted. Two more
+//! rules keep the posts to what the admin meant: a post time that passed
+//! before the schedule was set (see [`counts_from_after_change`]) is not
+//! posted by itself, and a server's posts never go back in time: no week
+//! older than one already posted there is posted by the scheduler.
 
 use std::fmt;
 
 use chrono::{
-    DateTime, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday,
+    DateTime, Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+    Weekday,
 };
 use chrono_tz::{TZ_VARIANTS, Tz};
 
@@ -77,8 +84,15 @@ pub fn week_end(zone: Tz, week: PrayerWeek) -> DateTime<Utc> {
     }
 }
 
+/// Whether a post on `weekday` carries the week that begins the next Monday
+/// (Saturday and Sunday), rather than the week it falls in.
+pub fn carries_next_week(weekday: Weekday) -> bool {
+    matches!(weekday, Weekday::Sat | Weekday::Sun)
+}
+
 /// The instant `week`'s bulletin is posted: the schedule's weekday of that
-/// week at its local time of day, in its zone.
+/// week at its local time of day, in its zone; for Saturday and Sunday, the
+/// Saturday or Sunday just before the week (see [`carries_next_week`]).
 ///
 /// On a day the clocks change, a local time that does not exist (it falls
 /// in the gap when the clocks spring forward) posts at the first instant
@@ -87,11 +101,27 @@ pub fn week_end(zone: Tz, week: PrayerWeek) -> DateTime<Utc> {
 /// York on 2027-03-14 posts at 03:00 EDT, and Sunday 01:30 on 2026-11-01
 /// posts at 01:30 EDT, an hour before the second 01:30.
 pub fn post_time(schedule: Schedule, week: PrayerWeek) -> DateTime<Utc> {
-    let offset = Days::new(u64::from(schedule.weekday.num_days_from_monday()));
-    match week.monday().checked_add_days(offset) {
+    let offset = u64::from(schedule.weekday.num_days_from_monday());
+    let day = if carries_next_week(schedule.weekday) {
+        week.monday().checked_sub_days(Days::new(7 - offset))
+    } else {
+        week.monday().checked_add_days(Days::new(offset))
+    };
+    match day {
         Some(day) => resolve_local(schedule.zone, day.and_time(schedule.time)),
         // A week at the end of the calendar has no day to post on.
         None => DateTime::<Utc>::MAX_UTC,
+    }
+}
+
+/// The week whose post the schedule is on at `now`: the week running in
+/// its zone, or, once a weekend post time for the next week has come, that
+/// next week. It is the only week the scheduler may post at `now`.
+pub fn scheduled_week(schedule: Schedule, now: DateTime<Utc>) -> PrayerWeek {
+    let week = current_week(schedule.zone, now);
+    match following(week) {
+        Some(next) if post_time(schedule, next) <= now => next,
+        _ => week,
     }
 }
 
@@ -99,21 +129,89 @@ pub fn post_time(schedule: Schedule, week: PrayerWeek) -> DateTime<Utc> {
 /// has not passed, else next week's. It is shown even with automatic posts
 /// off (as the time they would post at).
 pub fn next_post(schedule: Schedule, now: DateTime<Utc>) -> DateTime<Utc> {
-    let week = current_week(schedule.zone, now);
-    let this_week = post_time(schedule, week);
-    if this_week >= now {
-        return this_week;
-    }
-    match following(week) {
-        Some(next) => post_time(schedule, next),
-        None => DateTime::<Utc>::MAX_UTC,
-    }
+    upcoming_post(schedule, now, None).map_or(DateTime::<Utc>::MAX_UTC, |(_, at)| at)
 }
 
-/// What the store knows about one server, for the week running at `now`.
+/// The next post at or after `now` and the week it carries, skipping the
+/// weeks up to `newest_posted` (a post never goes back in time); `None`
+/// only at the end of the calendar.
+pub fn upcoming_post(
+    schedule: Schedule,
+    now: DateTime<Utc>,
+    newest_posted: Option<PrayerWeek>,
+) -> Option<(PrayerWeek, DateTime<Utc>)> {
+    let mut week = scheduled_week(schedule, now);
+    if let Some(newest) = newest_posted
+        && newest >= week
+    {
+        week = following(newest)?;
+    }
+    // Post times rise week by week: the first at or after `now` is this
+    // week's or the next one's.
+    let at = post_time(schedule, week);
+    if at >= now {
+        return Some((week, at));
+    }
+    let next = following(week)?;
+    Some((next, post_time(schedule, next)))
+}
+
+/// Whether a post time counts under a schedule set at `since`: it does if it
+/// came at or after `since`; with no `since` (a schedule set before this was
+/// recorded) every post time counts.
+fn counts(since: Option<DateTime<Utc>>, at: DateTime<Utc>) -> bool {
+    since.is_none_or(|since| at >= since)
+}
+
+/// The instant from which a schedule's post times count once an admin sets
+/// `after` at `now`, given what was there `before` (the schedule and its
+/// own instant; `None` for a server that had no schedule yet).
+///
+/// - A first schedule counts from `now`: a week whose post time already
+///   passed is not posted by itself (setup's reply says how to post it).
+/// - An unchanged schedule keeps its instant.
+/// - A changed schedule (weekday, time, zone, or automatic posts turned
+///   back on) counts from `now`, unless its week was already due before the
+///   change (its post time had come and counted, with automatic posts on):
+///   then that week stays due, at its new time.
+pub fn counts_from_after_change(
+    before: Option<(Schedule, Option<DateTime<Utc>>)>,
+    after: Schedule,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let Some((old, since)) = before else {
+        return Some(now);
+    };
+    if old == after {
+        return since;
+    }
+    let old_time = post_time(old, scheduled_week(old, now));
+    let was_due = old.auto && old_time <= now && counts(since, old_time);
+    if !was_due {
+        return Some(now);
+    }
+    let new_time = post_time(after, scheduled_week(after, now));
+    since.map(|since| since.min(new_time))
+}
+
+/// The week whose post time had already passed when the schedule was set
+/// at `since`, so it is not posted by itself: the week the schedule is on
+/// at `now`, if automatic posts are on and its time came before `since`.
+pub fn passed_before_set(
+    schedule: Schedule,
+    since: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<PrayerWeek> {
+    let week = scheduled_week(schedule, now);
+    let at = post_time(schedule, week);
+    (schedule.auto && at <= now && !counts(since, at)).then_some(week)
+}
+
+/// What the store knows about one server, for the week its schedule is on
+/// at `now`.
 ///
 /// The caller loads `has_bulletin` and `posted` for
-/// [`current_week`]`(schedule.zone, now)` and says so in `week`: a state
+/// [`scheduled_week`]`(schedule, now)` and says so in `week`: a state
 /// loaded for any other week is never due, so a week that ended between
 /// loading and deciding is not posted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +224,12 @@ pub struct ServerState {
     pub has_bulletin: bool,
     /// Whether that week's post is finished.
     pub posted: bool,
+    /// When the schedule was set, from which its post times count (see
+    /// [`counts_from_after_change`]); `None` for a schedule set before this
+    /// was recorded, whose post times all count.
+    pub since: Option<DateTime<Utc>>,
+    /// The newest week whose post was begun or finished in the server.
+    pub newest_posted: Option<PrayerWeek>,
 }
 
 /// A week to post to a server now.
@@ -135,17 +239,24 @@ pub struct DuePost {
     pub week: PrayerWeek,
 }
 
-/// The post `server` owes at `now`, if any: its current local week is due
-/// when automatic posts are on, the week has a bulletin, it is not posted
-/// yet, and its post time has come. The week being current means it has
-/// not ended, so a week that is over is never due.
+/// The post `server` owes at `now`, if any: the week its schedule is on
+/// ([`scheduled_week`]) is due when automatic posts are on, the week has a
+/// bulletin, it is not posted yet, its post time has come and counts (it
+/// did not pass before the schedule was set), and no newer week was posted
+/// there. That week is the current one or the next, so a week that is over
+/// is never due, and a server's posts never go back in time.
 pub fn due_post(server: &ServerState, now: DateTime<Utc>) -> Option<DuePost> {
     let schedule = server.schedule;
+    let at = post_time(schedule, server.week);
     let due = schedule.auto
         && server.has_bulletin
         && !server.posted
-        && server.week == current_week(schedule.zone, now)
-        && post_time(schedule, server.week) <= now;
+        && server.week == scheduled_week(schedule, now)
+        && at <= now
+        && counts(server.since, at)
+        && server
+            .newest_posted
+            .is_none_or(|newest| newest <= server.week);
     due.then_some(DuePost {
         guild: server.guild,
         week: server.week,
@@ -175,13 +286,42 @@ pub fn next_wake(servers: &[ServerState], now: DateTime<Utc>) -> Option<DateTime
 
 /// The first post time strictly after `now`.
 fn next_post_after(schedule: Schedule, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let week = current_week(schedule.zone, now);
+    let week = scheduled_week(schedule, now);
     let this_week = post_time(schedule, week);
     if this_week > now {
         Some(this_week)
     } else {
         following(week).map(|next| post_time(schedule, next))
     }
+}
+
+/// The week whose bulletin a server should have ready at `now`, for
+/// `/prayer status`: the week its schedule is on, while that week is owed
+/// (its post time came and counted, it is not posted, no newer week was)
+/// and it is not already the weekend of that week; otherwise the week the
+/// next post carries. So on a Saturday it is next week's, whatever the
+/// weekday of the posts. `has_bulletin` and `auto` play no part.
+pub fn awaited_week(server: &ServerState, now: DateTime<Utc>) -> PrayerWeek {
+    let schedule = server.schedule;
+    let week = scheduled_week(schedule, now);
+    let at = post_time(schedule, week);
+    let owed = server.week == week
+        && !server.posted
+        && at <= now
+        && counts(server.since, at)
+        && server.newest_posted.is_none_or(|newest| newest <= week);
+    let weekend_of_its_week = week == current_week(schedule.zone, now)
+        && carries_next_week(local_today(schedule.zone, now).weekday());
+    if owed && !weekend_of_its_week {
+        return week;
+    }
+    // This week's post is past or done: the next one carries a later week.
+    let newest = if server.posted || at <= now {
+        Some(server.newest_posted.map_or(week, |newest| newest.max(week)))
+    } else {
+        server.newest_posted
+    };
+    upcoming_post(schedule, now, newest).map_or(week, |(week, _)| week)
 }
 
 /// The week after `week`, if the calendar has one.
@@ -225,6 +365,118 @@ fn first_instant_after_gap(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
         }
     }
     DateTime::from_timestamp(late, 0).unwrap_or(as_utc)
+}
+
+/// A zone that is a fixed offset from UTC, never changing for summer time
+/// (`EST`, `MST`, `Etc/GMT+5`, `GMT` …), with a city zone to suggest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedOffsetZone {
+    pub zone: Tz,
+    /// Its offset from UTC, in seconds (east positive).
+    pub offset: i32,
+    /// A city zone with that offset in winter that does follow its
+    /// clocks' changes, if one is known.
+    pub suggestion: Option<&'static str>,
+}
+
+impl fmt::Display for FixedOffsetZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.offset < 0 { '−' } else { '+' };
+        let minutes = self.offset.unsigned_abs() / 60;
+        write!(
+            f,
+            "`{}` is a fixed offset (UTC{sign}{:02}:{:02}) that never changes for summer time, \
+             so if your clocks do, the posts will be an hour off for part of the year.",
+            self.zone.name(),
+            minutes / 60,
+            minutes % 60
+        )?;
+        match self.suggestion {
+            Some(city) => write!(
+                f,
+                " Use your city's zone instead, such as `{city}` (pick yours from the list as you type)."
+            ),
+            None => write!(
+                f,
+                " Use your city's zone instead (pick it from the list as you type)."
+            ),
+        }
+    }
+}
+
+/// The names of UTC itself: fixed, and meant to be.
+const UTC_NAMES: [&str; 8] = [
+    "UTC",
+    "Etc/UTC",
+    "UCT",
+    "Etc/UCT",
+    "Universal",
+    "Etc/Universal",
+    "Zulu",
+    "Etc/Zulu",
+];
+
+/// The zones outside `Etc/` that are fixed offsets by name.
+const FIXED_NAMES: [&str; 8] = [
+    "EST",
+    "MST",
+    "HST",
+    "GMT",
+    "GMT+0",
+    "GMT-0",
+    "GMT0",
+    "Greenwich",
+];
+
+/// `zone` if it is a fixed offset an admin probably did not mean (anything
+/// in `Etc/`, `EST`, `MST`, `HST`, `GMT` …), with a city zone to suggest;
+/// `None` for city zones (even those without summer time, such as
+/// `Asia/Kolkata`), zones that follow a rule (`EST5EDT`) and UTC itself.
+pub fn fixed_offset(zone: Tz) -> Option<FixedOffsetZone> {
+    use chrono::Offset;
+    let name = zone.name();
+    if UTC_NAMES.contains(&name) || !(name.starts_with("Etc/") || FIXED_NAMES.contains(&name)) {
+        return None;
+    }
+    // Any instant serves: the offset never changes.
+    let offset = zone
+        .offset_from_utc_datetime(&NaiveDateTime::default())
+        .fix()
+        .local_minus_utc();
+    let suggestion = match offset / 3600 {
+        -11 => Some("Pacific/Pago_Pago"),
+        -10 => Some("Pacific/Honolulu"),
+        -9 => Some("America/Anchorage"),
+        -8 => Some("America/Los_Angeles"),
+        -7 => Some("America/Denver"),
+        -6 => Some("America/Chicago"),
+        -5 => Some("America/New_York"),
+        -4 => Some("America/Halifax"),
+        -3 => Some("America/Sao_Paulo"),
+        -2 => Some("America/Noronha"),
+        -1 => Some("Atlantic/Azores"),
+        0 => Some("Europe/London"),
+        1 => Some("Europe/Paris"),
+        2 => Some("Europe/Athens"),
+        3 => Some("Europe/Moscow"),
+        4 => Some("Asia/Dubai"),
+        5 => Some("Asia/Karachi"),
+        6 => Some("Asia/Dhaka"),
+        7 => Some("Asia/Bangkok"),
+        8 => Some("Asia/Singapore"),
+        9 => Some("Asia/Tokyo"),
+        10 => Some("Australia/Sydney"),
+        11 => Some("Pacific/Noumea"),
+        12 => Some("Pacific/Auckland"),
+        13 => Some("Pacific/Tongatapu"),
+        14 => Some("Pacific/Kiritimati"),
+        _ => None,
+    };
+    Some(FixedOffsetZone {
+        zone,
+        offset,
+        suggestion,
+    })
 }
 
 /// How much of a typed zone is compared with zone names: the longest IANA
@@ -435,9 +687,11 @@ mod tests {
         ServerState {
             guild: GuildId::new(1),
             schedule,
-            week: current_week(schedule.zone, now),
+            week: scheduled_week(schedule, now),
             has_bulletin: true,
             posted: false,
+            since: None,
+            newest_posted: None,
         }
     }
 
@@ -560,11 +814,12 @@ mod tests {
         ];
         for (zone, time, monday, expected) in cases {
             let sunday = schedule(Weekday::Sun, time, zone);
-            assert_eq!(post_time(sunday, monday), expected, "{zone} {time}");
+            // A Sunday post carries the week that begins the next day.
+            assert_eq!(post_time(sunday, monday.next()), expected, "{zone} {time}");
         }
         // The minute after the gap is an ordinary time.
         let three = schedule(Weekday::Sun, at(3, 0), New_York);
-        assert_eq!(post_time(three, week(2027, 3, 8)), utc(2027, 3, 14, 7, 0));
+        assert_eq!(post_time(three, week(2027, 3, 15)), utc(2027, 3, 14, 7, 0));
     }
 
     #[test]
@@ -594,7 +849,8 @@ mod tests {
         ];
         for (zone, time, monday, expected) in cases {
             let sunday = schedule(Weekday::Sun, time, zone);
-            assert_eq!(post_time(sunday, monday), expected, "{zone} {time}");
+            // A Sunday post carries the week that begins the next day.
+            assert_eq!(post_time(sunday, monday.next()), expected, "{zone} {time}");
         }
     }
 
@@ -626,7 +882,7 @@ mod tests {
     }
 
     #[test]
-    fn every_zone_and_weekday_posts_within_its_week() {
+    fn every_zone_and_weekday_posts_within_its_week_or_the_weekend_before() {
         let weekdays = [
             Weekday::Mon,
             Weekday::Tue,
@@ -642,6 +898,19 @@ mod tests {
                 for time in [at(0, 0), at(2, 30), at(23, 59)] {
                     for monday in weeks {
                         let posted = post_time(schedule(weekday, time, zone), monday);
+                        if carries_next_week(weekday) {
+                            // The weekend before: in the week before, and
+                            // at most two days before the week starts.
+                            let before =
+                                PrayerWeek::from_monday(monday.monday() - chrono::Days::new(7))
+                                    .expect("a Monday");
+                            assert_eq!(current_week(zone, posted), before, "{zone} {weekday}");
+                            assert!(
+                                week_start(zone, monday) - posted <= chrono::Duration::hours(49),
+                                "{zone} {weekday} {time}"
+                            );
+                            continue;
+                        }
                         assert!(
                             week_start(zone, monday) <= posted,
                             "{zone} {weekday} {time}"
@@ -956,6 +1225,319 @@ mod tests {
             "that is not a time of day; write it as HH:MM on a 24-hour clock \
              (9:00, 09:00, 21:30) or with am/pm (9am, 9:30 pm)"
         );
+    }
+
+    #[test]
+    fn a_zone_change_never_takes_a_servers_posts_back_in_time() {
+        // Posted on Monday 2026-11-30 in UTC; then the admin moves the zone
+        // to Etc/GMT+12, where it is still Sunday 2026-11-29: the week
+        // running there is the one before, which has a bulletin and was
+        // never posted in this server.
+        let now = utc(2026, 11, 30, 10, 0);
+        let gmt_plus_12: Tz = "Etc/GMT+12".parse().expect("a zone");
+        let moved = schedule(Weekday::Mon, at(9, 0), gmt_plus_12);
+        let old = waiting(moved, now);
+        assert_eq!(old.week, week(2026, 11, 23));
+        let after = ServerState {
+            newest_posted: Some(week(2026, 11, 30)),
+            ..old
+        };
+        assert!(!due(after, now));
+        assert_eq!(due_posts(&[after], now), []);
+        // Only the newer week counts: an equal week whose post was begun
+        // and not finished resumes, and an older posted week is no bar.
+        for newest in [week(2026, 11, 23), week(2026, 11, 16)] {
+            let resumed = ServerState {
+                newest_posted: Some(newest),
+                ..old
+            };
+            assert!(due(resumed, now), "{newest}");
+        }
+        // The week after, on its own Monday in that zone, is due as usual.
+        let monday = utc(2026, 12, 7, 21, 0);
+        let next = ServerState {
+            newest_posted: Some(week(2026, 11, 30)),
+            ..waiting(moved, monday)
+        };
+        assert_eq!(next.week, week(2026, 12, 7));
+        assert!(due(next, monday));
+    }
+
+    #[test]
+    fn a_first_schedule_does_not_post_a_week_whose_time_passed_before_it() {
+        let monday_nine = schedule(Weekday::Mon, at(9, 0), Tz::UTC);
+        // First set on Saturday 2026-11-28: Monday 09:00 has passed.
+        let saturday = utc(2026, 11, 28, 15, 0);
+        let since = counts_from_after_change(None, monday_nine, saturday);
+        assert_eq!(since, Some(saturday));
+        let server = ServerState {
+            since,
+            ..waiting(monday_nine, saturday)
+        };
+        assert!(!due(server, saturday));
+        assert_eq!(
+            passed_before_set(monday_nine, since, saturday),
+            Some(week(2026, 11, 23))
+        );
+        // Nor later that week.
+        let sunday = utc(2026, 11, 29, 23, 0);
+        assert!(!due(
+            ServerState {
+                since,
+                ..waiting(monday_nine, sunday)
+            },
+            sunday
+        ));
+        // The next Monday's post is due as usual.
+        let monday = utc(2026, 11, 30, 9, 0);
+        assert!(due(
+            ServerState {
+                since,
+                ..waiting(monday_nine, monday)
+            },
+            monday
+        ));
+        assert_eq!(passed_before_set(monday_nine, since, monday), None);
+        // A schedule set before its post time posts at it.
+        let early = utc(2026, 11, 23, 8, 0);
+        let since = counts_from_after_change(None, monday_nine, early);
+        let nine = utc(2026, 11, 23, 9, 0);
+        assert!(due(
+            ServerState {
+                since,
+                ..waiting(monday_nine, nine)
+            },
+            nine
+        ));
+    }
+
+    #[test]
+    fn a_bot_down_at_a_post_time_the_schedule_already_had_still_catches_up() {
+        let monday_nine = schedule(Weekday::Mon, at(9, 0), London);
+        let since = Some(utc(2026, 11, 20, 12, 0));
+        let wednesday = utc(2026, 11, 25, 12, 0);
+        let server = ServerState {
+            since,
+            ..waiting(monday_nine, wednesday)
+        };
+        assert!(due(server, wednesday));
+        assert_eq!(passed_before_set(monday_nine, since, wednesday), None);
+    }
+
+    #[test]
+    fn a_changed_schedule_whose_time_is_now_past_does_not_post_unless_the_week_was_due() {
+        let tuesday = utc(2026, 11, 24, 12, 0);
+        let wednesday_six = schedule(Weekday::Wed, at(18, 0), Tz::UTC);
+        let monday_nine = schedule(Weekday::Mon, at(9, 0), Tz::UTC);
+        let long_ago = Some(utc(2026, 1, 1, 0, 0));
+        // Wednesday's post was still to come: moved to Monday, already
+        // past, it waits for next Monday.
+        let since = counts_from_after_change(Some((wednesday_six, long_ago)), monday_nine, tuesday);
+        assert_eq!(since, Some(tuesday));
+        assert!(!due(
+            ServerState {
+                since,
+                ..waiting(monday_nine, tuesday)
+            },
+            tuesday
+        ));
+        assert_eq!(
+            passed_before_set(monday_nine, since, tuesday),
+            Some(week(2026, 11, 23))
+        );
+        // Monday's post was due (no bulletin yet, say): moved to another
+        // time already past, the week stays due.
+        let monday_eight = schedule(Weekday::Mon, at(8, 0), Tz::UTC);
+        for before in [long_ago, None] {
+            let since =
+                counts_from_after_change(Some((monday_nine, before)), monday_eight, tuesday);
+            assert!(due(
+                ServerState {
+                    since,
+                    ..waiting(monday_eight, tuesday)
+                },
+                tuesday
+            ));
+        }
+        // Automatic posts off, then on again: the week whose time passed
+        // meanwhile is not posted by itself.
+        let off = Schedule {
+            auto: false,
+            ..monday_nine
+        };
+        let since = counts_from_after_change(Some((monday_nine, long_ago)), off, tuesday);
+        let later = utc(2026, 11, 25, 12, 0);
+        let since = counts_from_after_change(Some((off, since)), monday_nine, later);
+        assert_eq!(since, Some(later));
+        assert!(!due(
+            ServerState {
+                since,
+                ..waiting(monday_nine, later)
+            },
+            later
+        ));
+        // An unchanged schedule (a new channel, say) keeps its instant.
+        assert_eq!(
+            counts_from_after_change(Some((monday_nine, long_ago)), monday_nine, later),
+            long_ago
+        );
+    }
+
+    #[test]
+    fn a_weekend_post_carries_the_week_that_begins_the_next_monday() {
+        let sunday_six = schedule(Weekday::Sun, at(18, 0), New_York);
+        // Sunday 2026-11-29 18:00 EST is 23:00 UTC: the week of 30 November.
+        let on_time = utc(2026, 11, 29, 23, 0);
+        assert_eq!(post_time(sunday_six, week(2026, 11, 30)), on_time);
+        assert_eq!(scheduled_week(sunday_six, on_time), week(2026, 11, 30));
+        let server = waiting(sunday_six, on_time);
+        assert_eq!(server.week, week(2026, 11, 30));
+        assert_eq!(
+            due_posts(&[server], on_time),
+            [DuePost {
+                guild: GuildId::new(1),
+                week: week(2026, 11, 30)
+            }]
+        );
+        // A minute before, the schedule is still on the running week, whose
+        // own Sunday post was a week ago.
+        let before = utc(2026, 11, 29, 22, 59);
+        assert_eq!(scheduled_week(sunday_six, before), week(2026, 11, 23));
+        assert_eq!(next_post(sunday_six, before), on_time);
+        assert_eq!(
+            upcoming_post(sunday_six, before, None),
+            Some((week(2026, 11, 30), on_time))
+        );
+        // Missed on Sunday, back on Monday: still that week's post.
+        let monday = utc(2026, 11, 30, 15, 0);
+        assert!(due(waiting(sunday_six, monday), monday));
+        assert_eq!(waiting(sunday_six, monday).week, week(2026, 11, 30));
+        // Saturday the same.
+        let saturday = schedule(Weekday::Sat, at(9, 0), London);
+        assert_eq!(
+            post_time(saturday, week(2026, 11, 30)),
+            utc(2026, 11, 28, 9, 0)
+        );
+        // A weekday post carries the week it falls in.
+        let friday = schedule(Weekday::Fri, at(9, 0), London);
+        assert_eq!(
+            post_time(friday, week(2026, 11, 30)),
+            utc(2026, 12, 4, 9, 0)
+        );
+        // Across the spring change: Sunday 2027-03-14 18:00 is EDT.
+        assert_eq!(
+            post_time(sunday_six, week(2027, 3, 15)),
+            utc(2027, 3, 14, 22, 0)
+        );
+        assert_eq!(
+            next_wake(
+                &[waiting(sunday_six, utc(2027, 3, 12, 0, 0))],
+                utc(2027, 3, 12, 0, 0)
+            ),
+            Some(utc(2027, 3, 14, 22, 0))
+        );
+    }
+
+    #[test]
+    fn a_weekend_post_never_posts_a_week_that_is_over_or_went_by() {
+        let sunday_six = schedule(Weekday::Sun, at(18, 0), Tz::UTC);
+        // The week of 23 November was due from Sunday 22 November 18:00;
+        // on Sunday 29 November after 18:00 the schedule has moved on.
+        let old = waiting(sunday_six, utc(2026, 11, 25, 12, 0));
+        assert_eq!(old.week, week(2026, 11, 23));
+        let moved_on = utc(2026, 11, 29, 18, 0);
+        assert!(!due(old, moved_on));
+        let over = utc(2026, 11, 30, 0, 0);
+        assert!(!due(old, over));
+    }
+
+    #[test]
+    fn the_awaited_bulletin_on_a_weekend_is_next_weeks() {
+        let monday_nine = schedule(Weekday::Mon, at(9, 0), Tz::UTC);
+        let saturday = utc(2026, 11, 28, 12, 0);
+        for posted in [true, false] {
+            let server = ServerState {
+                posted,
+                ..waiting(monday_nine, saturday)
+            };
+            assert_eq!(
+                awaited_week(&server, saturday),
+                week(2026, 11, 30),
+                "{posted}"
+            );
+        }
+        // On Tuesday an owed week is still awaited; once posted, the next.
+        let tuesday = utc(2026, 11, 24, 12, 0);
+        let owed = waiting(monday_nine, tuesday);
+        assert_eq!(awaited_week(&owed, tuesday), week(2026, 11, 23));
+        let posted = ServerState {
+            posted: true,
+            newest_posted: Some(week(2026, 11, 23)),
+            ..owed
+        };
+        assert_eq!(awaited_week(&posted, tuesday), week(2026, 11, 30));
+        // Before Monday's post time, the week it carries.
+        let early = utc(2026, 11, 23, 8, 0);
+        assert_eq!(
+            awaited_week(&waiting(monday_nine, early), early),
+            week(2026, 11, 23)
+        );
+        // A Sunday post, on the Saturday before it: the week it carries.
+        let sunday_six = schedule(Weekday::Sun, at(18, 0), Tz::UTC);
+        assert_eq!(
+            awaited_week(&waiting(sunday_six, saturday), saturday),
+            week(2026, 11, 30)
+        );
+    }
+
+    #[test]
+    fn fixed_offset_zones_are_named_with_a_city_to_use_instead() {
+        let parsed = |name: &str| parse_zone(name).expect("a zone");
+        let est = fixed_offset(parsed("EST")).expect("EST is fixed");
+        assert_eq!(est.offset, -5 * 3600);
+        assert_eq!(est.suggestion, Some("America/New_York"));
+        let text = est.to_string();
+        assert!(
+            text.starts_with("`EST` is a fixed offset (UTC−05:00)"),
+            "{text}"
+        );
+        assert!(text.contains("`America/New_York`"), "{text}");
+        assert!(text.ends_with('.'), "{text}");
+        let etc = fixed_offset(parsed("Etc/GMT+5")).expect("fixed");
+        assert_eq!(
+            (etc.offset, etc.suggestion),
+            (-5 * 3600, Some("America/New_York"))
+        );
+        let mst = fixed_offset(parsed("MST")).expect("fixed");
+        assert_eq!(mst.offset, -7 * 3600);
+        let east = fixed_offset(parsed("Etc/GMT-10")).expect("fixed");
+        assert_eq!(
+            (east.offset, east.suggestion),
+            (10 * 3600, Some("Australia/Sydney"))
+        );
+        assert!(east.to_string().contains("(UTC+10:00)"));
+        assert_eq!(
+            fixed_offset(parsed("GMT")).and_then(|z| z.suggestion),
+            Some("Europe/London")
+        );
+        let no_city = fixed_offset(parsed("Etc/GMT+12")).expect("fixed");
+        assert_eq!(no_city.suggestion, None);
+        assert!(
+            no_city
+                .to_string()
+                .ends_with("(pick it from the list as you type).")
+        );
+        for fine in [
+            "UTC",
+            "Etc/UTC",
+            "America/New_York",
+            "Asia/Kolkata",
+            "Europe/London",
+            "EST5EDT",
+            "Japan",
+        ] {
+            assert_eq!(fixed_offset(parsed(fine)), None, "{fine}");
+        }
     }
 
     proptest! {

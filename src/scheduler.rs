@@ -7,10 +7,13 @@
 //! (see `posting::post_week`) is what keeps two runs off one week.
 //!
 //! What is due is decided in pure code (`schedule::due_posts`) from each
-//! server's schedule, its current week in its own time zone, and whether
-//! that week has a bulletin and is posted. So a bot that was down at post
-//! time posts when it comes back within the week; a bulletin imported after
-//! the time is posted at once; a week that is over is never posted.
+//! server's schedule, the week it is on in its own time zone, whether that
+//! week has a bulletin and is posted, when the schedule was set and the
+//! newest week posted there. So a bot that was down at post time posts when
+//! it comes back within the week; a bulletin imported after the time is
+//! posted at once; a week that is over, a week whose time passed before the
+//! schedule was set, and a week older than one already posted are never
+//! posted by the scheduler.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,7 +27,7 @@ use tokio::sync::Notify;
 use crate::clock::Clock;
 use crate::ids::GuildId;
 use crate::posting::{Messenger, OutgoingMessage, PostError, PostOutcome, PostRun, post_week};
-use crate::schedule::{DuePost, ServerState, current_week, due_posts, next_wake};
+use crate::schedule::{DuePost, ServerState, due_posts, next_wake, scheduled_week};
 use crate::storage::{StorageError, Store};
 use crate::week::PrayerWeek;
 
@@ -90,7 +93,7 @@ async fn server_states(
     let schedules = store.schedules().await?;
     let wanted: Vec<(GuildId, PrayerWeek)> = schedules
         .iter()
-        .map(|(guild, schedule)| (*guild, current_week(schedule.zone, now)))
+        .map(|(guild, schedule)| (*guild, scheduled_week(*schedule, now)))
         .collect();
     let states = store.week_states(&wanted).await?;
     Ok(schedules
@@ -103,6 +106,8 @@ async fn server_states(
             week,
             has_bulletin: state.has_bulletin,
             posted: state.posted,
+            since: state.since,
+            newest_posted: state.newest_posted,
         })
         .collect())
 }

@@ -460,6 +460,12 @@ async fn admin_commands_are_refused_for_a_member_and_change_nothing() {
             "Only members with the **Manage Server** permission can use `/prayer post`"
         )
     );
+    // `status` only reads: nothing to say about changes.
+    let status = bot.prayer("status", vec![], bot.as_member());
+    assert_eq!(
+        bot.answer(&status).await.0,
+        "Only members with the **Manage Server** permission can use `/prayer status`."
+    );
     // The refused setup stored nothing: an admin's post finds no channel.
     let admin_post = bot.post(bot.as_admin()).await;
     assert!(

@@ -89,20 +89,37 @@ where
     F: FnOnce(Store, u64, u64, u64) -> Fut,
     Fut: Future<Output = ()>,
 {
+    start_with(clock, &[], prepare, script).await
+}
+
+/// As [`start_scripted`], with more bulletins imported first: (example
+/// file, week).
+async fn start_with<F, Fut>(
+    clock: &str,
+    more: &[(&str, &str)],
+    prepare: F,
+    script: impl FnOnce(&FakeDiscord, u64),
+) -> Bot
+where
+    F: FnOnce(Store, u64, u64, u64) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = dir.path().join("prayer-bot.db");
-    let imported = std::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
-        .arg("import")
-        .arg(project("examples/week-1.txt"))
-        .args(["--week", WEEK, "--database"])
-        .arg(&db)
-        .output()
-        .expect("the import runs");
-    assert!(
-        imported.status.success(),
-        "{}",
-        String::from_utf8_lossy(&imported.stderr)
-    );
+    for (file, week) in [("examples/week-1.txt", WEEK)].iter().chain(more) {
+        let imported = std::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
+            .arg("import")
+            .arg(project(file))
+            .args(["--week", week, "--database"])
+            .arg(&db)
+            .output()
+            .expect("the import runs");
+        assert!(
+            imported.status.success(),
+            "{}",
+            String::from_utf8_lossy(&imported.stderr)
+        );
+    }
 
     let fake = FakeDiscord::start_with(fake_discord::Options {
         enforce_limits: true,
@@ -338,21 +355,234 @@ async fn setup_takes_a_weekday_time_and_zone_and_answers_with_the_next_post_in_d
         "not due before Wednesday"
     );
 
-    // Moved to a time already past this week: the week is owed, and the
-    // answer says it goes out now rather than naming next week.
+    // Moved to a time already past this week, before the week was due: it
+    // is not posted by itself, and the answer says how to post it now.
     let sent = bot.prayer(
         "setup",
         vec![
-            CommandOption::channel("channel", general),
             CommandOption::integer("weekday", 0),
             CommandOption::string("time", "09:00"),
             CommandOption::string("timezone", "UTC"),
         ],
     );
     let answer = bot.answer(&sent).await;
-    assert!(answer.contains("being posted now"), "{answer}");
-    bot.wait_for_posts(general.id, 2).await;
+    assert!(!answer.contains("being posted now"), "{answer}");
+    assert!(
+        answer.contains("so that week is not posted by itself: to post it now, run `/prayer post week:2026-11-23`."),
+        "{answer}"
+    );
+    assert!(!answer.contains("⚠️"), "UTC is fine: {answer}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        bot.sent_to(general.id).is_empty(),
+        "nothing posted by itself"
+    );
+    let posted = bot
+        .answer(&bot.prayer("post", vec![CommandOption::string("week", WEEK)]))
+        .await;
+    assert!(
+        posted.starts_with("Posted the week of 2026-11-23"),
+        "{posted}"
+    );
     bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_zone_change_after_this_weeks_post_never_posts_last_week() {
+    // Monday 09:30 UTC: this week (23 November) is posted at once; last
+    // week (16 November) has a bulletin too, never posted here.
+    let bot = start_with(
+        "2026-11-23T09:30:00Z",
+        &[("examples/week-3.txt", "2026-11-16")],
+        |store, guild, general, _| scheduled(store, guild, general, Schedule::default()),
+        |_, _| {},
+    )
+    .await;
+    let general = bot.world.general.id;
+    let posts = bot.wait_for_posts(general, 2).await;
+    assert!(posts[0].contains("23 November 2026"), "{}", posts[0]);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let status = bot.answer(&bot.prayer("status", vec![])).await;
+        if status.contains("**Last post.** The week of 2026-11-23:")
+            && status.contains("finished <t:")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the post never finished");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let before = bot.sent_to(general).len();
+    // In Etc/GMT+12 it is still Sunday 22 November: last week is running.
+    let answer = bot
+        .answer(&bot.prayer(
+            "setup",
+            vec![
+                // The channel again, as main required: only the zone changes.
+                CommandOption::channel("channel", &bot.world.general),
+                CommandOption::string("timezone", "Etc/GMT+12"),
+            ],
+        ))
+        .await;
+    assert!(answer.contains("(Etc/GMT+12)"), "{answer}");
+    assert!(
+        answer.contains(
+            "⚠️ `Etc/GMT+12` is a fixed offset (UTC−12:00) that never changes for summer time"
+        ),
+        "{answer}"
+    );
+    assert!(!answer.contains("being posted now"), "{answer}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = bot.sent_to(general);
+    assert_eq!(after.len(), before, "posted again: {:#?}", &after[before..]);
+    assert!(
+        after.iter().all(|m| !m.contains("16 November")),
+        "last week was posted after this week"
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_first_setup_on_saturday_does_not_post_the_week_by_itself() {
+    let bot = start_at("2026-11-28T12:00:00Z", |_, _, _, _| async {}).await;
+    let general = &bot.world.general;
+    // Without a channel, the first setup is refused in words.
+    let refused = bot
+        .answer(&bot.prayer("setup", vec![CommandOption::string("time", "10:00")]))
+        .await;
+    assert_eq!(
+        refused,
+        "The first setup needs a channel for the posts: run `/prayer setup channel:#channel` (you can give the weekday, time and time zone at the same time). Nothing was changed."
+    );
+    let answer = bot
+        .answer(&bot.prayer("setup", vec![CommandOption::channel("channel", general)]))
+        .await;
+    assert!(
+        answer.contains("The post time of the week of 2026-11-23 had already passed when this schedule was set, so that week is not posted by itself: to post it now, run `/prayer post week:2026-11-23`."),
+        "{answer}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(bot.sent_to(general.id), Vec::<String>::new());
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn setup_without_a_channel_changes_only_what_is_given_once_a_channel_is_set() {
+    let bot = start_at("2026-11-24T12:00:00Z", |store, guild, general, _| {
+        scheduled(
+            store,
+            guild,
+            general,
+            Schedule {
+                auto: false,
+                ..Schedule::default()
+            },
+        )
+    })
+    .await;
+    let general = bot.world.general.id;
+    let answer = bot
+        .answer(&bot.prayer(
+            "setup",
+            vec![
+                CommandOption::string("time", "7:30 pm"),
+                CommandOption::string("timezone", "EST"),
+            ],
+        ))
+        .await;
+    assert!(answer.contains("Mondays at 19:30 (EST)"), "{answer}");
+    assert!(answer.contains("`America/New_York`"), "{answer}");
+    // Nothing given: the settings as they are.
+    let shown = bot.answer(&bot.prayer("setup", vec![])).await;
+    assert!(
+        shown.starts_with(&format!("Weekly posts go to <#{general}>.")),
+        "{shown}"
+    );
+    assert!(shown.contains("Mondays at 19:30 (EST)"), "{shown}");
+    assert!(shown.ends_with("Nothing was changed."), "{shown}");
+    assert!(!shown.contains("⚠️"), "{shown}");
+    let status = bot.answer(&bot.prayer("status", vec![])).await;
+    assert!(status.contains("Mondays at 19:30 (EST)"), "{status}");
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn post_with_no_week_posts_this_week_or_names_the_week_that_has_a_bulletin() {
+    // Tuesday 17 November: this week has no bulletin; the next one has.
+    let bot = start_at("2026-11-17T12:00:00Z", |store, guild, general, _| {
+        scheduled(
+            store,
+            guild,
+            general,
+            Schedule {
+                auto: false,
+                ..Schedule::default()
+            },
+        )
+    })
+    .await;
+    let refused = bot.answer(&bot.prayer("post", vec![])).await;
+    assert_eq!(
+        refused,
+        "This week (2026-11-16) has no bulletin; the next with one is 2026-11-23: run `/prayer post week:2026-11-23`, or import this week's with `/prayer import`. Nothing was posted."
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(bot.sent_to(bot.world.general.id), Vec::<String>::new());
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_sunday_post_carries_the_week_that_begins_the_next_day() {
+    // Sunday 22 November 17:59:57 UTC: the post of the week of Monday 23
+    // November is due in 3 seconds.
+    let sunday_six = Schedule {
+        weekday: Weekday::Sun,
+        time: NaiveTime::from_hms_opt(18, 0, 0).unwrap_or_default(),
+        ..Schedule::default()
+    };
+    let bot = start_at("2026-11-22T17:59:57Z", move |store, guild, general, _| {
+        scheduled(store, guild, general, sunday_six)
+    })
+    .await;
+    let status = bot.answer(&bot.prayer("status", vec![])).await;
+    assert!(
+        status.contains(
+            "Posts go out Sundays at 18:00 (UTC), each with the week that begins the next Monday."
+        ),
+        "{status}"
+    );
+    assert!(status.contains("the week of 2026-11-23."), "{status}");
+    assert!(status.contains("Problems.** None"), "{status}");
+    let posts = bot.wait_for_posts(bot.world.general.id, 2).await;
+    assert!(
+        posts[0].contains("week of Monday 23 November 2026"),
+        "{}",
+        posts[0]
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn on_saturday_status_asks_for_next_weeks_bulletin() {
+    let bot = start_at("2026-11-28T12:00:00Z", |store, guild, general, _| {
+        scheduled(
+            store,
+            guild,
+            general,
+            Schedule {
+                auto: false,
+                ..Schedule::default()
+            },
+        )
+    })
+    .await;
+    let status = bot.answer(&bot.prayer("status", vec![])).await;
+    assert!(
+        status
+            .contains("No bulletin for the week of 2026-11-30: import one with `/prayer import`."),
+        "{status}"
+    );
+    assert!(!status.contains("2026-11-23:"), "{status}");
 }
 
 #[tokio::test]

@@ -35,7 +35,8 @@ pub async fn catch_up(http: Arc<Http>, store: Store, recorder: Recorder, bot: se
     let now = super::now();
     let (mut added, mut removed) = (0usize, 0usize);
     for (guild, schedule) in schedules {
-        let week = crate::schedule::current_week(schedule.zone, now);
+        // The week the schedule is on: after a weekend post, the next week.
+        let week = crate::schedule::scheduled_week(schedule, now);
         let posts = match store.request_posts(guild, week).await {
             Ok(posts) => posts,
             Err(error) => {

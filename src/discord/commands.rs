@@ -128,19 +128,18 @@ pub async fn week(
     reply_pieces(ctx, pieces, !public.unwrap_or(false)).await
 }
 
-/// Where the weekly posts go (admins only)
+/// Where, when and in which zone the weekly posts go (admins only)
 #[poise::command(slash_command, guild_only, check = "admin_only")]
 pub async fn setup(
     ctx: Context<'_>,
-    #[description = "The channel for the posts (for the region, if you name one)"]
+    #[description = "The channel for the posts (for the region, if you name one); needed the first time"]
     #[channel_types("Text", "News")]
-    channel: serenity::ChannelId,
+    channel: Option<serenity::ChannelId>,
     #[description = "Send only this region's requests to that channel"]
     #[autocomplete = "autocomplete_region"]
     region: Option<String>,
-    #[description = "The day the week's requests are posted (Monday if never set)"] weekday: Option<
-        Day,
-    >,
+    #[description = "The posting day; Saturday or Sunday posts carry the next week (Monday if never set)"]
+    weekday: Option<Day>,
     #[description = "The time they are posted, e.g. 09:00 or 7:30 pm (09:00 if never set)"]
     time: Option<String>,
     #[description = "Your time zone, e.g. Europe/London (UTC if never set)"]
@@ -155,8 +154,42 @@ pub async fn setup(
         None => None,
     };
     let id = GuildId::new(guild);
-    let current = ctx.data().store.schedule(id).await?;
+    let store = &ctx.data().store;
+    let current = store.schedule(id).await?;
     let schedule = changed_schedule(current, weekday, time.as_deref(), timezone.as_deref(), auto)?;
+    let default_channel = store.channel_settings(guild).await?.default_channel;
+    let Some(channel) = channel else {
+        if let Some(region) = region {
+            return Err(UserError::new(format!(
+                "Name the channel for **{region}**'s requests: `/prayer setup channel:#channel region:{region}`. Nothing was changed."
+            ))
+            .into());
+        }
+        let Some(default_channel) = default_channel else {
+            return Err(UserError::new(
+                "The first setup needs a channel for the posts: run `/prayer setup channel:#channel` (you can give the weekday, time and time zone at the same time). Nothing was changed.",
+            )
+            .into());
+        };
+        let nothing_typed = weekday.is_none()
+            && time.as_deref().is_none_or(|t| t.trim().is_empty())
+            && timezone.as_deref().is_none_or(|z| z.trim().is_empty())
+            && auto.is_none();
+        if nothing_typed {
+            let when = super::schedule::schedule_status(store, id, current, super::now()).await?;
+            return reply(
+                ctx,
+                format!(
+                    "Weekly posts go to <#{default_channel}>. {when} To change something, give `channel`, `weekday`, `time`, `timezone` or `auto`. Nothing was changed."
+                ),
+            )
+            .await;
+        }
+        store_schedule(ctx, id, schedule).await?;
+        let when = super::schedule::schedule_status(store, id, schedule, super::now()).await?;
+        let warning = zone_warning(schedule, timezone.is_some());
+        return reply(ctx, format!("{when}{warning}")).await;
+    };
     let missing = super::permissions::missing_in(ctx, channel).await?;
     if !missing.is_empty() {
         return Err(UserError::new(format!(
@@ -165,30 +198,58 @@ pub async fn setup(
         ))
         .into());
     }
-    let store = &ctx.data().store;
+    let message = match &region {
+        Some(region) => format!(
+            "Requests for **{region}** will be posted in <#{channel}>; other regions go to the default channel."
+        ),
+        None => format!("Weekly posts will go to <#{channel}>."),
+    };
     // The schedule first: a server's settings row made by the channel
     // below would otherwise carry the default (automatic posts on) for a
     // moment, and the scheduler could post a week the admin turned off.
-    store.set_schedule(id, &schedule, super::now()).await?;
-    let message = match region {
+    store_schedule(ctx, id, schedule).await?;
+    match region {
         Some(region) => {
             store
                 .set_region_channel(guild, &region, channel.get())
                 .await?;
-            format!(
-                "Requests for **{region}** will be posted in <#{channel}>; other regions go to the default channel."
-            )
         }
         None => {
             store
                 .set_default_channel(guild, channel.get(), super::now())
                 .await?;
-            format!("Weekly posts will go to <#{channel}>.")
         }
-    };
+    }
     ctx.data().wake.notify_one();
     let when = super::schedule::schedule_status(store, id, schedule, super::now()).await?;
-    reply(ctx, format!("{message} {when}")).await
+    let warning = zone_warning(schedule, timezone.is_some());
+    reply(ctx, format!("{message} {when}{warning}")).await
+}
+
+/// Stores `schedule` as an admin set it, with the instant from which its
+/// post times count (`schedule::counts_from_after_change`), and wakes the
+/// scheduler.
+async fn store_schedule(
+    ctx: Context<'_>,
+    id: GuildId,
+    schedule: crate::schedule::Schedule,
+) -> Result<(), Error> {
+    let store = &ctx.data().store;
+    let before = store.schedule_record(id).await?;
+    let now = super::now();
+    let since = crate::schedule::counts_from_after_change(before, schedule, now);
+    store.change_schedule(id, &schedule, since, now).await?;
+    ctx.data().wake.notify_one();
+    Ok(())
+}
+
+/// A warning when the zone just typed is a fixed offset (`EST`,
+/// `Etc/GMT+5` …) that never follows summer time; empty otherwise.
+fn zone_warning(schedule: crate::schedule::Schedule, zone_typed: bool) -> String {
+    match crate::schedule::fixed_offset(schedule.zone).filter(|_| zone_typed) {
+        Some(fixed) => format!("\n⚠️ {fixed}"),
+        None => String::new(),
+    }
 }
 
 /// How far back `/prayer setup` looks for the regions of a server's
@@ -360,14 +421,27 @@ pub async fn post(
     // the one that finds it held answers InProgress below.
     let store = &ctx.data().store;
     // `post_week` reads the week's bulletin itself and says if there is none.
-    let week = match choose_week(store, Scope::Guild(guild), named, today(ctx).await?).await {
-        Ok((week, _)) => week,
-        Err(FindWeekError::Storage(error)) => return Err(error.into()),
-        Err(error) => {
-            return Err(UserError::new(format!(
-                "There is {error}. Load one with `/prayer import`."
-            ))
-            .into());
+    // Left out, the week is this week: never a later one in its place.
+    let week = match named {
+        Some(week) => week,
+        None => {
+            let current = PrayerWeek::containing(today(ctx).await?);
+            match choose_week(store, Scope::Guild(guild), None, today(ctx).await?).await {
+                Ok((week, _)) if week == current => week,
+                Ok((next, _)) => {
+                    return Err(UserError::new(format!(
+                        "This week ({current}) has no bulletin; the next with one is {next}: run `/prayer post week:{next}`, or import this week's with `/prayer import`. Nothing was posted."
+                    ))
+                    .into());
+                }
+                Err(FindWeekError::Storage(error)) => return Err(error.into()),
+                Err(_) => {
+                    return Err(UserError::new(format!(
+                        "This week ({current}) has no bulletin, nor has any later week: load one with `/prayer import`. Nothing was posted."
+                    ))
+                    .into());
+                }
+            }
         }
     };
     let messenger =

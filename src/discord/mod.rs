@@ -136,8 +136,14 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             if let Some(error) = error {
                 tracing::error!(%error, "admin check failed");
             }
+            // `status` only reads: there was nothing to change.
+            let unchanged = if ctx.command().name == "status" {
+                ""
+            } else {
+                " Nothing was changed."
+            };
             let text = format!(
-                "Only members with the **Manage Server** permission can use `/{}`. Nothing was changed.",
+                "Only members with the **Manage Server** permission can use `/{}`.{unchanged}",
                 ctx.command().qualified_name
             );
             send_ephemeral(ctx, text).await;

@@ -6,7 +6,10 @@ use poise::serenity_prelude as serenity;
 
 use super::{Context, Error, UserError, admin_only, now};
 use crate::ids::GuildId;
-use crate::schedule::{Schedule, next_post, parse_time, parse_zone, zone_choices};
+use crate::schedule::{
+    Schedule, ServerState, awaited_week, carries_next_week, due_post, parse_time, parse_zone,
+    passed_before_set, scheduled_week, upcoming_post, zone_choices,
+};
 
 /// A weekday, as Discord offers it.
 #[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
@@ -81,6 +84,32 @@ fn day_name(weekday: Weekday) -> &'static str {
     }
 }
 
+/// What the schedule decides from for `guild` at `now`: the week its
+/// schedule is on, with that week's state.
+pub async fn server_state(
+    store: &crate::storage::Store,
+    guild: GuildId,
+    schedule: Schedule,
+    now: DateTime<Utc>,
+) -> Result<ServerState, crate::storage::StorageError> {
+    let week = scheduled_week(schedule, now);
+    let state = store
+        .week_states(&[(guild, week)])
+        .await?
+        .first()
+        .copied()
+        .unwrap_or_default();
+    Ok(ServerState {
+        guild,
+        schedule,
+        week,
+        has_bulletin: state.has_bulletin,
+        posted: state.posted,
+        since: state.since,
+        newest_posted: state.newest_posted,
+    })
+}
+
 /// The schedule in words for `guild`, with what happens next: this week
 /// posted now (its time has passed and it is owed), or the next post time.
 pub async fn schedule_status(
@@ -89,57 +118,64 @@ pub async fn schedule_status(
     schedule: Schedule,
     now: DateTime<Utc>,
 ) -> Result<String, crate::storage::StorageError> {
-    let week = crate::schedule::current_week(schedule.zone, now);
-    let state = store.week_states(&[(guild, week)]).await?;
-    let state = state.first().copied().unwrap_or(crate::storage::WeekState {
-        has_bulletin: false,
-        posted: false,
-    });
-    let server = crate::schedule::ServerState {
-        guild,
-        schedule,
-        week,
-        has_bulletin: state.has_bulletin,
-        posted: state.posted,
-    };
-    if crate::schedule::due_post(&server, now).is_some() {
-        return Ok(format!(
-            "{} This week's time has passed and the week of {week} is not posted here yet, so it is being posted now.",
-            schedule_words(schedule, now, None)
-        ));
-    }
-    // A week already posted (by hand, say) is not posted again: the next
-    // post is the following week's.
-    Ok(schedule_words(schedule, now, state.posted.then_some(week)))
+    Ok(schedule_words(
+        &server_state(store, guild, schedule, now).await?,
+        now,
+    ))
 }
 
-/// The schedule in words, with the next post as Discord timestamps (each
-/// member sees them in their own time). `posted`: a week already posted,
-/// whose time does not count as the next post.
-pub fn schedule_words(
-    schedule: Schedule,
-    now: DateTime<Utc>,
-    posted: Option<crate::week::PrayerWeek>,
-) -> String {
+/// The schedule in words: when posts go out and which week each carries,
+/// a week being posted now or one whose time passed before the schedule
+/// was set, and the next post as Discord timestamps (each member sees them
+/// in their own time) with the week it carries.
+pub fn schedule_words(server: &ServerState, now: DateTime<Utc>) -> String {
+    let schedule = server.schedule;
     let when = format!(
         "{}s at {} ({})",
         day_name(schedule.weekday),
         schedule.time.format("%H:%M"),
         schedule.zone.name()
     );
+    let carries = if carries_next_week(schedule.weekday) {
+        "each with the week that begins the next Monday"
+    } else {
+        "each with the week it falls in"
+    };
     if !schedule.auto {
         return format!(
-            "Automatic posts are **off** (the schedule is {when}); an admin posts with `/prayer post`."
+            "Automatic posts are **off** (the schedule is {when}, {carries}); an admin posts with `/prayer post`."
         );
     }
-    let mut next = next_post(schedule, now);
-    if let Some(week) = posted
-        && next < crate::schedule::week_end(schedule.zone, week)
-    {
-        next = crate::schedule::post_time(schedule, week.next());
+    let week = server.week;
+    if due_post(server, now).is_some() {
+        return format!(
+            "Posts go out {when}, {carries}. The post time of the week of {week} has passed and it is not posted here yet, so it is being posted now."
+        );
     }
-    let next = next.timestamp();
-    format!("Posts go out {when}. Next post: <t:{next}:F> (<t:{next}:R>).")
+    let mut words = format!("Posts go out {when}, {carries}.");
+    let behind = server.newest_posted.is_some_and(|newest| newest > week);
+    if let Some(missed) = passed_before_set(schedule, server.since, now)
+        && !server.posted
+        && !behind
+    {
+        let once = if server.has_bulletin {
+            ""
+        } else {
+            " once its bulletin is imported"
+        };
+        words.push_str(&format!(
+            " The post time of the week of {missed} had already passed when this schedule was set, so that week is not posted by itself: to post it now, run `/prayer post week:{missed}`{once}."
+        ));
+    }
+    // A week already posted (by hand, say) is not posted again: the next
+    // post carries a later one.
+    if let Some((next_week, at)) = upcoming_post(schedule, now, server.newest_posted) {
+        let at = at.timestamp();
+        words.push_str(&format!(
+            " Next post: <t:{at}:F> (<t:{at}:R>), the week of {next_week}."
+        ));
+    }
+    words
 }
 
 pub async fn autocomplete_zone(
@@ -161,10 +197,8 @@ pub async fn status(ctx: Context<'_>) -> Result<(), Error> {
     let now = now();
     let schedule = store.schedule(id).await?;
     let settings = store.channel_settings(id.get()).await?;
-    let mut lines = vec![format!(
-        "**Schedule.** {}",
-        schedule_status(store, id, schedule, now).await?
-    )];
+    let server = server_state(store, id, schedule, now).await?;
+    let mut lines = vec![format!("**Schedule.** {}", schedule_words(&server, now))];
     lines.push(match store.last_post(id).await? {
         None => "**Last post.** None yet.".to_owned(),
         Some(last) => match last.finished_at {
@@ -209,21 +243,20 @@ pub async fn status(ctx: Context<'_>) -> Result<(), Error> {
             Err(error) => return Err(error),
         }
     }
-    let week = crate::schedule::current_week(schedule.zone, now);
-    let states = store.week_states(&[(id, week), (id, week.next())]).await?;
-    let coming = if states.first().is_some_and(|s| s.posted) {
-        week.next()
+    // The bulletin the next post needs (on a weekend, next week's).
+    let awaited = awaited_week(&server, now);
+    let has_bulletin = if awaited == server.week {
+        server.has_bulletin
     } else {
-        week
+        store
+            .week_states(&[(id, awaited)])
+            .await?
+            .first()
+            .is_some_and(|state| state.has_bulletin)
     };
-    let coming_state = if coming == week {
-        states.first()
-    } else {
-        states.get(1)
-    };
-    if coming_state.is_some_and(|s| !s.has_bulletin) {
+    if !has_bulletin {
         problems.push(format!(
-            "No bulletin for the week of {coming}: import one with `/prayer import`."
+            "No bulletin for the week of {awaited}: import one with `/prayer import`."
         ));
     }
     if let Some(problem) = store.post_problem(id).await? {
@@ -264,24 +297,84 @@ mod tests {
         assert!(bad_time.is_err());
     }
 
+    fn waiting(schedule: Schedule, now: DateTime<Utc>) -> ServerState {
+        ServerState {
+            guild: GuildId::new(1),
+            schedule,
+            week: scheduled_week(schedule, now),
+            has_bulletin: true,
+            posted: false,
+            since: None,
+            newest_posted: None,
+        }
+    }
+
     #[test]
-    fn the_next_post_is_given_as_discord_timestamps() {
+    fn the_next_post_is_given_as_discord_timestamps_with_the_week_it_carries() {
         let now: DateTime<Utc> = "2026-11-23T08:00:00Z".parse().unwrap_or_default();
-        let words = schedule_words(Schedule::default(), now, None);
+        let words = schedule_words(&waiting(Schedule::default(), now), now);
         let at = "2026-11-23T09:00:00Z"
             .parse::<DateTime<Utc>>()
             .unwrap_or_default()
             .timestamp();
         assert_eq!(
             words,
-            format!("Posts go out Mondays at 09:00 (UTC). Next post: <t:{at}:F> (<t:{at}:R>).")
+            format!(
+                "Posts go out Mondays at 09:00 (UTC), each with the week it falls in. Next post: <t:{at}:F> (<t:{at}:R>), the week of 2026-11-23."
+            )
         );
         // This week already posted by hand: the next post is next week's.
         let week = crate::schedule::current_week(chrono_tz::UTC, now);
+        let posted = ServerState {
+            posted: true,
+            newest_posted: Some(week),
+            ..waiting(Schedule::default(), now)
+        };
         let next_week = at + 7 * 24 * 3600;
+        assert!(schedule_words(&posted, now).contains(&format!(
+            "<t:{next_week}:F> (<t:{next_week}:R>), the week of 2026-11-30."
+        )));
+    }
+
+    #[test]
+    fn a_weekend_schedule_says_it_carries_the_next_week() {
+        let sunday = Schedule {
+            weekday: Weekday::Sun,
+            ..Schedule::default()
+        };
+        let now: DateTime<Utc> = "2026-11-25T08:00:00Z".parse().unwrap_or_default();
+        let posted = ServerState {
+            posted: true,
+            ..waiting(sunday, now)
+        };
+        let words = schedule_words(&posted, now);
         assert!(
-            schedule_words(Schedule::default(), now, Some(week))
-                .contains(&format!("<t:{next_week}:F>"))
+            words.starts_with("Posts go out Sundays at 09:00 (UTC), each with the week that begins the next Monday."),
+            "{words}"
+        );
+        assert!(words.ends_with("the week of 2026-11-30."), "{words}");
+    }
+
+    #[test]
+    fn a_week_whose_time_passed_before_the_schedule_is_named_with_how_to_post_it() {
+        let now: DateTime<Utc> = "2026-11-28T12:00:00Z".parse().unwrap_or_default();
+        let server = ServerState {
+            since: Some(now),
+            ..waiting(Schedule::default(), now)
+        };
+        let words = schedule_words(&server, now);
+        assert!(
+            words.contains("The post time of the week of 2026-11-23 had already passed when this schedule was set, so that week is not posted by itself: to post it now, run `/prayer post week:2026-11-23`."),
+            "{words}"
+        );
+        assert!(!words.contains("being posted now"), "{words}");
+        let empty = ServerState {
+            has_bulletin: false,
+            ..server
+        };
+        assert!(
+            schedule_words(&empty, now)
+                .contains("run `/prayer post week:2026-11-23` once its bulletin is imported."),
         );
     }
 }

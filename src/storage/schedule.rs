@@ -11,12 +11,18 @@ use crate::schedule::Schedule;
 use crate::week::PrayerWeek;
 
 /// What the scheduler needs about one server's week.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WeekState {
     /// The server sees a bulletin for the week (its own or the shared one).
     pub has_bulletin: bool,
     /// The week's post is finished.
     pub posted: bool,
+    /// When the server's schedule was set (see
+    /// `schedule::counts_from_after_change`); `None` if before that was
+    /// recorded.
+    pub since: Option<DateTime<Utc>>,
+    /// The newest week whose post was begun or finished in the server.
+    pub newest_posted: Option<PrayerWeek>,
 }
 
 /// A server's most recent weekly post.
@@ -99,6 +105,57 @@ impl Store {
         Ok(())
     }
 
+    /// `guild`'s schedule and when it was set, if the server is scheduled
+    /// (it has somewhere to post); `None` before its first setup.
+    pub async fn schedule_record(
+        &self,
+        guild: GuildId,
+    ) -> Result<Option<(Schedule, Option<DateTime<Utc>>)>, StorageError> {
+        let row = sqlx::query(
+            "SELECT post_weekday, post_time, time_zone, auto_post, schedule_since
+             FROM guild_settings AS s
+             WHERE guild_id = ?
+               AND (default_channel_id IS NOT NULL
+                    OR EXISTS (SELECT 1 FROM region_channels AS r WHERE r.guild_id = s.guild_id))",
+        )
+        .bind(guild.to_sql())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| Ok((schedule_from_row(&row)?, row.try_get("schedule_since")?)))
+            .transpose()
+    }
+
+    /// Sets `guild`'s schedule as an admin does, with the instant from which
+    /// its post times count (`schedule::counts_from_after_change`).
+    pub async fn change_schedule(
+        &self,
+        guild: GuildId,
+        schedule: &Schedule,
+        since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO guild_settings
+                 (guild_id, updated_at, post_weekday, post_time, time_zone, auto_post,
+                  schedule_since)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (guild_id) DO UPDATE SET
+                 updated_at = excluded.updated_at, post_weekday = excluded.post_weekday,
+                 post_time = excluded.post_time, time_zone = excluded.time_zone,
+                 auto_post = excluded.auto_post, schedule_since = excluded.schedule_since",
+        )
+        .bind(guild.to_sql())
+        .bind(now)
+        .bind(i64::from(schedule.weekday.num_days_from_monday()))
+        .bind(schedule.time.format("%H:%M").to_string())
+        .bind(schedule.zone.name())
+        .bind(schedule.auto)
+        .bind(since)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Every server that has somewhere to post (a default channel or a
     /// region's channel), with its schedule.
     pub async fn schedules(&self) -> Result<Vec<(GuildId, Schedule)>, StorageError> {
@@ -130,7 +187,8 @@ impl Store {
     }
 
     /// For each (server, week) asked about, in order: whether the server
-    /// sees a bulletin for it and whether its post is finished. One
+    /// sees a bulletin for it and whether its post is finished, when the
+    /// server's schedule was set and the newest week posted there. One
     /// statement however many servers.
     pub async fn week_states(
         &self,
@@ -149,7 +207,11 @@ impl Store {
                          WHERE b.guild_id IN (w.guild_id, 0) AND b.week = w.week) AS has_bulletin,
                  EXISTS (SELECT 1 FROM week_posts AS p
                          WHERE p.guild_id = w.guild_id AND p.week = w.week
-                           AND p.finished_at IS NOT NULL) AS posted
+                           AND p.finished_at IS NOT NULL) AS posted,
+                 (SELECT s.schedule_since FROM guild_settings AS s
+                  WHERE s.guild_id = w.guild_id) AS since,
+                 (SELECT MAX(p.week) FROM week_posts AS p
+                  WHERE p.guild_id = w.guild_id) AS newest_posted
              FROM wanted AS w ORDER BY n",
         )
         .bind(format!("[{}]", pairs.join(",")))
@@ -157,9 +219,12 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
+                let newest: Option<String> = row.try_get("newest_posted")?;
                 Ok(WeekState {
                     has_bulletin: row.try_get("has_bulletin")?,
                     posted: row.try_get("posted")?,
+                    since: row.try_get("since")?,
+                    newest_posted: newest.as_deref().map(parse_week).transpose()?,
                 })
             })
             .collect()
@@ -294,6 +359,31 @@ mod tests {
             .set_schedule(GuildId::new(5), &Schedule::default(), now())
             .await?;
         assert_eq!(store.schedules().await?.len(), 1);
+        assert_eq!(store.schedule_record(GuildId::new(5)).await?, None);
+        // A schedule set before it was recorded counts from always.
+        assert_eq!(store.schedule_record(HERE).await?, Some((schedule, None)));
+        assert_eq!(
+            store.week_states(&[(HERE, week("2026-11-23"))]).await?[0].since,
+            None
+        );
+        let since = now();
+        store
+            .change_schedule(HERE, &schedule, Some(since), now())
+            .await?;
+        assert_eq!(
+            store.schedule_record(HERE).await?,
+            Some((schedule, Some(since)))
+        );
+        assert_eq!(
+            store.week_states(&[(HERE, week("2026-11-23"))]).await?[0].since,
+            Some(since)
+        );
+        // The plain setter keeps it.
+        store.set_schedule(HERE, &schedule, now()).await?;
+        assert_eq!(
+            store.schedule_record(HERE).await?,
+            Some((schedule, Some(since)))
+        );
         Ok(())
     }
 
@@ -312,23 +402,23 @@ mod tests {
             [
                 WeekState {
                     has_bulletin: true,
-                    posted: false
+                    ..WeekState::default()
                 },
-                WeekState {
-                    has_bulletin: false,
-                    posted: false
-                },
-                WeekState {
-                    has_bulletin: false,
-                    posted: false
-                },
+                WeekState::default(),
+                WeekState::default(),
             ]
         );
         store
             .claim_week_post(GUILD, w, stored.bulletin_id, now())
             .await?;
+        // Begun: the newest posted week, not yet posted.
+        let begun = store.week_states(&[(HERE, w.weeks_before(1))]).await?[0];
+        assert_eq!((begun.posted, begun.newest_posted), (false, Some(w)));
         store.finish_week_post(GUILD, w, now()).await?;
-        assert!(store.week_states(&[(HERE, w)]).await?[0].posted);
+        let states = store.week_states(&[(HERE, w), (other, w)]).await?;
+        assert!(states[0].posted);
+        assert_eq!(states[0].newest_posted, Some(w));
+        assert_eq!(states[1].newest_posted, None);
         assert_eq!(store.week_states(&[]).await?, []);
         Ok(())
     }
