@@ -242,7 +242,15 @@ fn parse(
 ) -> anyhow::Result<ExitCode> {
     let bulletin = read_bulletin(file)?;
     if json {
-        out.line(serde_json::to_string_pretty(&bulletin)?);
+        // Each request also says whether members can pray for it, as the
+        // bot posts it; computed, not stored, so it is never out of date.
+        let mut value = serde_json::to_value(&bulletin)?;
+        if let Some(requests) = value["requests"].as_array_mut() {
+            for (json, request) in requests.iter_mut().zip(&bulletin.requests) {
+                json["prayable"] = request.is_prayable().into();
+            }
+        }
+        out.line(serde_json::to_string_pretty(&value)?);
         return Ok(ExitCode::SUCCESS);
     }
     out.line(format_args!("Title:    {}", bulletin.title));
@@ -265,13 +273,15 @@ fn parse(
         .iter()
         .filter(|r| r.kind == Kind::Praise)
         .count();
+    let prayable = bulletin.requests.iter().filter(|r| r.is_prayable()).count();
     let groups = group_by_region(&bulletin.requests);
     out.line(format_args!(
-        "Requests: {} in {} ({}, {})",
+        "Requests: {} in {} ({}, {}; {} prayable)",
         bulletin.requests.len(),
         plural(groups.len(), "region"),
         plural(bulletin.requests.len() - praises, "petition"),
-        plural(praises, "praise")
+        plural(praises, "praise"),
+        prayable
     ));
     for (region, members) in groups {
         out.line(format_args!("\n{region}"));
@@ -282,12 +292,12 @@ fn parse(
             } else {
                 format!(" [{}]", request.countries.join(", "))
             };
-            out.line(format_args!(
-                "  {} {}{}",
-                request.kind.as_str(),
-                request.text,
-                countries
-            ));
+            let label = match (request.kind, request.is_prayable()) {
+                (Kind::Praise, true) => "praise (prayable)",
+                (Kind::Praise, false) => "praise (thanks only)",
+                (Kind::Petition, _) => "petition",
+            };
+            out.line(format_args!("  {label} {}{}", request.text, countries));
         }
     }
     if !bulletin.notes.is_empty() {

@@ -158,11 +158,13 @@ impl Listed<'_> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionCoverage {
     pub region: String,
-    /// Petitions someone committed to or prayed for.
+    /// Prayable requests someone committed to or prayed for.
     pub covered: usize,
-    /// Petitions in the region (praise items are not counted).
+    /// Prayable requests in the region (items of pure thanks are not
+    /// counted).
     pub total: usize,
-    /// Indexes (into the listed requests) of the petitions not yet covered.
+    /// Indexes (into the listed requests) of the prayable requests not yet
+    /// covered.
     pub uncovered: Vec<usize>,
 }
 
@@ -174,7 +176,8 @@ pub struct WeekStats {
     /// Commitments made, and how many of them were kept.
     pub commitments: usize,
     pub kept: usize,
-    /// Petitions covered, of all the week's petitions.
+    /// Prayable requests covered, of all the week's prayable requests
+    /// (petitions, and praise items that also ask for prayer).
     pub covered: usize,
     pub petitions: usize,
     /// Per region, in the bulletin's order.
@@ -201,7 +204,7 @@ pub fn week_stats(requests: &[Listed<'_>], marks: &[Mark], praise_reports: usize
         if listed.is_praise() {
             praises += 1;
         }
-        if listed.request.kind == Kind::Praise {
+        if !listed.request.is_prayable() {
             continue;
         }
         let region = &listed.request.region;
