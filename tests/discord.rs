@@ -387,15 +387,8 @@ async fn prayer_post_sends_headers_requests_reactions_and_buttons_once() {
         for request in &channel[1..] {
             let body = request.body.as_ref().expect("a body");
             assert_eq!(body["enforce_nonce"], true);
-            if request.body_contains("🎉 Praise") {
-                // A praise is thanked for, not prayed for.
-                assert!(
-                    body.get("components")
-                        .is_none_or(|c| c.as_array().is_none_or(Vec::is_empty)),
-                    "{body}"
-                );
-                continue;
-            }
+            // Both praise items also ask for prayer ("Pray that …", "Pray
+            // for …"): shown as praise, with the buttons too.
             let buttons = &body["components"][0]["components"];
             assert_eq!(buttons[0]["label"], "I'll pray");
             assert_eq!(buttons[1]["label"], "Prayed");
@@ -410,8 +403,8 @@ async fn prayer_post_sends_headers_requests_reactions_and_buttons_once() {
         .requests_matching("PUT", "/channels/*/messages/*/reactions/🙏/@me$");
     assert_eq!(
         reactions.len(),
-        4,
-        "one 🙏 under each of the four petitions, none under the two praises"
+        6,
+        "one 🙏 under each of the four petitions and the two praises that ask for prayer"
     );
     let praised: Vec<String> = sends
         .iter()
@@ -425,8 +418,8 @@ async fn prayer_post_sends_headers_requests_reactions_and_buttons_once() {
     assert_eq!(praised.len(), 2);
     for id in praised {
         assert!(
-            reactions.iter().all(|r| !r.path.contains(&id)),
-            "no 🙏 under a praise"
+            reactions.iter().any(|r| r.path.contains(&id)),
+            "a 🙏 under a praise that asks for prayer"
         );
     }
 
@@ -1912,8 +1905,8 @@ async fn stats_shows_the_weeks_people_coverage_commitments_and_praises_with_a_ba
     );
     assert_eq!(
         embed["description"],
-        "**2** people taking part\n**3 of 4** requests covered (75%) · 1 not yet\n**1 of 2** commitments kept\n**3** praises",
-        "two members; Mateo, Guatemala and the kiln covered; the member's commitment kept; two praise items and a report"
+        "**2** people taking part\n**3 of 6** requests covered (50%) · 3 not yet\n**1 of 2** commitments kept\n**3** praises",
+        "two members; Mateo, Guatemala and the kiln covered, of the four petitions and two praises that ask for prayer; the member's commitment kept; two praise items and a report"
     );
     let fields: Vec<(&str, &str)> = embed["fields"]
         .as_array()
@@ -1929,16 +1922,18 @@ async fn stats_shows_the_weeks_people_coverage_commitments_and_praises_with_a_ba
     assert_eq!(
         fields.iter().map(|f| f.0).collect::<Vec<_>>(),
         [
+            "Africa · 0 of 1 covered",
             "Latin America · 2 of 2 covered",
             "South Asia · 1 of 1 covered",
+            "Southeast Asia · 0 of 1 covered",
             "IJM HQ & Global Partners · 0 of 1 covered"
         ],
-        "a field per region with petitions"
+        "a field per region with prayable requests"
     );
-    assert!(fields[0].1.starts_with("`▰▰▰▰▰▰▰▰▰▰` 100%"), "{fields:?}");
+    assert!(fields[1].1.starts_with("`▰▰▰▰▰▰▰▰▰▰` 100%"), "{fields:?}");
     assert!(
-        fields[2].1.starts_with("`▱▱▱▱▱▱▱▱▱▱` 0%")
-            && fields[2]
+        fields[4].1.starts_with("`▱▱▱▱▱▱▱▱▱▱` 0%")
+            && fields[4]
                 .1
                 .contains("not yet: Please pray for our volunteers"),
         "{fields:?}"
@@ -2389,11 +2384,13 @@ async fn a_global_429_holds_every_send_of_every_server_for_its_retry_after_then_
     // While every route waits, someone in another server praises the
     // request whose 🙏 was refused: a message on another route, in another
     // channel, which only the global limit holds back.
-    let mateo = posted(&bot.channel_sends(), "Mateo");
-    assert!(limited.path.contains(&mateo.message.to_string()));
+    // The first 🙏 goes under the first prayable item: the praise for
+    // Kenya, which also asks for prayer.
+    let kenya = posted(&bot.channel_sends(), "magistrate in Kenya");
+    assert!(limited.path.contains(&kenya.message.to_string()));
     let praise = bot.praise(
         "The hearing went well",
-        Some(&mateo.request.to_string()),
+        Some(&kenya.request.to_string()),
         someone_there,
     );
     let (praised, _) = bot.answer(&praise).await;
@@ -2431,5 +2428,66 @@ async fn a_global_429_holds_every_send_of_every_server_for_its_retry_after_then_
         8,
         "the post's 7 and the praise, each once"
     );
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_praise_that_asks_for_prayer_is_prayable_everywhere_and_pure_thanks_nowhere() {
+    let (bot, sends, _dir) = post_bulletin(
+        "IJM Prayer Requests\n\nAfrica\n• Praise God for a verdict in Kenya. Please pray with us that the police enforce it.\n\nAsia\n• Praise God for rain in Nepal.\n• Pray for the farmers of India.\n",
+    )
+    .await;
+    // The praise that asks has the buttons (`posted` finds them) and a 🙏.
+    let kenya = posted(&sends, "verdict in Kenya");
+    let reactions = bot
+        .fake
+        .requests_matching("PUT", "/channels/*/messages/*/reactions/🙏/@me$");
+    assert!(
+        reactions
+            .iter()
+            .any(|r| r.path.contains(&kenya.message.to_string()))
+    );
+    assert_eq!(reactions.len(), 2, "Kenya and India, not Nepal");
+    let nepal = sends
+        .iter()
+        .find(|r| r.body_contains("rain in Nepal"))
+        .expect("the thanks is posted");
+    assert!(
+        nepal.body_contains("🎉 Praise")
+            && nepal
+                .body
+                .as_ref()
+                .and_then(|b| b.get("components"))
+                .is_none_or(|c| c.as_array().is_none_or(Vec::is_empty)),
+        "pure thanks has no buttons"
+    );
+
+    // Autocomplete offers the praise that asks, not the pure thanks.
+    let kenya_id = kenya.request.to_string();
+    let offered_now: Vec<String> = offered(&bot, "praise")
+        .await
+        .into_iter()
+        .map(|(_, value)| value)
+        .collect();
+    assert_eq!(offered_now, [kenya_id.clone()]);
+
+    // `who` on the praise that asks invites presses; stats counts it.
+    let (who, _) = bot.who(&kenya_id, bot.as_member()).await;
+    assert!(who.contains("Press **I'll pray**"), "{who}");
+    let sent = bot.prayer("stats", vec![], bot.as_member());
+    let body = bot.callback(&sent).await;
+    let description = body["data"]["embeds"][0]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        description.contains("**0 of 2** requests covered"),
+        "{description}"
+    );
+    // `/praise` takes the praise that asks, and tells no one (no one prayed).
+    let (praised, _) = bot
+        .answer(&bot.praise("The police did!", Some(&kenya_id), bot.as_admin()))
+        .await;
+    assert!(praised.starts_with("Posted your praise"), "{praised}");
     bot.fake.assert_no_spec_violations();
 }
