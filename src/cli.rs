@@ -391,14 +391,19 @@ async fn import(
                             true,
                         );
                     }
-                    ImportOutcome::AlreadyImported { week } => {
-                        unchanged += 1;
-                        say(
-                            format!(
-                                "unchanged {name}: already imported for the week of {week}; nothing added"
-                            ),
-                            false,
-                        );
+                    ref repeat => {
+                        let (words, refused) =
+                            crate::import::repeat_words(repeat, "--week").unwrap_or_default();
+                        if refused {
+                            failed += 1;
+                            say(format!("error: {name}: {words}"), true);
+                        } else if matches!(repeat, ImportOutcome::Moved { .. }) {
+                            added += 1;
+                            say(format!("moved {name}: {words}"), false);
+                        } else {
+                            unchanged += 1;
+                            say(format!("unchanged {name}: {words}"), false);
+                        }
                     }
                 }
             }

@@ -616,9 +616,9 @@ async fn an_admin_imports_an_attached_bulletin_for_the_server_and_bad_files_chan
         .answer(&import("copy.html", page.clone(), bot.as_admin()))
         .await;
     assert!(
-        again.ends_with(&format!(
-            "is already imported, for the week of {next}. Nothing changed."
-        )),
+        again.contains(&format!(
+            "This bulletin is already imported, for the week of {next}. Nothing was added;"
+        )) && again.contains("import it again with `week:` set to that week."),
         "{again}"
     );
     let (refused, _) = bot
@@ -631,6 +631,19 @@ async fn an_admin_imports_an_attached_bulletin_for_the_server_and_bad_files_chan
     assert_eq!(
         refused,
         "`list.txt` was not imported: no prayer requests found: this does not look like a prayer bulletin."
+    );
+    let (readme, _) = bot
+        .answer(&import(
+            "README.md",
+            std::fs::read(project("README.md")).expect("the README"),
+            bot.as_admin(),
+        ))
+        .await;
+    assert!(
+        readme.starts_with(
+            "`README.md` was not imported: this does not look like a prayer bulletin: "
+        ) && readme.ends_with("“Praise God for …”)."),
+        "{readme}"
     );
     let (empty, _) = bot
         .answer(&import("empty.txt", Vec::new(), bot.as_admin()))
@@ -2489,5 +2502,50 @@ async fn a_praise_that_asks_for_prayer_is_prayable_everywhere_and_pure_thanks_no
         .answer(&bot.praise("The police did!", Some(&kenya_id), bot.as_admin()))
         .await;
     assert!(praised.starts_with("Posted your praise"), "{praised}");
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn importing_the_shared_bulletin_again_in_a_server_adds_nothing_and_names_its_week() {
+    // `start` imported the example for every server, for this week.
+    let bot = start(&example()).await;
+    let bytes = std::fs::read(example()).expect("the example");
+    let import = |week: Option<String>| {
+        let mut options = vec![CommandOption::attachment(
+            "file",
+            "week-1.txt",
+            "text/plain",
+            bytes.clone(),
+        )];
+        options.extend(week.map(|w| CommandOption::string("week", w)));
+        bot.prayer("import", options, bot.as_admin())
+    };
+    let (again, _) = bot.answer(&import(None)).await;
+    assert!(
+        again.contains(&format!(
+            "This bulletin is already imported, for the week of {}. Nothing was added;",
+            this_week()
+        )),
+        "{again}"
+    );
+    let next = this_week().next();
+    let (elsewhere, _) = bot.answer(&import(Some(next.to_string()))).await;
+    assert!(
+        elsewhere.contains(&format!(
+            "already imported for every server, for the week of {}, so it was not stored for the week of {next} too"
+        , this_week())) && elsewhere.contains("Nothing changed."),
+        "{elsewhere}"
+    );
+    let (week, _) = bot
+        .answer(&bot.prayer(
+            "week",
+            vec![CommandOption::string("week", next.to_string())],
+            bot.as_member(),
+        ))
+        .await;
+    assert!(
+        week.contains("There is no bulletin for the week of"),
+        "{week}"
+    );
     bot.fake.assert_no_spec_violations();
 }

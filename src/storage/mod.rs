@@ -116,7 +116,7 @@ mod prayers;
 mod schedule;
 mod settings;
 
-pub use bulletins::{ImportOutcome, StoredWeek};
+pub use bulletins::{Held, ImportOutcome, StoredWeek};
 pub use posts::{PostedMessage, WeekPostClaim};
 pub use prayers::{Forgotten, GuildRequest, PostedIn, PraiseOutcome, WeekTracking};
 pub use schedule::{LastPost, PostProblem, WeekState};
