@@ -2549,3 +2549,38 @@ async fn importing_the_shared_bulletin_again_in_a_server_adds_nothing_and_names_
     );
     bot.fake.assert_no_spec_violations();
 }
+
+#[tokio::test]
+async fn a_praise_report_counts_in_the_week_stats_shows_when_this_week_has_no_bulletin() {
+    let bot = start(&example()).await;
+    // The example moves to next week (not yet posted), so this week has
+    // none and `/prayer stats` shows next week.
+    let next = this_week().next().to_string();
+    let moved = std::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
+        .arg("import")
+        .arg(example())
+        .args(["--week", &next, "--database"])
+        .arg(bot._dir.path().join("prayer-bot.db"))
+        .output()
+        .expect("the import runs");
+    assert!(
+        String::from_utf8_lossy(&moved.stdout).contains("moved"),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    let (report, _) = bot
+        .answer(&bot.praise("Rain at last.", None, bot.as_member()))
+        .await;
+    assert!(report.contains("Rain at last."), "{report}");
+    let sent = bot.prayer("stats", vec![], bot.as_member());
+    let body = bot.callback(&sent).await;
+    let description = body["data"]["embeds"][0]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        description.ends_with("**3** praises"),
+        "two praise items and the report: {description}"
+    );
+    bot.fake.assert_no_spec_violations();
+}
