@@ -2482,7 +2482,7 @@ async fn a_praise_that_asks_for_prayer_is_prayable_everywhere_and_pure_thanks_no
         .into_iter()
         .map(|(_, value)| value)
         .collect();
-    assert_eq!(offered_now, [kenya_id.clone()]);
+    assert_eq!(offered_now, std::slice::from_ref(&kenya_id));
 
     // `who` on the praise that asks invites presses; stats counts it.
     let (who, _) = bot.who(&kenya_id, bot.as_member()).await;
