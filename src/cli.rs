@@ -324,20 +324,6 @@ fn read_bulletin(file: &Path) -> anyhow::Result<Bulletin> {
     parse_bulletin(&text).map_err(|e| anyhow!("{name}: {e}"))
 }
 
-/// The `--json` shape: the bulletin as parsed, each request with whether it
-/// is prayable (the buttons and the 🙏) beside its kind.
-fn bulletin_json(bulletin: &Bulletin) -> serde_json::Result<serde_json::Value> {
-    let mut json = serde_json::to_value(bulletin)?;
-    if let Some(requests) = json.get_mut("requests").and_then(|r| r.as_array_mut()) {
-        for (value, request) in requests.iter_mut().zip(&bulletin.requests) {
-            if let Some(object) = value.as_object_mut() {
-                object.insert("prayable".into(), request.is_prayable().into());
-            }
-        }
-    }
-    Ok(json)
-}
-
 fn parse(
     out: &mut Output<impl Write>,
     file: &Path,
@@ -346,7 +332,15 @@ fn parse(
 ) -> anyhow::Result<ExitCode> {
     let bulletin = read_bulletin(file)?;
     if json {
-        out.line(serde_json::to_string_pretty(&bulletin_json(&bulletin)?)?);
+        // Each request also says whether members can pray for it, as the
+        // bot posts it; computed, not stored, so it is never out of date.
+        let mut value = serde_json::to_value(&bulletin)?;
+        if let Some(requests) = value["requests"].as_array_mut() {
+            for (json, request) in requests.iter_mut().zip(&bulletin.requests) {
+                json["prayable"] = request.is_prayable().into();
+            }
+        }
+        out.line(serde_json::to_string_pretty(&value)?);
         return Ok(ExitCode::SUCCESS);
     }
     out.line(format_args!("Title:    {}", bulletin.title));
@@ -369,13 +363,15 @@ fn parse(
         .iter()
         .filter(|r| r.kind == Kind::Praise)
         .count();
+    let prayable = bulletin.requests.iter().filter(|r| r.is_prayable()).count();
     let groups = group_by_region(&bulletin.requests);
     out.line(format_args!(
-        "Requests: {} in {} ({}, {})",
+        "Requests: {} in {} ({}, {}; {} prayable)",
         bulletin.requests.len(),
         plural(groups.len(), "region"),
         plural(bulletin.requests.len() - praises, "petition"),
-        plural(praises, "praise")
+        plural(praises, "praise"),
+        prayable
     ));
     for (region, members) in groups {
         out.line(format_args!("\n{region}"));
@@ -386,11 +382,12 @@ fn parse(
             } else {
                 format!(" [{}]", request.countries.join(", "))
             };
-            let kind = match (request.kind, request.is_prayable()) {
-                (Kind::Praise, true) => "praise, asks for prayer:",
-                (kind, _) => kind.as_str(),
+            let label = match (request.kind, request.is_prayable()) {
+                (Kind::Praise, true) => "praise (prayable)",
+                (Kind::Praise, false) => "praise (thanks only)",
+                (Kind::Petition, _) => "petition",
             };
-            out.line(format_args!("  {kind} {}{countries}", request.text));
+            out.line(format_args!("  {label} {}{}", request.text, countries));
         }
     }
     if !bulletin.notes.is_empty() {
@@ -484,14 +481,19 @@ async fn import(
                             true,
                         );
                     }
-                    ImportOutcome::AlreadyImported { week } => {
-                        unchanged += 1;
-                        say(
-                            format!(
-                                "unchanged {name}: already imported for the week of {week}; nothing added"
-                            ),
-                            false,
-                        );
+                    ref repeat => {
+                        let (words, refused) =
+                            crate::import::repeat_words(repeat, "--week").unwrap_or_default();
+                        if refused {
+                            failed += 1;
+                            say(format!("error: {name}: {words}"), true);
+                        } else if matches!(repeat, ImportOutcome::Moved { .. }) {
+                            added += 1;
+                            say(format!("moved {name}: {words}"), false);
+                        } else {
+                            unchanged += 1;
+                            say(format!("unchanged {name}: {words}"), false);
+                        }
                     }
                 }
             }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::bulletin::{Bulletin, ParseError, decode_bulletin, parse_bulletin};
-use crate::storage::{ImportOutcome, Scope, StorageError, Store};
+use crate::storage::{Held, ImportOutcome, Scope, StorageError, Store};
 use crate::week::{PrayerWeek, place_bulletin};
 
 #[derive(Debug, thiserror::Error)]
@@ -52,15 +52,63 @@ pub async fn import_bulletin(
     let bulletin = parse_bulletin(&text)?;
     let placement = place_bulletin(context.week, bulletin.date, context.today);
     let outcome = store
-        .import(
+        .import_to(
             context.scope,
             &bulletin,
             &bulletin.fingerprint(),
             placement,
+            context.week.is_some(),
             context.force,
             source,
             context.now,
         )
         .await?;
     Ok(Imported { bulletin, outcome })
+}
+
+/// What an import that met the same bulletin already stored did, in
+/// words: one sentence or more, each with a capital and a full stop, and
+/// whether it was refused (the command then fails). The command line and
+/// `/prayer import` both say these; `week_option` is how each names its
+/// week option (`--week` or `week:`). `None` for the other outcomes.
+pub fn repeat_words(outcome: &ImportOutcome, week_option: &str) -> Option<(String, bool)> {
+    Some(match outcome {
+        ImportOutcome::AlreadyImported { week } => (
+            format!(
+                "This bulletin is already imported, for the week of {week}. Nothing was added; to move it to another week not yet posted, import it again with `{week_option}` set to that week."
+            ),
+            false,
+        ),
+        ImportOutcome::Moved { from, to, replaced } => (
+            format!(
+                "This bulletin was imported for the week of {from}; it is now the bulletin of the week of {to}{}, and the week of {from} has none.",
+                replaced
+                    .as_ref()
+                    .map(|old| format!(", replacing “{old}”"))
+                    .unwrap_or_default()
+            ),
+            false,
+        ),
+        ImportOutcome::HeldElsewhere {
+            week,
+            named,
+            held: Held::Posted,
+        } => (
+            format!(
+                "This bulletin is already imported, for the week of {week}, which has been posted, so it was not stored for the week of {named} too: its requests would be posted twice. Nothing changed. To fill the week of {named}, import the bulletin meant for it."
+            ),
+            true,
+        ),
+        ImportOutcome::HeldElsewhere {
+            week,
+            named,
+            held: Held::Shared,
+        } => (
+            format!(
+                "This bulletin is already imported for every server, for the week of {week}, so it was not stored for the week of {named} too: its requests would be posted twice. Nothing changed. Whoever runs the bot can move it with `prayer-bot import FILE --week {named}` while the week of {week} has not been posted."
+            ),
+            true,
+        ),
+        ImportOutcome::Added { .. } | ImportOutcome::AlreadyPosted { .. } => return None,
+    })
 }

@@ -939,6 +939,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_praise_that_asks_for_prayer_gets_buttons_and_a_reaction_and_pure_thanks_does_not() {
+        let store = store_with_bulletin(
+            "IJM Prayer Requests\n\nAfrica\n• Praise God for a verdict in Kenya. Please pray with us that the police enforce it.\n\nAsia\n• Praise God for rain in Nepal.\n• Pray for Peru.\n",
+        )
+        .await;
+        store
+            .set_default_channel(GUILD, 1, now())
+            .await
+            .expect("sets");
+        let recorder = Recorder::default();
+        post(&store, &recorder, "a", now()).await.expect("posts");
+        let sent = recorder.sent.lock().expect("lock").clone();
+        let find = |word: &str| {
+            sent.iter()
+                .find(|(_, m)| m.content.contains(word))
+                .map(|(_, m)| m.clone())
+                .unwrap_or_else(|| panic!("{word} is posted"))
+        };
+        let (kenya, nepal, peru) = (find("Kenya"), find("Nepal"), find("Peru"));
+        assert!(
+            kenya.content.starts_with("🎉 Praise ·"),
+            "still shown as praise: {}",
+            kenya.content
+        );
+        assert!(kenya.buttons_for.is_some(), "it asks for prayer");
+        assert!(peru.buttons_for.is_some());
+        assert_eq!(nepal.buttons_for, None, "pure thanks asks for no prayer");
+        let reactions = recorder.reactions.lock().expect("lock").clone();
+        assert_eq!(reactions.len(), 2, "🙏 under Kenya and Peru: {reactions:?}");
+    }
+
+    #[tokio::test]
     async fn an_interrupted_post_resumes_without_sending_anything_twice() {
         let store = store_with_default_channel().await;
         let failing = Recorder {

@@ -331,6 +331,20 @@ pub fn escape_markdown(text: &str) -> String {
     out
 }
 
+/// What a member wrote, with its masked links (`[text](https://…)`) shown
+/// as typed, as bulletin text shows them ([`escape_markdown`]), so a link
+/// never hides where it goes; the rest of their formatting stays theirs.
+pub fn escape_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        if matches!(c, '[' | ']') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Splits `text` into pieces of at most `limit` characters, each ending at
 /// a sentence if one ends in the second half of the piece, else at a word,
 /// and only inside a word longer than the limit itself. Nothing is dropped

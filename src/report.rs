@@ -10,7 +10,7 @@
 
 use crate::buttons::PrayerAction;
 use crate::ids::UserId;
-use crate::render::{discord_len, escape_markdown};
+use crate::render::{discord_len, escape_links, escape_markdown};
 use crate::storage::{Forgotten, GuildRequest};
 use crate::tracking::{Listed, MyRequest, WeekStats, Who};
 use crate::week::PrayerWeek;
@@ -144,11 +144,8 @@ pub fn forgotten_text(forgotten: Forgotten) -> String {
 pub fn who_text(request: &GuildRequest, who: &Who) -> String {
     let name = request_name(&request.region, &request.text);
     let mut text = format!("**{name}** (week of {})", week_words(request.week));
-    if !crate::bulletin::is_prayable(request.kind, &request.text)
-        && who.committed.is_empty()
-        && who.prayed.is_empty()
-    {
-        text.push_str("\nThis item gives thanks and asks for no prayer, so its post has no buttons; nothing is recorded on it.");
+    if who.committed.is_empty() && who.prayed.is_empty() && !request.is_prayable() {
+        text.push_str("\nThis item gives thanks and asks for no prayer, so its post has no buttons and no one is asked to pray for it.");
         return text;
     }
     if who.committed.is_empty() && who.prayed.is_empty() {
@@ -272,20 +269,34 @@ fn fit_lines(lines: &[String], limit: usize) -> String {
 pub fn stats_card(week: PrayerWeek, stats: &WeekStats, requests: &[Listed<'_>]) -> Card {
     let title = format!("Prayer week of {}", week_words(week));
     let percent = |part: usize, whole: usize| (part * 100).checked_div(whole).unwrap_or(0);
+    let coverage = if stats.petitions == 0 {
+        // Never “0 of 0”: a week of thanks only has nothing to cover.
+        "No request this week asks for prayer: every item gives thanks".to_owned()
+    } else {
+        format!(
+            "**{} of {}** requests covered ({}%) · {} not yet",
+            stats.covered,
+            stats.petitions,
+            percent(stats.covered, stats.petitions),
+            stats.petitions - stats.covered.min(stats.petitions),
+        )
+    };
+    let commitments = if stats.commitments == 0 {
+        "No commitments yet".to_owned()
+    } else {
+        format!(
+            "**{} of {}** commitments kept",
+            stats.kept, stats.commitments
+        )
+    };
     let description = format!(
-        "**{}** {} taking part\n**{} of {}** requests covered ({}%) · {} not yet\n**{} of {}** commitments kept\n**{}** {}",
+        "**{}** {} taking part\n{coverage}\n{commitments}\n**{}** {}",
         stats.people,
         if stats.people == 1 {
             "person"
         } else {
             "people"
         },
-        stats.covered,
-        stats.petitions,
-        percent(stats.covered, stats.petitions),
-        stats.petitions - stats.covered.min(stats.petitions),
-        stats.kept,
-        stats.commitments,
         stats.praises,
         if stats.praises == 1 {
             "praise"
@@ -346,18 +357,24 @@ pub fn stats_card(week: PrayerWeek, stats: &WeekStats, requests: &[Listed<'_>]) 
     }
 }
 
-/// The first message of a praise for an answered request.
+/// The first message of a praise for an answered request. The note's
+/// masked links (`[text](url)`) show as typed, as in bulletin text.
 pub fn praise_text(author: UserId, request: &GuildRequest, note: &str) -> String {
     format!(
-        "🎉 **Answered prayer** — {} shared: {note}\n-# {}",
+        "🎉 **Answered prayer** — {} shared: {}\n-# {}",
         mention(author),
+        escape_links(note),
         request_name(&request.region, &request.text)
     )
 }
 
 /// A praise report not tied to a request.
 pub fn praise_report_text(author: UserId, note: &str) -> String {
-    format!("🎉 **Praise report** from {}: {note}", mention(author))
+    format!(
+        "🎉 **Praise report** from {}: {}",
+        mention(author),
+        escape_links(note)
+    )
 }
 
 #[cfg(test)]
@@ -549,6 +566,91 @@ mod tests {
                 "Africa · 0 of 1 covered".to_owned(),
                 "`▱▱▱▱▱▱▱▱▱▱` 0%\n• not yet: Pray for Kenya.".to_owned()
             )]
+        );
+    }
+
+    fn listed(requests: &[PrayerRequest]) -> Vec<Listed<'_>> {
+        requests
+            .iter()
+            .enumerate()
+            .map(|(i, request)| Listed {
+                id: RequestId::new(i64::try_from(i).unwrap_or(0) + 1),
+                request,
+                answered: false,
+            })
+            .collect()
+    }
+
+    fn item(kind: Kind, text: &str) -> PrayerRequest {
+        PrayerRequest {
+            region: "Asia".into(),
+            kind,
+            text: text.into(),
+            countries: vec![],
+        }
+    }
+
+    #[test]
+    fn stats_count_a_praise_that_asks_for_prayer_and_never_show_0_of_0() {
+        let asks = [
+            item(Kind::Praise, "Praise God for Nepal. Pray for its farmers."),
+            item(Kind::Praise, "Praise God for rain in India."),
+        ];
+        let requests = listed(&asks);
+        let stats = crate::tracking::week_stats(&requests, &[], 1);
+        assert_eq!((stats.covered, stats.petitions, stats.praises), (0, 1, 3));
+        let card = stats_card(week(), &stats, &requests);
+        assert!(
+            card.description
+                .contains("**0 of 1** requests covered (0%) · 1 not yet"),
+            "{}",
+            card.description
+        );
+        assert_eq!(card.fields.len(), 1, "the prayable praise has its region");
+
+        let thanks = [item(Kind::Praise, "Praise God for rain in India.")];
+        let requests = listed(&thanks);
+        let stats = crate::tracking::week_stats(&requests, &[], 0);
+        let card = stats_card(week(), &stats, &requests);
+        assert_eq!(
+            card.description,
+            "**0** people taking part\nNo request this week asks for prayer: every item gives thanks\nNo commitments yet\n**1** praise"
+        );
+        assert!(!card.description.contains("0 of 0"));
+        assert!(card.fields.is_empty());
+    }
+
+    #[test]
+    fn who_on_pure_thanks_does_not_ask_for_presses_on_buttons_it_has_not_got() {
+        let thanks = GuildRequest {
+            kind: Kind::Praise,
+            ..guild_request("Praise God for rain in Peru.")
+        };
+        let text = who_text(&thanks, &Who::default());
+        assert!(
+            text.contains("gives thanks and asks for no prayer") && !text.contains("Press"),
+            "{text}"
+        );
+        let asks = GuildRequest {
+            kind: Kind::Praise,
+            ..guild_request("Praise God for rain in Peru. Pray for the harvest.")
+        };
+        let text = who_text(&asks, &Who::default());
+        assert!(text.contains("Press **I'll pray**"), "{text}");
+    }
+
+    #[test]
+    fn a_praise_notes_masked_links_show_as_typed() {
+        let note = "See [the verdict](https://evil.example/x) — **great** news";
+        let report = praise_report_text(UserId::new(5), note);
+        assert_eq!(
+            report,
+            "🎉 **Praise report** from <@5>: See \\[the verdict\\](https://evil.example/x) — **great** news"
+        );
+        let answered = praise_text(UserId::new(5), &guild_request("Pray for Peru."), note);
+        assert!(
+            answered.contains("shared: See \\[the verdict\\](https://evil.example/x)"),
+            "{answered}"
         );
     }
 }

@@ -40,6 +40,8 @@ pub struct RequestChoice {
     pub week: PrayerWeek,
     pub region: String,
     pub text: String,
+    /// Whether members can pray for it; only these are offered and matched.
+    pub prayable: bool,
 }
 
 /// One autocomplete choice as Discord takes it: `name` is shown, `value`
@@ -91,7 +93,7 @@ pub fn resolve(candidates: &[RequestChoice], typed: &str) -> Result<RequestId, N
         return typed
             .parse::<i64>()
             .ok()
-            .and_then(|id| candidates.iter().find(|c| c.id.get() == id))
+            .and_then(|id| distinct(candidates).find(|c| c.id.get() == id))
             .map(|found| found.id)
             .ok_or(NotFound { close: Vec::new() });
     }
@@ -116,13 +118,15 @@ pub fn resolve(candidates: &[RequestChoice], typed: &str) -> Result<RequestId, N
     }
 }
 
-/// The candidates with each id once (the first time it appears), so one
-/// request listed twice is neither shown twice nor ambiguous with itself.
+/// The prayable candidates with each id once (the first time it appears),
+/// so one request listed twice is neither shown twice nor ambiguous with
+/// itself, and an item of pure thanks, which no one can pray for, is never
+/// offered.
 fn distinct(candidates: &[RequestChoice]) -> impl Iterator<Item = &RequestChoice> {
     let mut seen = HashSet::new();
     candidates
         .iter()
-        .filter(move |candidate| seen.insert(candidate.id))
+        .filter(move |candidate| candidate.prayable && seen.insert(candidate.id))
 }
 
 /// Whether every word in `typed` begins some word of the candidate.
@@ -280,7 +284,25 @@ mod tests {
             week: this_week(),
             region: region.into(),
             text: text.into(),
+            prayable: true,
         }
+    }
+
+    #[test]
+    fn only_prayable_requests_are_offered_or_named() {
+        let thanks = RequestChoice {
+            prayable: false,
+            ..request(7, "Asia", "Praise God for rain in Nepal.")
+        };
+        let asks = request(8, "Asia", "Praise God for Nepal. Pray for its farmers.");
+        let candidates = [thanks, asks];
+        let offered: Vec<String> = choices(&candidates, "nepal", this_week())
+            .into_iter()
+            .map(|c| c.value)
+            .collect();
+        assert_eq!(offered, ["8"]);
+        assert_eq!(resolve(&candidates, "nepal"), Ok(RequestId::new(8)));
+        assert!(resolve(&candidates, "7").is_err(), "not even by its id");
     }
 
     fn sample() -> Vec<RequestChoice> {
@@ -568,6 +590,7 @@ mod tests {
                     week: PrayerWeek::containing(start + chrono::Days::new(day * (i as u64))),
                     region: region.clone(),
                     text: text.clone(),
+                    prayable: true,
                 })
                 .collect();
             let current = PrayerWeek::containing(start);

@@ -160,7 +160,8 @@ pub struct RegionCoverage {
     pub region: String,
     /// Prayable requests someone committed to or prayed for.
     pub covered: usize,
-    /// Prayable requests in the region (pure thanks is not counted).
+    /// Prayable requests in the region (items of pure thanks are not
+    /// counted).
     pub total: usize,
     /// Indexes (into the listed requests) of the prayable requests not yet
     /// covered.
@@ -175,7 +176,8 @@ pub struct WeekStats {
     /// Commitments made, and how many of them were kept.
     pub commitments: usize,
     pub kept: usize,
-    /// Prayable requests covered, of all the week's prayable requests.
+    /// Prayable requests covered, of all the week's prayable requests
+    /// (petitions, and praise items that also ask for prayer).
     pub covered: usize,
     pub petitions: usize,
     /// Per region, in the bulletin's order.

@@ -208,11 +208,151 @@ fn reimporting_the_same_bulletin_adds_nothing_and_says_so() {
     let out = prayer_bot(&db, &["import", &file]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("already imported for the week of 2026-11-23; nothing added"),
+        stdout(&out).contains(
+            "This bulletin is already imported, for the week of 2026-11-23. Nothing was added;"
+        ),
         "{}",
         stdout(&out)
     );
     assert_eq!(bulletin_count(&db), 1);
+}
+
+#[test]
+fn a_bulletin_lands_in_one_week_and_moves_to_a_named_week_until_it_is_posted() {
+    let (_dir, db) = database();
+    let file = path("examples/week-1.txt");
+    assert!(prayer_bot(&db, &["import", &file]).status.success());
+    // Named for another week: it moves there, as one bulletin in one week.
+    let out = prayer_bot(&db, &["import", &file, "--week", "2026-12-07"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(
+            "moved {file}: This bulletin was imported for the week of 2026-11-23; it is now the bulletin of the week of 2026-12-07, and the week of 2026-11-23 has none."
+                .replace("{file}", &file)
+                .as_str()
+        ),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(bulletin_count(&db), 1);
+    let moved = prayer_bot(&db, &["week", "--week", "2026-12-07"]);
+    assert!(stdout(&moved).contains("Mateo"), "{}", stderr(&moved));
+    let left = prayer_bot(&db, &["week", "--week", "2026-11-23"]);
+    assert!(!left.status.success());
+    // Without a week, it stays where it is and says so.
+    let out = prayer_bot(&db, &["import", &file]);
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("already imported, for the week of 2026-12-07"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Once a server has posted its week, naming another week is refused.
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        let store = Store::open(db.to_str().expect("a UTF-8 path"))
+            .await
+            .expect("opens");
+        let week = "2026-12-07".parse().expect("a week");
+        let stored = store
+            .week(prayer_bot::storage::Scope::Shared, week)
+            .await
+            .expect("reads")
+            .expect("stored");
+        let now = chrono::Utc::now();
+        store
+            .lease_week_post(1, week, stored.bulletin_id, "test", now, now)
+            .await
+            .expect("claims");
+        store.close().await;
+    });
+    let out = prayer_bot(&db, &["import", &file, "--week", "2026-12-14"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("already imported, for the week of 2026-12-07, which has been posted, so it was not stored for the week of 2026-12-14 too")
+            && stderr(&out).contains("Nothing changed. To fill the week of 2026-12-14, import the bulletin meant for it."),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(bulletin_count(&db), 1);
+    assert!(
+        !prayer_bot(&db, &["week", "--week", "2026-12-14"])
+            .status
+            .success()
+    );
+}
+
+/// A project README's shape: it names prayer everywhere (the tool, its
+/// commands, a button) and asks for none.
+const README_LIKE: &str = "# prayer-bot\n\nA Discord bot that posts a weekly prayer bulletin and tracks who prayed.\n\n## Running it\n\nEach prayer request gets two buttons, I'll pray and Prayed.\n\nMembers add 🙏 to say they prayed; `/prayer who` lists them.\n\n`prayer-bot import FILE` stores a prayer bulletin.\n\nThe prayer week starts on Monday.\n\n## Tracking\n\nPrayer marks are kept per server.\n\nA praise report is shared with `/praise`.\n";
+
+#[test]
+fn a_file_that_is_not_a_bulletin_is_refused_and_nothing_is_stored() {
+    let (dir, db) = database();
+    let readme = dir.path().join("README.md");
+    std::fs::write(&readme, README_LIKE).expect("writes");
+    let readme = readme.to_string_lossy().into_owned();
+    for file in [
+        readme.as_str(),
+        &path("README.md"),
+        &path("ARCHITECTURE.md"),
+    ] {
+        for command in ["parse", "import"] {
+            let out = prayer_bot(&db, &[command, file]);
+            assert!(!out.status.success(), "{command} {file}");
+            let said = stderr(&out);
+            assert!(
+                said.contains(&format!(
+                    "{file}: this does not look like a prayer bulletin: "
+                )) && said.contains("ask for prayer or give thanks"),
+                "{said}"
+            );
+            assert_eq!(said.lines().count(), 1, "one line: {said}");
+        }
+    }
+    assert_eq!(stored(&db), 0, "nothing stored");
+}
+
+#[test]
+fn parse_says_which_requests_are_prayable() {
+    let (dir, db) = database();
+    let file = dir.path().join("bulletin.txt");
+    std::fs::write(
+        &file,
+        "IJM Prayer Requests\n\nAfrica\n• Praise God for a verdict in Kenya. Please pray with us that the police enforce it.\n\nAsia\n• Praise God for rain in Nepal.\n• Pray for the farmers of India.\n",
+    )
+    .expect("writes");
+    let file = file.to_string_lossy().into_owned();
+    let out = prayer_bot(&db, &["parse", "--json", &file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let prayable: Vec<(String, bool)> = json["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap_or_default().to_owned(),
+                r["prayable"].as_bool().expect("a prayable flag"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        prayable,
+        [
+            ("praise".to_owned(), true),
+            ("praise".to_owned(), false),
+            ("petition".to_owned(), true)
+        ]
+    );
+    let text = stdout(&prayer_bot(&db, &["parse", &file]));
+    assert!(
+        text.contains("(1 petition, 2 praises; 2 prayable)")
+            && text.contains("  praise (prayable) Praise God for a verdict")
+            && text.contains("  praise (thanks only) Praise God for rain"),
+        "{text}"
+    );
 }
 
 #[test]

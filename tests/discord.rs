@@ -387,15 +387,8 @@ async fn prayer_post_sends_headers_requests_reactions_and_buttons_once() {
         for request in &channel[1..] {
             let body = request.body.as_ref().expect("a body");
             assert_eq!(body["enforce_nonce"], true);
-            if request.body_contains("🎉 Praise") {
-                // A praise is thanked for, not prayed for.
-                assert!(
-                    body.get("components")
-                        .is_none_or(|c| c.as_array().is_none_or(Vec::is_empty)),
-                    "{body}"
-                );
-                continue;
-            }
+            // Both praise items also ask for prayer ("Pray that …", "Pray
+            // for …"): shown as praise, with the buttons too.
             let buttons = &body["components"][0]["components"];
             assert_eq!(buttons[0]["label"], "I'll pray");
             assert_eq!(buttons[1]["label"], "Prayed");
@@ -410,8 +403,8 @@ async fn prayer_post_sends_headers_requests_reactions_and_buttons_once() {
         .requests_matching("PUT", "/channels/*/messages/*/reactions/🙏/@me$");
     assert_eq!(
         reactions.len(),
-        4,
-        "one 🙏 under each of the four petitions, none under the two praises"
+        6,
+        "one 🙏 under each of the four petitions and the two praises that ask for prayer"
     );
     let praised: Vec<String> = sends
         .iter()
@@ -425,8 +418,8 @@ async fn prayer_post_sends_headers_requests_reactions_and_buttons_once() {
     assert_eq!(praised.len(), 2);
     for id in praised {
         assert!(
-            reactions.iter().all(|r| !r.path.contains(&id)),
-            "no 🙏 under a praise"
+            reactions.iter().any(|r| r.path.contains(&id)),
+            "a 🙏 under a praise that asks for prayer"
         );
     }
 
@@ -629,9 +622,9 @@ async fn an_admin_imports_an_attached_bulletin_for_the_server_and_bad_files_chan
         .answer(&import("copy.html", page.clone(), bot.as_admin()))
         .await;
     assert!(
-        again.ends_with(&format!(
-            "is already imported, for the week of {next}. Nothing changed."
-        )),
+        again.contains(&format!(
+            "This bulletin is already imported, for the week of {next}. Nothing was added;"
+        )) && again.contains("import it again with `week:` set to that week."),
         "{again}"
     );
     let (refused, _) = bot
@@ -644,6 +637,19 @@ async fn an_admin_imports_an_attached_bulletin_for_the_server_and_bad_files_chan
     assert_eq!(
         refused,
         "`list.txt` was not imported: no prayer requests found: this does not look like a prayer bulletin."
+    );
+    let (readme, _) = bot
+        .answer(&import(
+            "README.md",
+            std::fs::read(project("README.md")).expect("the README"),
+            bot.as_admin(),
+        ))
+        .await;
+    assert!(
+        readme.starts_with(
+            "`README.md` was not imported: this does not look like a prayer bulletin: "
+        ) && readme.ends_with("“Praise God for …”)."),
+        "{readme}"
     );
     let (empty, _) = bot
         .answer(&import("empty.txt", Vec::new(), bot.as_admin()))
@@ -1138,7 +1144,7 @@ async fn the_bot_starts_the_shards_discord_recommends_and_registers_its_commands
         let channel = FakeChannel::text(fake.next_id(), "prayer");
         channels.push(channel.id);
         fake.add_guild(
-            FakeGuild::new(*guild, &format!("Group {i}"), fake.owner().id)
+            FakeGuild::new(*guild, format!("Group {i}"), fake.owner().id)
                 .with_channel(channel)
                 .with_member(FakeMember::new(member.clone())),
         );
@@ -2034,8 +2040,8 @@ async fn stats_shows_the_weeks_people_coverage_commitments_and_praises_with_a_ba
     );
     assert_eq!(
         embed["description"],
-        "**2** people taking part\n**3 of 4** requests covered (75%) · 1 not yet\n**1 of 2** commitments kept\n**3** praises",
-        "two members; Mateo, Guatemala and the kiln covered; the member's commitment kept; two praise items and a report"
+        "**2** people taking part\n**3 of 6** requests covered (50%) · 3 not yet\n**1 of 2** commitments kept\n**3** praises",
+        "two members; Mateo, Guatemala and the kiln covered, of the four petitions and two praises that ask for prayer; the member's commitment kept; two praise items and a report"
     );
     let fields: Vec<(&str, &str)> = embed["fields"]
         .as_array()
@@ -2051,16 +2057,18 @@ async fn stats_shows_the_weeks_people_coverage_commitments_and_praises_with_a_ba
     assert_eq!(
         fields.iter().map(|f| f.0).collect::<Vec<_>>(),
         [
+            "Africa · 0 of 1 covered",
             "Latin America · 2 of 2 covered",
             "South Asia · 1 of 1 covered",
+            "Southeast Asia · 0 of 1 covered",
             "IJM HQ & Global Partners · 0 of 1 covered"
         ],
-        "a field per region with petitions"
+        "a field per region with prayable requests"
     );
-    assert!(fields[0].1.starts_with("`▰▰▰▰▰▰▰▰▰▰` 100%"), "{fields:?}");
+    assert!(fields[1].1.starts_with("`▰▰▰▰▰▰▰▰▰▰` 100%"), "{fields:?}");
     assert!(
-        fields[2].1.starts_with("`▱▱▱▱▱▱▱▱▱▱` 0%")
-            && fields[2]
+        fields[4].1.starts_with("`▱▱▱▱▱▱▱▱▱▱` 0%")
+            && fields[4]
                 .1
                 .contains("not yet: Please pray for our volunteers"),
         "{fields:?}"
@@ -2511,11 +2519,13 @@ async fn a_global_429_holds_every_send_of_every_server_for_its_retry_after_then_
     // While every route waits, someone in another server praises the
     // request whose 🙏 was refused: a message on another route, in another
     // channel, which only the global limit holds back.
-    let mateo = posted(&bot.channel_sends(), "Mateo");
-    assert!(limited.path.contains(&mateo.message.to_string()));
+    // The first 🙏 goes under the first prayable item: the praise for
+    // Kenya, which also asks for prayer.
+    let kenya = posted(&bot.channel_sends(), "magistrate in Kenya");
+    assert!(limited.path.contains(&kenya.message.to_string()));
     let praise = bot.praise(
         "The hearing went well",
-        Some(&mateo.request.to_string()),
+        Some(&kenya.request.to_string()),
         someone_there,
     );
     let (praised, _) = bot.answer(&praise).await;
@@ -2552,6 +2562,147 @@ async fn a_global_429_holds_every_send_of_every_server_for_its_retry_after_then_
         delivered(&bot).len(),
         8,
         "the post's 7 and the praise, each once"
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_praise_that_asks_for_prayer_is_prayable_everywhere_and_pure_thanks_nowhere() {
+    let (bot, sends, _dir) = post_bulletin(
+        "IJM Prayer Requests\n\nAfrica\n• Praise God for a verdict in Kenya. Please pray with us that the police enforce it.\n\nAsia\n• Praise God for rain in Nepal.\n• Pray for the farmers of India.\n",
+    )
+    .await;
+    // The praise that asks has the buttons (`posted` finds them) and a 🙏.
+    let kenya = posted(&sends, "verdict in Kenya");
+    let reactions = bot
+        .fake
+        .requests_matching("PUT", "/channels/*/messages/*/reactions/🙏/@me$");
+    assert!(
+        reactions
+            .iter()
+            .any(|r| r.path.contains(&kenya.message.to_string()))
+    );
+    assert_eq!(reactions.len(), 2, "Kenya and India, not Nepal");
+    let nepal = sends
+        .iter()
+        .find(|r| r.body_contains("rain in Nepal"))
+        .expect("the thanks is posted");
+    assert!(
+        nepal.body_contains("🎉 Praise")
+            && nepal
+                .body
+                .as_ref()
+                .and_then(|b| b.get("components"))
+                .is_none_or(|c| c.as_array().is_none_or(Vec::is_empty)),
+        "pure thanks has no buttons"
+    );
+
+    // Autocomplete offers the praise that asks, not the pure thanks.
+    let kenya_id = kenya.request.to_string();
+    let offered_now: Vec<String> = offered(&bot, "praise")
+        .await
+        .into_iter()
+        .map(|(_, value)| value)
+        .collect();
+    assert_eq!(offered_now, std::slice::from_ref(&kenya_id));
+
+    // `who` on the praise that asks invites presses; stats counts it.
+    let (who, _) = bot.who(&kenya_id, bot.as_member()).await;
+    assert!(who.contains("Press **I'll pray**"), "{who}");
+    let sent = bot.prayer("stats", vec![], bot.as_member());
+    let body = bot.callback(&sent).await;
+    let description = body["data"]["embeds"][0]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        description.contains("**0 of 2** requests covered"),
+        "{description}"
+    );
+    // `/praise` takes the praise that asks, and tells no one (no one prayed).
+    let (praised, _) = bot
+        .answer(&bot.praise("The police did!", Some(&kenya_id), bot.as_admin()))
+        .await;
+    assert!(praised.starts_with("Posted your praise"), "{praised}");
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn importing_the_shared_bulletin_again_in_a_server_adds_nothing_and_names_its_week() {
+    // `start` imported the example for every server, for this week.
+    let bot = start(&example()).await;
+    let bytes = std::fs::read(example()).expect("the example");
+    let import = |week: Option<String>| {
+        let mut options = vec![CommandOption::attachment(
+            "file",
+            "week-1.txt",
+            "text/plain",
+            bytes.clone(),
+        )];
+        options.extend(week.map(|w| CommandOption::string("week", w)));
+        bot.prayer("import", options, bot.as_admin())
+    };
+    let (again, _) = bot.answer(&import(None)).await;
+    assert!(
+        again.contains(&format!(
+            "This bulletin is already imported, for the week of {}. Nothing was added;",
+            this_week()
+        )),
+        "{again}"
+    );
+    let next = this_week().next();
+    let (elsewhere, _) = bot.answer(&import(Some(next.to_string()))).await;
+    assert!(
+        elsewhere.contains(&format!(
+            "already imported for every server, for the week of {}, so it was not stored for the week of {next} too"
+        , this_week())) && elsewhere.contains("Nothing changed."),
+        "{elsewhere}"
+    );
+    let (week, _) = bot
+        .answer(&bot.prayer(
+            "week",
+            vec![CommandOption::string("week", next.to_string())],
+            bot.as_member(),
+        ))
+        .await;
+    assert!(
+        week.contains("There is no bulletin for the week of"),
+        "{week}"
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn a_praise_report_counts_in_the_week_stats_shows_when_this_week_has_no_bulletin() {
+    let bot = start(&example()).await;
+    // The example moves to next week (not yet posted), so this week has
+    // none and `/prayer stats` shows next week.
+    let next = this_week().next().to_string();
+    let moved = std::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
+        .arg("import")
+        .arg(example())
+        .args(["--week", &next, "--database"])
+        .arg(bot._dir.path().join("prayer-bot.db"))
+        .output()
+        .expect("the import runs");
+    assert!(
+        String::from_utf8_lossy(&moved.stdout).contains("moved"),
+        "{}",
+        String::from_utf8_lossy(&moved.stderr)
+    );
+    let (report, _) = bot
+        .answer(&bot.praise("Rain at last.", None, bot.as_member()))
+        .await;
+    assert!(report.contains("Rain at last."), "{report}");
+    let sent = bot.prayer("stats", vec![], bot.as_member());
+    let body = bot.callback(&sent).await;
+    let description = body["data"]["embeds"][0]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        description.ends_with("**3** praises"),
+        "two praise items and the report: {description}"
     );
     bot.fake.assert_no_spec_violations();
 }

@@ -33,6 +33,7 @@
 mod countries;
 mod email;
 mod html;
+#[cfg(test)]
 mod prayable;
 mod repair;
 
@@ -42,7 +43,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 pub use countries::{countries_in, region_of};
-pub use prayable::asks_for_prayer;
 pub use repair::repair;
 
 /// The most a bulletin file may hold. Real bulletins are a few kilobytes;
@@ -78,21 +78,6 @@ pub struct PrayerRequest {
     pub kind: Kind,
     pub text: String,
     pub countries: Vec<String>,
-}
-
-impl PrayerRequest {
-    /// Whether members can say they pray for it (the buttons and the 🙏):
-    /// every petition, and a praise item that also asks for prayer
-    /// anywhere in its text. Only pure thanks is not prayable.
-    pub fn is_prayable(&self) -> bool {
-        is_prayable(self.kind, &self.text)
-    }
-}
-
-/// The prayable rule for a request's kind and text (see
-/// [`PrayerRequest::is_prayable`]), for views that hold only those.
-pub fn is_prayable(kind: Kind, text: &str) -> bool {
-    kind == Kind::Petition || asks_for_prayer(text)
 }
 
 /// A line under a region that informs rather than asks for prayer.
@@ -154,8 +139,22 @@ pub enum ParseError {
     TooLarge { bytes: usize, limit: usize },
     #[error("no prayer requests found: this does not look like a prayer bulletin")]
     NoRequests,
+    #[error("{}", not_a_bulletin(*items, *paragraphs))]
+    NotABulletin { items: usize, paragraphs: usize },
     #[error("the email has no text or HTML part")]
     NoTextPart,
+}
+
+fn not_a_bulletin(items: usize, paragraphs: usize) -> String {
+    let found = match items {
+        0 => "none of its paragraphs asks for prayer or gives thanks".to_owned(),
+        _ => format!(
+            "only {items} of the {paragraphs} paragraphs that speak of prayer or God ask for prayer or give thanks"
+        ),
+    };
+    format!(
+        "this does not look like a prayer bulletin: {found}, while at least half of a bulletin's items do (“Please pray for …”, “Praise God for …”)"
+    )
 }
 
 /// Decodes a file's bytes into text: UTF-8 (with or without a BOM) or
@@ -239,6 +238,13 @@ pub fn parse_bulletin(text: &str) -> Result<Bulletin, ParseError> {
     let (requests, notes) = parse_body(&lines[body_start..]);
     if requests.is_empty() {
         return Err(ParseError::NoRequests);
+    }
+    let items = requests.iter().filter(|r| r.is_bulletin_item()).count();
+    if items == 0 || items * 2 < requests.len() {
+        return Err(ParseError::NotABulletin {
+            items,
+            paragraphs: requests.len(),
+        });
     }
     Ok(Bulletin {
         title: header.title.unwrap_or_else(|| DEFAULT_TITLE.to_owned()),
@@ -674,6 +680,137 @@ pub fn classify(text: &str) -> Kind {
         }
     }
     Kind::Petition
+}
+
+/// Whether a request's text asks for prayer anywhere: `Please pray with
+/// us that …`, `Pray also for …`, `join us in praying`, `join us in
+/// prayer`, `keep them in your prayers`, `Ask God to …`, `lift up …`.
+/// Not: thanks for prayers already prayed (`Thanks for praying with us!`,
+/// `Thank you for your prayers`), reports of them (`God answered our
+/// prayers`, `we asked you to pray`, `you prayed`), or the word inside a
+/// name, a command or code (`prayer-bot`, `/prayer who`, `` `pray` ``).
+/// Read word by word, sentence by sentence, in any case.
+pub fn asks_for_prayer(text: &str) -> bool {
+    sentences(text).any(|sentence| {
+        let words = words_of(sentence);
+        (0..words.len()).any(|i| asks_at(&words, i) && !thanks_or_past(&words, i))
+    })
+}
+
+/// Whether a request's text gives thanks: it opens so ([`classify`] says
+/// praise), or somewhere praises or thanks God (`Join us in thanking God`,
+/// `Praise the Lord`), celebrates, rejoices, or reports an answer.
+pub fn gives_thanks(text: &str) -> bool {
+    if classify(text) == Kind::Praise || ANSWER_MATCHER.is_match(text) {
+        return true;
+    }
+    sentences(text).any(|sentence| {
+        let words = words_of(sentence);
+        words.iter().enumerate().any(|(i, word)| {
+            let next = |n: usize| words.get(i + n).and_then(Option::as_deref);
+            let to_god = matches!(next(1), Some("god" | "him" | "jesus" | "lord"))
+                || (next(1) == Some("the") && next(2) == Some("lord"));
+            match word.as_deref() {
+                Some("praise" | "praising" | "thank" | "thanking" | "thanks") => to_god,
+                Some("rejoice" | "rejoicing" | "hallelujah" | "celebrate" | "celebrating") => true,
+                _ => false,
+            }
+        })
+    })
+}
+
+/// Whether a request of `kind` saying `text` can be prayed for: the one
+/// rule behind [`PrayerRequest::is_prayable`], for requests read back in
+/// other shapes.
+pub fn is_prayable(kind: Kind, text: &str) -> bool {
+    kind == Kind::Petition || asks_for_prayer(text)
+}
+
+impl PrayerRequest {
+    /// Whether members can pray for it: the bot posts it with the
+    /// buttons and the 🙏, and tracking counts it. A petition always; a
+    /// praise item when it also asks for prayer ([`asks_for_prayer`]).
+    /// Only an item of pure thanks is not.
+    pub fn is_prayable(&self) -> bool {
+        is_prayable(self.kind, &self.text)
+    }
+
+    /// Whether it asks for prayer or gives thanks, as a bulletin's items do.
+    fn is_bulletin_item(&self) -> bool {
+        asks_for_prayer(&self.text) || gives_thanks(&self.text)
+    }
+}
+
+/// The words of a sentence in lower case, each `None` when it is not a
+/// plain word but part of a name, path, command or code (`prayer-bot`,
+/// `/prayer`, `prayer_bot`, `` `pray` ``, `prayer.rs`). Emphasis, quotes,
+/// brackets and punctuation around a word do not count.
+fn words_of(sentence: &str) -> Vec<Option<String>> {
+    const AROUND: &[char] = &[
+        '"', '“', '”', '‘', '’', '\'', '(', ')', '[', ']', '{', '}', '*', '_', '.', ',', ';', ':',
+        '!', '?', '…', '¡', '¿',
+    ];
+    sentence
+        .split(|c: char| c.is_whitespace() || matches!(c, '—' | '–'))
+        .filter(|token| !token.is_empty())
+        .map(|token| {
+            if token.contains("()") || token.contains("{}") {
+                return None; // a call or a block: code
+            }
+            let word = token.trim_matches(AROUND);
+            let plain = !word.is_empty()
+                && word
+                    .chars()
+                    .all(|c| c.is_alphabetic() || c == '\'' || c == '’');
+            plain.then(|| word.to_lowercase())
+        })
+        .collect()
+}
+
+/// Whether the word at `i` asks for prayer, on its own or with the words
+/// around it.
+fn asks_at(words: &[Option<String>], i: usize) -> bool {
+    let word = |at: usize| words.get(at).and_then(Option::as_deref);
+    let before = |n: usize| i.checked_sub(n).and_then(word);
+    let after = |n: usize| word(i + n);
+    match word(i) {
+        Some("pray" | "praying" | "intercede" | "interceding") => true,
+        // `join us in prayer`, `keep them in your prayers`, `your prayers
+        // for …`, `prayer is needed`; not `prayer support`, `prayer team`.
+        Some("prayer" | "prayers") => {
+            before(1) == Some("in")
+                || before(1) == Some("your")
+                || matches!(before(1), Some("need" | "needs" | "needed"))
+                || (matches!(after(1), Some("is" | "are")) && after(2) == Some("needed"))
+        }
+        // `Ask God to …`, `asking the Lord that …`, `ask that …`.
+        Some("ask" | "asking") => {
+            matches!(after(1), Some("god" | "him" | "jesus" | "lord" | "that"))
+                || (after(1) == Some("the") && after(2) == Some("lord"))
+        }
+        // `lift up the survivors`, `lift them up`, `lifting our team up`.
+        Some("lift" | "lifting") => (1..=4).any(|n| after(n) == Some("up")),
+        _ => false,
+    }
+}
+
+/// Whether the asking word at `i` is thanks for prayer or a report of it:
+/// `thank(s) … for` just before it (`Thank you so much for your prayers`),
+/// or `asked`, `answered` or `prayed` earlier in the sentence (`Last month
+/// we asked you to pray`).
+fn thanks_or_past(words: &[Option<String>], i: usize) -> bool {
+    let word = |at: usize| words.get(at).and_then(Option::as_deref);
+    let thanked = (1..=4).any(|n| {
+        i.checked_sub(n).is_some_and(|f| {
+            word(f) == Some("for")
+                && (1..=4).any(|m| {
+                    f.checked_sub(m)
+                        .and_then(word)
+                        .is_some_and(|w| matches!(w, "thank" | "thanks" | "grateful"))
+                })
+        })
+    });
+    thanked || (0..i).any(|at| matches!(word(at), Some("asked" | "answered" | "prayed")))
 }
 
 static ANSWER_MATCHER: std::sync::LazyLock<aho_corasick::AhoCorasick> =

@@ -579,3 +579,103 @@ fn a_plain_bulletin_opening_with_one_from_line_is_still_read_as_text() {
     assert_eq!(texts(&bulletin), ["Please pray for Peru."]);
     assert_eq!(regions(&bulletin), ["Latin America"]);
 }
+
+#[test]
+fn a_request_asks_for_prayer_wherever_it_says_so() {
+    for text in [
+        "Praise God that a court in Kenya convicted an officer. Please pray with us that this case sends a message.",
+        "Justice was served in Cebu. Join us in praising God for the team. Pray also for the survivors’ healing.",
+        "Join us in thanking God that these children will grow up as citizens and in praying that their lives will flourish.",
+        "Please join us in celebrating a verdict in Peru. Pray that the courts keep ruling justly.",
+        "Praise God for a new manual. Pray for a smooth roll-out of the training.",
+        "Praise God for the rescue! Pray we can work together as a community.",
+        "Please join us in prayer for the tour this month.",
+        "We thank God for the verdict; keep the family in your prayers.",
+        "Praise the Lord! Ask God to comfort the family.",
+        "Thank God for the rescue. Lift up the survivors as they heal.",
+        "We celebrate the new law. Would you **pray** for the officials enforcing it?",
+        "PRAISE GOD FOR THE RULING. PLEASE PRAY FOR THE APPEAL.",
+    ] {
+        assert!(asks_for_prayer(text), "asks: {text}");
+    }
+}
+
+#[test]
+fn thanks_and_reports_of_prayer_do_not_ask_for_it() {
+    for text in [
+        "Last year we asked you to join our team in prayer for a registry. God answered our prayers! Thanks for praying with us!",
+        "Last month we asked you to pray for a new law. God answered our prayers! The law passed. Thank you for praying with us.",
+        "Praise God for last month’s event in Northern Thailand, where 1,500 people gathered to celebrate.",
+        "Praise God that 120 stateless children received citizenship papers this month.",
+        "Please join us in celebrating that a court in Peru sentenced a man who abused three girls.",
+        "Thank you so much for your faithful prayers this year.",
+        "Many of you prayed for Mateo, and the court ruled for him. Praise God!",
+        "We praise God for our prayer team and its prayer support.",
+        "Praise God: the prayer-bot posted every request, and `/prayer who` lists who prayed.",
+        "Praise God for the _prayer_bot_ and for prayer.rs working.",
+    ] {
+        assert!(!asks_for_prayer(text), "does not ask: {text}");
+    }
+}
+
+#[test]
+fn a_praise_item_is_prayable_when_it_asks_and_a_petition_always() {
+    let request = |text: &str| PrayerRequest {
+        region: "Africa".into(),
+        kind: classify(text),
+        text: text.into(),
+        countries: Vec::new(),
+    };
+    let asks = request("Praise God for a verdict. Pray for the appeal.");
+    assert_eq!(asks.kind, Kind::Praise);
+    assert!(asks.is_prayable());
+    let thanks = request("Praise God for a verdict.");
+    assert_eq!(thanks.kind, Kind::Praise);
+    assert!(!thanks.is_prayable());
+    let petition = request("The trial has begun in Ghana.");
+    assert_eq!(petition.kind, Kind::Petition);
+    assert!(petition.is_prayable(), "a petition is prayable as it reads");
+}
+
+/// The shape of a project's README: headings and paragraphs that mention
+/// prayer (the tool's name, its commands, a button's label) without a
+/// single one asking for prayer or giving thanks.
+const README_LIKE: &str = "# prayer-bot\n\nA Discord bot that posts a weekly prayer bulletin.\n\n## Running it\n\nThe bot posts each prayer request with two buttons, I'll pray and Prayed.\n\nMembers add 🙏 to say they prayed; `/prayer who` lists them.\n\n`prayer-bot import FILE` stores a prayer bulletin for a week.\n\nThe prayer week starts on Monday.\n\n## Tracking\n\nPrayer marks are kept per server.\n\nA praise report is shared with `/praise`.\n\nGod willing, the database stays small.\n";
+
+#[test]
+fn a_file_whose_paragraphs_do_not_ask_or_thank_is_not_a_bulletin() {
+    let refused = parse_bulletin(README_LIKE);
+    assert!(
+        matches!(refused, Err(ParseError::NotABulletin { items, paragraphs }) if items * 2 < paragraphs),
+        "{refused:?}"
+    );
+    let said = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        said.starts_with("this does not look like a prayer bulletin: only 1 of the")
+            && said.contains("“Please pray for …”"),
+        "{said}"
+    );
+    let code = "// prayer tracking\nfn pray() {}\n\n// God mode\nfn lord() {}\n";
+    assert!(matches!(
+        parse_bulletin(code),
+        Err(ParseError::NotABulletin { items: 0, .. })
+    ));
+    assert_eq!(
+        parse_bulletin(code).err().map(|e| e.to_string()).as_deref(),
+        Some(
+            "this does not look like a prayer bulletin: none of its paragraphs asks for prayer or gives thanks, while at least half of a bulletin's items do (“Please pray for …”, “Praise God for …”)"
+        )
+    );
+}
+
+#[test]
+fn bulletins_of_every_shape_still_parse() {
+    for text in [
+        "IJM Prayer Requests\n\nAfrica\n• Pray for Kenya.\n\nAsia\n• Praise God for Nepal.\n",
+        "Praise God for Nepal.\n",
+        "IJM Prayer Request\n\nLatin America\n\nLast month we asked you to pray for a law. God answered our prayers! Thank you for praying with us.\n\nAfrica\n\nPlease pray for our partners in Romania.\n",
+        "Prayer\n\n• The trial of suspected traffickers has begun in Ghana. Please pray that the prosecutors work diligently.\n• Our teams are in Cebu this month; may God protect them.\n",
+    ] {
+        assert!(parse_bulletin(text).is_ok(), "{text}");
+    }
+}

@@ -371,8 +371,15 @@ pub async fn import(
         } => {
             format!("Imported {summary} for the week of {week}, replacing “{old}”.")
         }
-        ImportOutcome::AlreadyImported { week } => {
-            format!("{summary} is already imported, for the week of {week}. Nothing changed.")
+        ref repeat @ (ImportOutcome::AlreadyImported { .. }
+        | ImportOutcome::Moved { .. }
+        | ImportOutcome::HeldElsewhere { .. }) => {
+            let (words, refused) = crate::import::repeat_words(repeat, "week:").unwrap_or_default();
+            let words = format!("{summary}: {words}");
+            if refused {
+                return Err(UserError::new(words).into());
+            }
+            words
         }
         ImportOutcome::AlreadyPosted { week } => {
             return Err(UserError::new(format!(

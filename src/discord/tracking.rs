@@ -220,6 +220,7 @@ async fn candidates(ctx: Context<'_>, guild: GuildId) -> Result<Vec<RequestChoic
         .map(|r| RequestChoice {
             id: r.id,
             week: r.week,
+            prayable: r.is_prayable(),
             region: r.region,
             text: r.text,
         })
@@ -505,7 +506,12 @@ pub async fn praise(
     let store = &ctx.data().store;
     let author = author(ctx);
     let Some(request) = request.filter(|r| !r.trim().is_empty()) else {
-        let week = PrayerWeek::containing(today(ctx).await?);
+        // A report counts in the week `/prayer stats` shows by default:
+        // this week, or the next with a bulletin when this one has none.
+        let week = match tracked_week(ctx, guild, None).await {
+            Ok(shown) => shown.stored.week,
+            Err(_) => PrayerWeek::containing(today(ctx).await?),
+        };
         store
             .record_praise(guild, None, week, author, note, now())
             .await?;
@@ -513,6 +519,12 @@ pub async fn praise(
         return super::commands::reply_pieces(ctx, vec![text], false).await;
     };
     let found = named_request(ctx, guild, &request).await?;
+    if !found.is_prayable() {
+        return Err(UserError::new(
+            "That item gives thanks and asks for no prayer, so no one prayed for it to be told. Share your praise without `request` instead. Nothing was posted.",
+        )
+        .into());
+    }
     ctx.defer_ephemeral().await?;
     let _busy = ctx.data().busy.read().await;
     match store

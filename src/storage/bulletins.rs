@@ -22,6 +22,32 @@ pub enum ImportOutcome {
     /// `week` holds another bulletin that has already been posted; nothing
     /// changed. Importing with `force` replaces it.
     AlreadyPosted { week: PrayerWeek },
+    /// The same bulletin was stored for `from`, not yet posted; the admin
+    /// named `to`, and it is now stored there instead (the same rows, so
+    /// its request ids stay). `replaced` names the bulletin `to` held.
+    Moved {
+        from: PrayerWeek,
+        to: PrayerWeek,
+        replaced: Option<String>,
+    },
+    /// The same bulletin is stored for `week` and cannot leave it for the
+    /// week the admin named (`named`); nothing changed. A bulletin lands in
+    /// one week, so its requests are never posted twice.
+    HeldElsewhere {
+        week: PrayerWeek,
+        named: PrayerWeek,
+        held: Held,
+    },
+}
+
+/// What keeps a bulletin in the week it is stored for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// That week has been posted, by some server.
+    Posted,
+    /// It is the bulletin every server shares, which one server's import
+    /// does not move.
+    Shared,
 }
 
 /// A week's bulletin as stored, with the ids later events refer to.
@@ -41,7 +67,8 @@ impl Store {
     /// Stores `bulletin` for `scope` in one transaction, unless the same
     /// bulletin (`fingerprint`) is already stored there. A week that holds
     /// another bulletin gets this one instead, unless that one has been
-    /// posted and `force` is not set.
+    /// posted and `force` is not set. As [`Store::import_to`] with no week
+    /// named.
     #[allow(clippy::too_many_arguments)] // each is one plain fact of the import
     pub async fn import(
         &self,
@@ -53,19 +80,75 @@ impl Store {
         source: &str,
         now: DateTime<Utc>,
     ) -> Result<ImportOutcome, StorageError> {
+        self.import_to(
+            scope,
+            bulletin,
+            fingerprint,
+            placement,
+            false,
+            force,
+            source,
+            now,
+        )
+        .await
+    }
+
+    /// As [`Store::import`]; `named` says the admin named the week
+    /// (`placement` is then that week). One rule for a bulletin already
+    /// stored (for `scope`, or shared with every server when `scope` is a
+    /// server): it stays in its one week and nothing is added, unless the
+    /// admin named another week; then it moves there if its week has not
+    /// been posted and it is `scope`'s own, else nothing changes
+    /// ([`ImportOutcome::HeldElsewhere`]).
+    #[allow(clippy::too_many_arguments)] // each is one plain fact of the import
+    pub async fn import_to(
+        &self,
+        scope: Scope,
+        bulletin: &Bulletin,
+        fingerprint: &str,
+        placement: Placement,
+        named: bool,
+        force: bool,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<ImportOutcome, StorageError> {
         // IMMEDIATE takes the write lock up front, so two imports at once
         // queue instead of both reading the free weeks and colliding.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT week FROM bulletins WHERE guild_id = ? AND hash = ?")
-                .bind(scope.column())
-                .bind(fingerprint)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(week) = existing {
-            return Ok(ImportOutcome::AlreadyImported {
-                week: parse_week(&week)?,
-            });
+        // A server sees its own bulletins and the shared ones: the same
+        // bulletin in either is already there. Its own comes first.
+        let existing = sqlx::query(
+            "SELECT id, guild_id, week,
+                    EXISTS (SELECT 1 FROM week_posts WHERE bulletin_id = bulletins.id) AS posted
+             FROM bulletins WHERE guild_id IN (?1, 0) AND hash = ?2
+             ORDER BY guild_id DESC LIMIT 1",
+        )
+        .bind(scope.column())
+        .bind(fingerprint)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mut moving = None;
+        if let Some(row) = existing {
+            let held = parse_week(&row.try_get::<String, _>("week")?)?;
+            let target = match placement {
+                Placement::Exactly(week) if named && week != held => week,
+                _ => return Ok(ImportOutcome::AlreadyImported { week: held }),
+            };
+            let because = if row.try_get::<i64, _>("guild_id")? != scope.column() {
+                Some(Held::Shared)
+            } else if row.try_get::<bool, _>("posted")? {
+                Some(Held::Posted)
+            } else {
+                None
+            };
+            if let Some(held_by) = because {
+                return Ok(ImportOutcome::HeldElsewhere {
+                    week: held,
+                    named: target,
+                    held: held_by,
+                });
+            }
+            moving = Some((row.try_get::<i64, _>("id")?, held));
         }
         let week = match placement {
             Placement::Exactly(week) => week,
@@ -121,6 +204,22 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             replaced = Some(row.try_get("title")?);
+        }
+        if let Some((id, from)) = moving {
+            // The same rows move: request ids, and any marks, stay.
+            sqlx::query("UPDATE bulletins SET week = ?, source = ?, imported_at = ? WHERE id = ?")
+                .bind(week.to_string())
+                .bind(source)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            return Ok(ImportOutcome::Moved {
+                from,
+                to: week,
+                replaced,
+            });
         }
         let verse = bulletin.verse.as_ref();
         let bulletin_id: i64 = sqlx::query_scalar(
@@ -339,6 +438,92 @@ mod tests {
     use super::*;
     use crate::storage::fixtures::*;
 
+    /// Imports [`ONE`] for `scope`, into `week` when named.
+    async fn again(
+        store: &Store,
+        scope: Scope,
+        named: Option<PrayerWeek>,
+    ) -> Result<ImportOutcome, StorageError> {
+        let b = bulletin(ONE);
+        let placement = match named {
+            Some(week) => Placement::Exactly(week),
+            None => Placement::FirstFreeFrom(week("2026-11-23")),
+        };
+        store
+            .import_to(
+                scope,
+                &b,
+                &b.fingerprint(),
+                placement,
+                named.is_some(),
+                false,
+                "again",
+                now(),
+            )
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_bulletin_lands_in_one_week_and_moves_only_when_named_and_not_posted()
+    -> Result<(), StorageError> {
+        let store = store().await;
+        let (a, b, c) = (week("2026-11-23"), week("2026-11-30"), week("2026-12-07"));
+        put(&store, Scope::Shared, ONE, Placement::Exactly(a)).await?;
+        let ids = store
+            .week(Scope::Shared, a)
+            .await?
+            .expect("stored")
+            .request_ids;
+        let guild = Scope::Guild(GUILD);
+        // A server importing the shared bulletin again adds nothing: it is
+        // there already (before, it was stored again for the next week).
+        assert_eq!(
+            again(&store, guild, None).await?,
+            ImportOutcome::AlreadyImported { week: a }
+        );
+        assert_eq!(
+            again(&store, guild, Some(b)).await?,
+            ImportOutcome::HeldElsewhere {
+                week: a,
+                named: b,
+                held: Held::Shared
+            }
+        );
+        assert_eq!(store.week(guild, b).await?, None);
+        // Named for another week, not yet posted: it moves, ids and all.
+        assert_eq!(
+            again(&store, Scope::Shared, Some(b)).await?,
+            ImportOutcome::Moved {
+                from: a,
+                to: b,
+                replaced: None
+            }
+        );
+        assert_eq!(store.week(Scope::Shared, a).await?, None);
+        let moved = store.week(Scope::Shared, b).await?.expect("moved");
+        assert_eq!(moved.request_ids, ids);
+        assert_eq!(store.bulletin_count().await?, 1);
+        // Once posted, it stays.
+        store
+            .claim_week_post(GUILD, b, moved.bulletin_id, now())
+            .await?;
+        assert_eq!(
+            again(&store, Scope::Shared, Some(c)).await?,
+            ImportOutcome::HeldElsewhere {
+                week: b,
+                named: c,
+                held: Held::Posted
+            }
+        );
+        assert_eq!(
+            again(&store, Scope::Shared, None).await?,
+            ImportOutcome::AlreadyImported { week: b }
+        );
+        assert_eq!(store.week(Scope::Shared, c).await?, None);
+        assert_eq!(store.bulletin_count().await?, 1);
+        Ok(())
+    }
+
     #[tokio::test]
     async fn a_stored_week_reads_back_as_it_was_parsed_in_order() -> Result<(), StorageError> {
         let store = store().await;
@@ -379,7 +564,7 @@ mod tests {
         put(
             &store,
             Scope::Shared,
-            TWO,
+            "IJM Prayer Requests\n\nAsia\n• Pray for Nepal.\n",
             Placement::Exactly(week("2026-11-30")),
         )
         .await?;

@@ -118,7 +118,7 @@ mod schedule;
 mod settings;
 
 pub use backup::Contents;
-pub use bulletins::{ImportOutcome, StoredWeek};
+pub use bulletins::{Held, ImportOutcome, StoredWeek};
 pub use posts::{PostedMessage, WeekPostClaim};
 pub use prayers::{Forgotten, GuildRequest, PostedIn, PraiseOutcome, WeekTracking};
 pub use schedule::{LastPost, PostProblem, WeekState};

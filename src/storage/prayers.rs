@@ -33,6 +33,13 @@ pub struct GuildRequest {
     pub text: String,
 }
 
+impl GuildRequest {
+    /// Whether members can pray for it ([`crate::bulletin::is_prayable`]).
+    pub fn is_prayable(&self) -> bool {
+        crate::bulletin::is_prayable(self.kind, &self.text)
+    }
+}
+
 /// What a posted message is, for a reaction or a button press on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PostedIn {
