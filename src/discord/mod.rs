@@ -182,6 +182,7 @@ async fn on_event(
             data.store.clone(),
             data.recorder.clone(),
             bot,
+            data.stop.clone(),
         ));
         return Ok(());
     }

@@ -118,7 +118,7 @@ mod settings;
 
 pub use bulletins::{ImportOutcome, StoredWeek};
 pub use posts::{PostedMessage, WeekPostClaim};
-pub use prayers::{Forgotten, GuildRequest, PostedIn, PraiseOutcome, WeekTracking};
+pub use prayers::{Forgotten, GuildRequest, PostedIn, PraiseOutcome, UnreadPost, WeekTracking};
 pub use schedule::{LastPost, PostProblem, WeekState};
 pub use settings::ChannelSettings;
 
