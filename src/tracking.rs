@@ -437,9 +437,18 @@ mod tests {
         let hash = forgotten_hash(b"salt", guild, message, user);
         assert_eq!(hash, forgotten_hash(b"salt", guild, message, user));
         assert_ne!(hash, forgotten_hash(b"other", guild, message, user));
-        assert_ne!(hash, forgotten_hash(b"salt", GuildId::new(9), message, user));
-        assert_ne!(hash, forgotten_hash(b"salt", guild, MessageId::new(9), user));
-        assert_ne!(hash, forgotten_hash(b"salt", guild, message, UserId::new(9)));
+        assert_ne!(
+            hash,
+            forgotten_hash(b"salt", GuildId::new(9), message, user)
+        );
+        assert_ne!(
+            hash,
+            forgotten_hash(b"salt", guild, MessageId::new(9), user)
+        );
+        assert_ne!(
+            hash,
+            forgotten_hash(b"salt", guild, message, UserId::new(9))
+        );
         // Nothing of the member's id shows in it.
         let id = 3u64.to_be_bytes();
         assert!(!hash.windows(id.len()).any(|w| w == id));

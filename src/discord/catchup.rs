@@ -172,8 +172,7 @@ async fn read_reactions(
             let page = messenger
                 .read_reaction_users(channel.get(), message.get(), &emoji, PAGE, after)
                 .await?;
-            let page: Vec<serde_json::Value> =
-                serde_json::from_slice(&page).map_err(unreadable)?;
+            let page: Vec<serde_json::Value> = serde_json::from_slice(&page).map_err(unreadable)?;
             let full = page.len() == usize::from(PAGE);
             let ids: Vec<(u64, bool)> = page
                 .iter()

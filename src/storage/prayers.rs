@@ -707,8 +707,12 @@ impl Store {
                 channel: crate::ids::ChannelId::from_sql(row.try_get("channel_id")?),
                 deleted: state == "deleted",
                 reason: row.try_get("reason")?,
-                region: row.try_get::<Option<String>, _>("region")?.unwrap_or_default(),
-                text: row.try_get::<Option<String>, _>("text")?.unwrap_or_default(),
+                region: row
+                    .try_get::<Option<String>, _>("region")?
+                    .unwrap_or_default(),
+                text: row
+                    .try_get::<Option<String>, _>("text")?
+                    .unwrap_or_default(),
             })
         })
         .collect()
@@ -1022,6 +1026,131 @@ mod tests {
         );
         assert_eq!(store.marks(THERE, &ids).await?.len(), 1);
         assert_eq!(store.notify_off(THERE, &[ANN]).await?, HashSet::from([ANN]));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_forgotten_reaction_is_not_read_back_until_the_member_reacts_again()
+    -> Result<(), StorageError> {
+        let store = store().await;
+        posted(&store).await?; // the first request's message is 500
+        let message = MessageId::new(500);
+        apply(
+            &store,
+            vec![ReactionChange::Added(reaction(HERE, 500, ANN, "🙏"))],
+        )
+        .await?;
+        assert_eq!(
+            store.forgotten_among(HERE, message, &[ANN, BOB]).await?,
+            HashSet::new()
+        );
+        store.forget_member(HERE, ANN).await?;
+        assert_eq!(store.mark_count().await?, 0);
+        assert_eq!(
+            store.forgotten_among(HERE, message, &[ANN, BOB]).await?,
+            HashSet::from([ANN])
+        );
+        assert_eq!(
+            store.forgotten_among(THERE, message, &[ANN]).await?,
+            HashSet::new()
+        );
+        // Nothing stored names the member.
+        let stored: Vec<(Vec<u8>, i64, i64)> =
+            sqlx::query_as("SELECT member_hash, guild_id, message_id FROM forgotten_reactions")
+                .fetch_all(&store.pool)
+                .await?;
+        assert_eq!(stored.len(), 1);
+        assert!(
+            !stored
+                .iter()
+                .any(|(_, g, m)| *g == ANN.to_sql() || *m == ANN.to_sql())
+        );
+        // Their own 🙏 added again, live: it counts, and the tombstone goes.
+        apply(
+            &store,
+            vec![ReactionChange::Added(reaction(HERE, 500, ANN, "🙏🏽"))],
+        )
+        .await?;
+        assert_eq!(store.mark_count().await?, 1);
+        assert_eq!(
+            store.forgotten_among(HERE, message, &[ANN]).await?,
+            HashSet::new()
+        );
+        // Forgotten again, then a clear of every reaction on the message:
+        // nothing is left to read back.
+        store.forget_member(HERE, ANN).await?;
+        assert_eq!(store.forgotten_among(HERE, message, &[ANN]).await?.len(), 1);
+        apply(
+            &store,
+            vec![ReactionChange::Cleared {
+                guild: Some(HERE),
+                channel: crate::ids::ChannelId::new(42),
+                message,
+                emoji: None,
+            }],
+        )
+        .await?;
+        assert_eq!(
+            store.forgotten_among(HERE, message, &[ANN]).await?,
+            HashSet::new()
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_clear_touches_only_a_message_of_its_own_channel_and_server()
+    -> Result<(), StorageError> {
+        let store = store().await;
+        posted(&store).await?; // message 500, in channel 42
+        apply(
+            &store,
+            vec![ReactionChange::Added(reaction(HERE, 500, ANN, "🙏"))],
+        )
+        .await?;
+        let clear = |guild, channel| ReactionChange::Cleared {
+            guild,
+            channel: crate::ids::ChannelId::new(channel),
+            message: MessageId::new(500),
+            emoji: None,
+        };
+        apply(&store, vec![clear(Some(THERE), 42)]).await?;
+        apply(&store, vec![clear(None, 43)]).await?;
+        apply(&store, vec![clear(Some(HERE), 43)]).await?;
+        assert_eq!(
+            store.mark_count().await?,
+            1,
+            "another server's clear changes nothing"
+        );
+        apply(&store, vec![clear(None, 42)]).await?;
+        assert_eq!(store.mark_count().await?, 0);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_unread_message_is_listed_until_it_is_read() -> Result<(), StorageError> {
+        let store = store().await;
+        posted(&store).await?; // message 500 of the week of 2026-11-23
+        let message = MessageId::new(500);
+        store
+            .note_unread(HERE, message, true, "gone", now())
+            .await?;
+        let listed = store.unread_posts(HERE, week("2026-11-16")).await?;
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].deleted);
+        assert_eq!(listed[0].region, "Africa");
+        assert_eq!(store.unread_posts(THERE, week("2026-11-16")).await?, []);
+        assert_eq!(
+            store.unread_posts(HERE, week("2026-11-30")).await?,
+            [],
+            "a week over"
+        );
+        store
+            .note_unread(HERE, message, false, "Discord answered 500", now())
+            .await?;
+        let listed = store.unread_posts(HERE, week("2026-11-23")).await?;
+        assert!(!listed[0].deleted);
+        store.clear_unread(message).await?;
+        assert_eq!(store.unread_posts(HERE, week("2026-11-16")).await?, []);
         Ok(())
     }
 }
