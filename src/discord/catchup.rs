@@ -55,6 +55,12 @@ pub async fn catch_up(
     let (mut added, mut removed, mut unread) = (0usize, 0usize, 0usize);
     'servers: for (guild, schedule) in schedules {
         let week = crate::schedule::current_week(schedule.zone, now);
+        if let Err(error) = store
+            .prune_read_back_notes(guild, week.weeks_before(1))
+            .await
+        {
+            tracing::error!(%error, "could not drop notes on weeks no longer read back");
+        }
         let mut posts = Vec::new();
         for week in [week.weeks_before(1), week] {
             match store.request_posts(guild, week).await {

@@ -609,7 +609,7 @@ fn unread_problem(unread: &crate::storage::UnreadPost) -> String {
     let channel = unread.channel;
     if unread.deleted {
         format!(
-            "The request message for {name} in <#{channel}> was deleted; its prayers are kept, but members can no longer react to it or press its buttons. If that was meant, nothing needs doing; otherwise post the request again yourself (the bot does not post a week twice), and members can still name it in `/prayer who` and `/praise`. This note goes once the week is over."
+            "The request message for {name} in <#{channel}> was deleted; its prayers are kept, but members can no longer react to it or press its buttons. If that was meant, nothing needs doing; otherwise post the request again yourself (the bot does not post a week twice), and members can still name it in `/prayer who` and `/praise`. This note goes when the week after that post is over."
         )
     } else {
         format!(

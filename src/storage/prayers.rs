@@ -718,6 +718,31 @@ impl Store {
         .collect()
     }
 
+    /// Drops `guild`'s tombstones and unread-message notes on messages of
+    /// posts older than `since`: reactions there are never read back, so
+    /// they have served.
+    pub async fn prune_read_back_notes(
+        &self,
+        guild: GuildId,
+        since: PrayerWeek,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM forgotten_reactions WHERE guild_id = ?1 AND message_id NOT IN
+                 (SELECT message_id FROM posted_messages WHERE guild_id = ?1 AND week >= ?2)",
+            "DELETE FROM unread_messages WHERE guild_id = ?1 AND message_id NOT IN
+                 (SELECT message_id FROM posted_messages WHERE guild_id = ?1 AND week >= ?2)",
+        ] {
+            sqlx::query(sql)
+                .bind(guild.to_sql())
+                .bind(since.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// How many marks are stored, of any kind and server (for benchmarks
     /// and checks that nothing was lost).
     pub async fn mark_count(&self) -> Result<i64, StorageError> {
@@ -1090,6 +1115,24 @@ mod tests {
             }],
         )
         .await?;
+        assert_eq!(
+            store.forgotten_among(HERE, message, &[ANN]).await?,
+            HashSet::new()
+        );
+        // A tombstone on a week no longer read back is dropped.
+        apply(
+            &store,
+            vec![ReactionChange::Added(reaction(HERE, 500, ANN, "🙏"))],
+        )
+        .await?;
+        store.forget_member(HERE, ANN).await?;
+        store
+            .prune_read_back_notes(HERE, week("2026-11-23"))
+            .await?;
+        assert_eq!(store.forgotten_among(HERE, message, &[ANN]).await?.len(), 1);
+        store
+            .prune_read_back_notes(HERE, week("2026-11-30"))
+            .await?;
         assert_eq!(
             store.forgotten_among(HERE, message, &[ANN]).await?,
             HashSet::new()
