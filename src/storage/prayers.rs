@@ -545,11 +545,19 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         // The member's 🙏 are still on Discord, and reading reactions back
         // would record them again: each message they were on keeps a
-        // tombstone that names no one.
+        // tombstone that names no one. So does every request message of the
+        // server's three latest posted weeks (what is read back), in case a
+        // 🙏 of theirs there was never recorded; a later 🙏 of theirs there,
+        // seen live, ends it.
         let salt = forget_salt(&mut tx).await?;
         let messages: Vec<i64> = sqlx::query_scalar(
-            "SELECT DISTINCT message_id FROM prayer_marks
-             WHERE guild_id = ? AND user_id = ? AND kind = 'reaction'",
+            "SELECT message_id FROM prayer_marks
+             WHERE guild_id = ?1 AND user_id = ?2 AND kind = 'reaction'
+             UNION
+             SELECT message_id FROM posted_messages
+             WHERE guild_id = ?1 AND request_id IS NOT NULL AND week IN
+                 (SELECT DISTINCT week FROM posted_messages WHERE guild_id = ?1
+                  ORDER BY week DESC LIMIT 3)",
         )
         .bind(guild.to_sql())
         .bind(user.to_sql())
@@ -1136,6 +1144,13 @@ mod tests {
         assert_eq!(
             store.forgotten_among(HERE, message, &[ANN]).await?,
             HashSet::new()
+        );
+        // A member with no 🙏 recorded gets tombstones on the latest weeks'
+        // request messages all the same (one of theirs may have been missed).
+        store.forget_member(HERE, BOB).await?;
+        assert_eq!(
+            store.forgotten_among(HERE, message, &[BOB]).await?,
+            HashSet::from([BOB])
         );
         Ok(())
     }
