@@ -51,32 +51,29 @@ pub async fn catch_up(
             return;
         }
     };
+    let mut unread = 0usize;
     let now = super::now();
-    let (mut added, mut removed, mut unread) = (0usize, 0usize, 0usize);
-    'servers: for (guild, schedule) in schedules {
+    let (mut added, mut removed) = (0usize, 0usize);
+    for (guild, schedule) in schedules {
         let week = crate::schedule::current_week(schedule.zone, now);
-        if let Err(error) = store
-            .prune_read_back_notes(guild, week.weeks_before(1))
-            .await
-        {
-            tracing::error!(%error, "could not drop notes on weeks no longer read back");
-        }
-        let mut posts = Vec::new();
-        for week in [week.weeks_before(1), week] {
-            match store.request_posts(guild, week).await {
-                Ok(found) => posts.extend(found),
-                Err(error) => tracing::error!(%error, "could not read a server's posts"),
+        let posts = match store.request_posts(guild, week).await {
+            Ok(posts) => posts,
+            Err(error) => {
+                tracing::error!(%error, "could not read a server's posts");
+                continue;
             }
-        }
+        };
+        // The week before too: an outage over a weekend spans both.
+        let posts = with_week_before(&store, guild, week, posts).await;
         for (channel, message) in posts {
             if messenger.stopping() {
-                break 'servers;
+                break;
             }
             let mut on_discord = match read_reactions(&messenger, channel, message, bot).await {
                 Ok(found) => found,
                 Err(error) => {
                     if messenger.stopping() {
-                        break 'servers;
+                        break;
                     }
                     unread += 1;
                     note_unread(&store, guild, message, &error).await;
@@ -117,6 +114,9 @@ pub async fn catch_up(
                 removed += 1;
             }
         }
+        if messenger.stopping() {
+            break;
+        }
     }
     recorder.flush().await;
     if added + removed > 0 {
@@ -131,6 +131,30 @@ pub async fn catch_up(
             unread,
             "some request messages could not be read back; /prayer status names them"
         );
+    }
+}
+
+/// The request posts of the week before `week`, then `posts` (`week`'s);
+/// notes on weeks older than that are dropped, as they are read no more.
+async fn with_week_before(
+    store: &Store,
+    guild: GuildId,
+    week: crate::week::PrayerWeek,
+    posts: Vec<(ChannelId, MessageId)>,
+) -> Vec<(ChannelId, MessageId)> {
+    let before = week.weeks_before(1);
+    if let Err(error) = store.prune_read_back_notes(guild, before).await {
+        tracing::error!(%error, "could not drop notes on weeks no longer read back");
+    }
+    match store.request_posts(guild, before).await {
+        Ok(mut earlier) => {
+            earlier.extend(posts);
+            earlier
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not read a server's posts");
+            posts
+        }
     }
 }
 

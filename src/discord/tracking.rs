@@ -590,8 +590,10 @@ pub async fn praise(
 pub(super) async fn unread_problems(
     store: &crate::storage::Store,
     guild: GuildId,
-    week: PrayerWeek,
+    zone: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<String>, Error> {
+    let week = crate::schedule::current_week(zone, now);
     Ok(store
         .unread_posts(guild, week.weeks_before(1))
         .await?
