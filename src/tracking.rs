@@ -291,8 +291,12 @@ pub enum ReactionChange {
     /// A member removed it.
     Removed(ReactionKey),
     /// A moderator removed every reaction from `message`, or every one of
-    /// `emoji` when it is given.
+    /// `emoji` when it is given. It applies only to a message posted in
+    /// `channel` (a channel belongs to one server) and, when the event
+    /// names its server, in `guild`.
     Cleared {
+        guild: Option<crate::ids::GuildId>,
+        channel: crate::ids::ChannelId,
         message: MessageId,
         emoji: Option<String>,
     },
@@ -351,14 +355,47 @@ pub fn coalesce(changes: Vec<ReactionChange>) -> Vec<ReactionStep> {
         match change {
             ReactionChange::Added(key) => run.push((key, true)),
             ReactionChange::Removed(key) => run.push((key, false)),
-            ReactionChange::Cleared { message, emoji } => {
+            ReactionChange::Cleared {
+                guild,
+                channel,
+                message,
+                emoji,
+            } => {
                 flush(&mut run, &mut steps);
-                steps.push(ReactionStep::Clear { message, emoji });
+                steps.push(ReactionStep::Clear {
+                    guild,
+                    channel,
+                    message,
+                    emoji,
+                });
             }
         }
     }
     flush(&mut run, &mut steps);
     steps
+}
+
+/// What a tombstone of `/prayer forget-me` keeps of a member's 🙏 on a
+/// message: a one-way hash (SHA-256) of the database's secret `salt`, the
+/// server, the message and the member, under a label of its own so the
+/// hash means nothing elsewhere. Whoever reads the database sees no member
+/// id; the bot, seeing the same member's reaction on the same message
+/// again, computes the same hash.
+pub fn forgotten_hash(
+    salt: &[u8],
+    guild: crate::ids::GuildId,
+    message: MessageId,
+    user: UserId,
+) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"prayer-bot forget-me reaction v1\0");
+    hasher.update((salt.len() as u64).to_be_bytes());
+    hasher.update(salt);
+    hasher.update(guild.get().to_be_bytes());
+    hasher.update(message.get().to_be_bytes());
+    hasher.update(user.get().to_be_bytes());
+    hasher.finalize().into()
 }
 
 /// One thing the store does for a batch of reaction changes.
@@ -367,6 +404,8 @@ pub enum ReactionStep {
     Add(Vec<ReactionKey>),
     Remove(Vec<ReactionKey>),
     Clear {
+        guild: Option<crate::ids::GuildId>,
+        channel: crate::ids::ChannelId,
         message: MessageId,
         emoji: Option<String>,
     },
@@ -393,6 +432,29 @@ mod tests {
             text: text.to_owned(),
             countries: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_forgotten_reaction_hashes_the_same_only_for_the_same_salt_server_message_and_member() {
+        let (guild, message, user) = (GuildId::new(1), MessageId::new(2), UserId::new(3));
+        let hash = forgotten_hash(b"salt", guild, message, user);
+        assert_eq!(hash, forgotten_hash(b"salt", guild, message, user));
+        assert_ne!(hash, forgotten_hash(b"other", guild, message, user));
+        assert_ne!(
+            hash,
+            forgotten_hash(b"salt", GuildId::new(9), message, user)
+        );
+        assert_ne!(
+            hash,
+            forgotten_hash(b"salt", guild, MessageId::new(9), user)
+        );
+        assert_ne!(
+            hash,
+            forgotten_hash(b"salt", guild, message, UserId::new(9))
+        );
+        // Nothing of the member's id shows in it.
+        let id = 3u64.to_be_bytes();
+        assert!(!hash.windows(id.len()).any(|w| w == id));
     }
 
     #[test]
@@ -620,6 +682,8 @@ mod tests {
         let steps = coalesce(vec![
             ReactionChange::Added(key(1, 10, "🙏")),
             ReactionChange::Cleared {
+                guild: None,
+                channel: crate::ids::ChannelId::new(5),
                 message: MessageId::new(1),
                 emoji: None,
             },
@@ -630,6 +694,8 @@ mod tests {
             [
                 ReactionStep::Add(vec![key(1, 10, "🙏")]),
                 ReactionStep::Clear {
+                    guild: None,
+                    channel: crate::ids::ChannelId::new(5),
                     message: MessageId::new(1),
                     emoji: None
                 },

@@ -2159,6 +2159,7 @@ async fn praise_replies_to_the_requests_post_pinging_exactly_those_who_prayed_an
         .await;
 
     // The author (the admin, who also prayed) is not pinged; nor is dee.
+    // Those told are named by what they did: one committed, one prayed.
     let before = bot.channel_sends().len();
     let (answer, ephemeral) = bot
         .answer(&bot.praise("The hearing went well!", Some(&id), bot.as_admin()))
@@ -2167,7 +2168,7 @@ async fn praise_replies_to_the_requests_post_pinging_exactly_those_who_prayed_an
     assert_eq!(
         answer,
         format!(
-            "Posted your praise in <#{}> and told the 2 members who prayed.",
+            "Posted your praise in <#{}> and told the 2 members who committed or prayed.",
             w.latin.id
         )
     );

@@ -625,6 +625,22 @@ impl FakeDiscord {
         );
     }
 
+    /// Deletes a message as a moderator would: a `GET` of it answers 404 Unknown Message from
+    /// now on, and its reactions go with it. `false` if there was no such message. (No
+    /// MESSAGE_DELETE is dispatched.)
+    pub fn delete_message(&self, message_id: u64) -> bool {
+        let mut st = self.shared.lock();
+        let found = match st.messages.get_mut(&message_id) {
+            Some(m) if !m.deleted => {
+                m.deleted = true;
+                true
+            }
+            _ => false,
+        };
+        st.reactions.retain(|(m, _), _| *m != message_id);
+        found
+    }
+
     /// Serves a file at the fake: sets `url` (unless already set) to
     /// `http://127.0.0.1:PORT/attachments/{channel_id}/{id}/{filename}?ex=..&is=..&hm=..` and
     /// `proxy_url` (unless set) to the same, and answers `GET`/`HEAD` there with the bytes and

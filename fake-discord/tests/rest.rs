@@ -256,6 +256,16 @@ async fn reactions_and_reaction_lists() {
     assert_eq!(again.reactions.len(), 1);
     assert_eq!(again.reactions[0].count, 30);
 
+    // A moderator deletes it: reading it answers 404 Unknown Message.
+    assert!(fake.delete_message(msg.id.get()));
+    assert!(!fake.delete_message(msg.id.get()), "already gone");
+    let err = http
+        .get_message(channel, msg.id)
+        .await
+        .expect_err("deleted");
+    assert_eq!(status_and_code(err), (404, 10008));
+    assert_eq!(fake.reactions(msg.id.get(), "🙏"), Vec::<u64>::new());
+
     // Someone else's message the fake never saw: reacting still works.
     http.create_reaction(channel, MessageId::new(fake.next_id()), &pray)
         .await

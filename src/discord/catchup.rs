@@ -1,18 +1,29 @@
 //! Reading 🙏 reactions back from Discord: reactions made while the bot was
 //! down, or lost in a gateway reconnect, are recorded when a new gateway
 //! session begins (at start, and after any session that could not be
-//! resumed). For each server's current week, each request message is read
-//! (its reaction counts name the emoji on it), the users of each 🙏 are read
-//! page by page, and the difference from what is stored goes to the
-//! recorder as adds and removals.
+//! resumed). For each server's current and previous week (a weekend
+//! outage spans both), each request message is read (its reaction counts
+//! name the emoji on it), the users of each 🙏 are read page by page, and
+//! the difference from what is stored goes to the recorder as adds and
+//! removals.
+//!
+//! Reads go through the messenger: the same pacing as every send, the
+//! wait a 429 asks for, and retries of a 5xx. A message still unreadable
+//! after them, or deleted from Discord, is noted for `/prayer status`; a
+//! later read that succeeds clears the note. Other bots' reactions do not
+//! count, nor those of a member who used `/prayer forget-me` since (see
+//! [`Store::forgotten_among`]).
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
-use serenity::{Http, ReactionType};
+use serenity::Http;
 
-use crate::ids::{ChannelId, MessageId, UserId};
+use super::Stop;
+use super::messenger::{HttpMessenger, ReadError};
+use crate::ids::{ChannelId, GuildId, MessageId, UserId};
+use crate::posting::Messenger;
 use crate::recorder::Recorder;
 use crate::storage::Store;
 use crate::tracking::{ReactionChange, ReactionKey, is_prayer_emoji};
@@ -20,11 +31,19 @@ use crate::tracking::{ReactionChange, ReactionKey, is_prayer_emoji};
 /// Users per page when reading a reaction's users (Discord's maximum).
 const PAGE: u8 = 100;
 
-/// Reads back every current week's 🙏 reactions and records what was
-/// missed. Errors are logged; what could be read is still recorded.
-pub async fn catch_up(http: Arc<Http>, store: Store, recorder: Recorder, bot: serenity::UserId) {
+/// Reads back the current and previous week's 🙏 reactions and records
+/// what was missed. Errors are logged; what could be read is still
+/// recorded.
+pub async fn catch_up(
+    http: Arc<Http>,
+    store: Store,
+    recorder: Recorder,
+    bot: serenity::UserId,
+    stop: Stop,
+) {
+    let messenger = HttpMessenger::new(http, stop);
     // Each scheduled server's current week, in its own time zone; the
-    // posts of that week are what its members react on.
+    // posts of that week and the one before are what its members react on.
     let schedules = match store.schedules().await {
         Ok(schedules) => schedules,
         Err(error) => {
@@ -32,6 +51,7 @@ pub async fn catch_up(http: Arc<Http>, store: Store, recorder: Recorder, bot: se
             return;
         }
     };
+    let mut unread = 0usize;
     let now = super::now();
     let (mut added, mut removed) = (0usize, 0usize);
     for (guild, schedule) in schedules {
@@ -44,10 +64,34 @@ pub async fn catch_up(http: Arc<Http>, store: Store, recorder: Recorder, bot: se
                 continue;
             }
         };
+        // The week before too: an outage over a weekend spans both.
+        let posts = with_week_before(&store, guild, week, posts).await;
         for (channel, message) in posts {
-            let Some(on_discord) = read_reactions(&http, channel, message, bot).await else {
-                continue;
+            if messenger.stopping() {
+                break;
+            }
+            let mut on_discord = match read_reactions(&messenger, channel, message, bot).await {
+                Ok(found) => found,
+                Err(error) => {
+                    if messenger.stopping() {
+                        break;
+                    }
+                    unread += 1;
+                    note_unread(&store, guild, message, &error).await;
+                    continue;
+                }
             };
+            if let Err(error) = store.clear_unread(message).await {
+                tracing::error!(%error, "could not clear a message's problem");
+            }
+            let users: Vec<UserId> = on_discord.iter().map(|(user, _)| *user).collect();
+            match store.forgotten_among(guild, message, &users).await {
+                Ok(forgotten) => on_discord.retain(|(user, _)| !forgotten.contains(user)),
+                Err(error) => {
+                    tracing::error!(%error, "could not read who asked to be forgotten");
+                    continue;
+                }
+            }
             let stored: HashSet<(UserId, String)> = match store.reactions_on(guild, message).await {
                 Ok(stored) => stored.into_iter().collect(),
                 Err(error) => {
@@ -71,6 +115,9 @@ pub async fn catch_up(http: Arc<Http>, store: Store, recorder: Recorder, bot: se
                 removed += 1;
             }
         }
+        if messenger.stopping() {
+            break;
+        }
     }
     recorder.flush().await;
     if added + removed > 0 {
@@ -80,56 +127,101 @@ pub async fn catch_up(http: Arc<Http>, store: Store, recorder: Recorder, bot: se
             "read back 🙏 reactions missed while disconnected"
         );
     }
+    if unread > 0 {
+        tracing::warn!(
+            unread,
+            "some request messages could not be read back; /prayer status names them"
+        );
+    }
 }
 
-/// Who has a 🙏 (any tone) on `message` now, the bot left out; `None` if
-/// Discord could not say.
+/// The request posts of the week before `week`, then `posts` (`week`'s);
+/// notes on weeks older than that are dropped, as they are read no more.
+async fn with_week_before(
+    store: &Store,
+    guild: GuildId,
+    week: crate::week::PrayerWeek,
+    posts: Vec<(ChannelId, MessageId)>,
+) -> Vec<(ChannelId, MessageId)> {
+    let before = week.weeks_before(1);
+    if let Err(error) = store.prune_read_back_notes(guild, before).await {
+        tracing::error!(%error, "could not drop notes on weeks no longer read back");
+    }
+    match store.request_posts(guild, before).await {
+        Ok(mut earlier) => {
+            earlier.extend(posts);
+            earlier
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not read a server's posts");
+            posts
+        }
+    }
+}
+
+/// Notes for `/prayer status` that `message` could not be read.
+async fn note_unread(store: &Store, guild: GuildId, message: MessageId, error: &ReadError) {
+    // 404: Discord says the message (or its channel) is gone.
+    let deleted = error.status == Some(404);
+    tracing::warn!(reason = %error.reason, %message, deleted, "could not read a request's message back");
+    if let Err(error) = store
+        .note_unread(guild, message, deleted, &error.reason, super::now())
+        .await
+    {
+        tracing::error!(%error, "could not note a message that could not be read");
+    }
+}
+
+/// Who has a 🙏 (any tone) on `message` now, bots (this one included)
+/// left out; or why Discord could not say.
 async fn read_reactions(
-    http: &Http,
+    messenger: &HttpMessenger,
     channel: ChannelId,
     message: MessageId,
     bot: serenity::UserId,
-) -> Option<HashSet<(UserId, String)>> {
-    let channel_id = serenity::ChannelId::new(channel.get().max(1));
-    let message_id = serenity::MessageId::new(message.get().max(1));
-    let found = match http.get_message(channel_id, message_id).await {
-        Ok(found) => found,
-        Err(error) => {
-            tracing::warn!(%error, %message, "could not read a request's message back");
-            return None;
-        }
+) -> Result<HashSet<(UserId, String)>, ReadError> {
+    let unreadable = |e: serde_json::Error| ReadError {
+        status: Some(200),
+        reason: format!("Discord's answer could not be read ({e})"),
     };
+    let found: serde_json::Value =
+        serde_json::from_slice(&messenger.read_message(channel.get(), message.get()).await?)
+            .map_err(unreadable)?;
+    let emoji: Vec<String> = found["reactions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|reaction| reaction["emoji"]["id"].is_null())
+        .filter_map(|reaction| reaction["emoji"]["name"].as_str())
+        .filter(|emoji| is_prayer_emoji(emoji))
+        .map(str::to_owned)
+        .collect();
     let mut users = HashSet::new();
-    for reaction in &found.reactions {
-        let ReactionType::Unicode(emoji) = &reaction.reaction_type else {
-            continue;
-        };
-        if !is_prayer_emoji(emoji) {
-            continue;
-        }
+    for emoji in emoji {
         let mut after = None;
         loop {
-            let page = match http
-                .get_reaction_users(channel_id, message_id, &reaction.reaction_type, PAGE, after)
-                .await
-            {
-                Ok(page) => page,
-                Err(error) => {
-                    tracing::warn!(%error, %message, "could not read a reaction's users");
-                    return None;
-                }
-            };
+            let page = messenger
+                .read_reaction_users(channel.get(), message.get(), &emoji, PAGE, after)
+                .await?;
+            let page: Vec<serde_json::Value> = serde_json::from_slice(&page).map_err(unreadable)?;
             let full = page.len() == usize::from(PAGE);
-            after = page.last().map(|user| user.id.get());
+            let ids: Vec<(u64, bool)> = page
+                .iter()
+                .filter_map(|user| {
+                    let id = user["id"].as_str()?.parse::<u64>().ok()?;
+                    Some((id, user["bot"].as_bool() == Some(true)))
+                })
+                .collect();
+            after = ids.last().map(|(id, _)| *id);
             users.extend(
-                page.into_iter()
-                    .filter(|user| user.id != bot)
-                    .map(|user| (UserId::new(user.id.get()), emoji.clone())),
+                ids.into_iter()
+                    .filter(|(id, is_bot)| !is_bot && *id != bot.get() && *id != 0)
+                    .map(|(id, _)| (UserId::new(id), emoji.clone())),
             );
             if !full || after.is_none() {
                 break;
             }
         }
     }
-    Some(users)
+    Ok(users)
 }

@@ -437,10 +437,25 @@ impl HttpMessenger {
     /// as Discord asks (up to [`LONGEST_WAIT`]); a 5xx or no answer is tried
     /// [`ATTEMPTS`] times with short pauses; anything else is final. A stop
     /// signal ends any wait at once.
-    async fn with_retries<T, F>(&self, mut call: impl FnMut() -> F) -> Result<T, SendError>
+    async fn with_retries<T, F>(&self, call: impl FnMut() -> F) -> Result<T, SendError>
     where
         F: Future<Output = Result<T, Failure>>,
     {
+        self.retrying(call)
+            .await
+            .map_err(|failure| SendError(failure.reason))
+    }
+
+    /// [`Self::with_retries`], keeping the last failure's status.
+    async fn retrying<T, F>(&self, mut call: impl FnMut() -> F) -> Result<T, Failure>
+    where
+        F: Future<Output = Result<T, Failure>>,
+    {
+        let stopping = || Failure {
+            status: None,
+            retry_after: None,
+            reason: "the bot is stopping".into(),
+        };
         let (mut failures, mut rate_limits) = (0, 0);
         loop {
             let failure = match call().await {
@@ -448,19 +463,23 @@ impl HttpMessenger {
                 Err(failure) => failure,
             };
             if self.stop.is_set() {
-                return Err(SendError("the bot is stopping".into()));
+                return Err(stopping());
             }
             let pause = match failure.status {
                 Some(429) => {
                     let wait = failure.retry_after.unwrap_or(UNSTATED_WAIT);
                     rate_limits += 1;
                     if wait > LONGEST_WAIT {
-                        return Err(SendError(rate_limited_for(wait)));
+                        return Err(Failure {
+                            reason: rate_limited_for(wait),
+                            ..failure
+                        });
                     }
                     if rate_limits > RATE_LIMIT_WAITS {
-                        return Err(SendError(
-                            "Discord kept rate-limiting the bot; wait a minute".into(),
-                        ));
+                        return Err(Failure {
+                            reason: "Discord kept rate-limiting the bot; wait a minute".into(),
+                            ..failure
+                        });
                     }
                     // The limiter has the 429 and holds the next attempt
                     // (and every other request it blocks) for the wait.
@@ -473,22 +492,99 @@ impl HttpMessenger {
                 None | Some(500..=599) => {
                     failures += 1;
                     if failures >= ATTEMPTS {
-                        return Err(SendError(failure.reason));
+                        return Err(failure);
                     }
                     Duration::from_millis(250 * u64::from(failures * failures))
                 }
-                Some(_) => return Err(SendError(failure.reason)),
+                Some(_) => return Err(failure),
             };
-            tracing::warn!(reason = %failure.reason, ?pause, "Discord refused a send; trying again");
+            tracing::warn!(reason = %failure.reason, ?pause, "Discord refused a request; trying again");
             let mut stop = self.stop.clone();
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
-                () = stop.wait() => {
-                    return Err(SendError("the bot is stopping".into()));
-                }
+                () = stop.wait() => return Err(stopping()),
             }
         }
     }
+
+    /// Reads one message (with its reaction counts), paced and retried as
+    /// sends are.
+    pub async fn read_message(&self, channel: u64, message: u64) -> Result<Vec<u8>, ReadError> {
+        let (channel, message) = (channel_id(channel)?, message_id(message)?);
+        self.retrying(|| async {
+            let route = Route::ChannelMessage {
+                channel_id: channel,
+                message_id: message,
+            };
+            self.execute(Request::new(route, LightMethod::Get)).await
+        })
+        .await
+        .map_err(ReadError::from)
+    }
+
+    /// Reads a page of up to `limit` users of `emoji` on a message, those
+    /// with ids after `after`, paced and retried as sends are.
+    pub async fn read_reaction_users(
+        &self,
+        channel: u64,
+        message: u64,
+        emoji: &str,
+        limit: u8,
+        after: Option<u64>,
+    ) -> Result<Vec<u8>, ReadError> {
+        let (channel, message) = (channel_id(channel)?, message_id(message)?);
+        let reaction = ReactionType::Unicode(emoji.to_owned()).as_data();
+        self.retrying(|| async {
+            let route = Route::ChannelMessageReactionEmoji {
+                channel_id: channel,
+                message_id: message,
+                reaction: &reaction,
+            };
+            let mut params = vec![("limit", limit.to_string())];
+            if let Some(after) = after {
+                params.push(("after", after.to_string()));
+            }
+            self.execute(Request::new(route, LightMethod::Get).params(Some(params)))
+                .await
+        })
+        .await
+        .map_err(ReadError::from)
+    }
+}
+
+/// Why a read failed for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError {
+    /// Discord's status (404: the message or channel is gone), or `None`
+    /// when there was no answer.
+    pub status: Option<u16>,
+    /// What went wrong, as a clause an admin can read.
+    pub reason: String,
+}
+
+impl From<Failure> for ReadError {
+    fn from(failure: Failure) -> Self {
+        ReadError {
+            status: failure.status,
+            reason: failure.reason,
+        }
+    }
+}
+
+impl From<SendError> for ReadError {
+    fn from(error: SendError) -> Self {
+        ReadError {
+            status: None,
+            reason: error.0,
+        }
+    }
+}
+
+fn message_id(id: u64) -> Result<MessageId, SendError> {
+    if id == 0 {
+        return Err(SendError("the message id is 0".into()));
+    }
+    Ok(MessageId::new(id))
 }
 
 /// The reason a post stops when Discord asks for a wait longer than

@@ -198,6 +198,7 @@ async fn on_event(
             data.store.clone(),
             data.recorder.clone(),
             bot,
+            data.stop.clone(),
         ));
         return Ok(());
     }

@@ -267,6 +267,7 @@ pub async fn status(ctx: Context<'_>) -> Result<(), Error> {
             problem.problem
         ));
     }
+    problems.extend(super::tracking::unread_problems(store, id, schedule.zone, now).await?);
     lines.push(if problems.is_empty() {
         "**Problems.** None: nothing needs an admin.".to_owned()
     } else {

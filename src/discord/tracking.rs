@@ -40,12 +40,13 @@ fn source(action: PrayerAction) -> Source {
     }
 }
 
-/// The 🙏 a reaction event carries, if it is one a member left (not the
-/// bot, not another emoji) in a server.
+/// The 🙏 a reaction event carries, if it is one a member left (not this
+/// bot nor any other, not another emoji) in a server. A removal names no
+/// member, so a bot's removal passes: it finds nothing of a bot's stored.
 pub fn prayer_reaction(reaction: &Reaction, bot: serenity::UserId) -> Option<ReactionKey> {
     let guild = reaction.guild_id?;
     let user = reaction.user_id?;
-    if user == bot {
+    if user == bot || reaction.member.as_ref().is_some_and(|m| m.user.bot) {
         return None;
     }
     let ReactionType::Unicode(emoji) = &reaction.emoji else {
@@ -73,10 +74,14 @@ pub fn reaction_change(
         serenity::FullEvent::ReactionRemove { removed_reaction } => {
             prayer_reaction(removed_reaction, bot).map(ReactionChange::Removed)
         }
+        // serenity hands this one on without its server: the channel (which
+        // belongs to one server) scopes it.
         serenity::FullEvent::ReactionRemoveAll {
+            channel_id,
             removed_from_message_id,
-            ..
         } => Some(ReactionChange::Cleared {
+            guild: None,
+            channel: ChannelId::new(channel_id.get()),
             message: MessageId::new(removed_from_message_id.get()),
             emoji: None,
         }),
@@ -84,6 +89,9 @@ pub fn reaction_change(
             match &removed_reactions.emoji {
                 ReactionType::Unicode(emoji) if tracking::is_prayer_emoji(emoji) => {
                     Some(ReactionChange::Cleared {
+                        // Outside a server there is nothing to clear.
+                        guild: Some(GuildId::new(removed_reactions.guild_id?.get())),
+                        channel: ChannelId::new(removed_reactions.channel_id.get()),
                         message: MessageId::new(removed_reactions.message_id.get()),
                         emoji: Some(emoji.clone()),
                     })
@@ -542,7 +550,8 @@ pub async fn praise(
         }
     }
     let marks = store.marks(guild, &[found.id]).await?;
-    let mut told = tracking::who(&marks, found.id).everyone();
+    let who = tracking::who(&marks, found.id);
+    let mut told = who.everyone();
     told.retain(|u| *u != author);
     let off = store.notify_off(guild, &told).await?;
     told.retain(|u| !off.contains(u));
@@ -573,15 +582,7 @@ pub async fn praise(
     }
     match posted {
         Ok(()) => {
-            let text = match told.len() {
-                0 => format!("Posted your praise in <#{channel}>."),
-                1 => {
-                    format!("Posted your praise in <#{channel}> and told the 1 member who prayed.")
-                }
-                n => format!(
-                    "Posted your praise in <#{channel}> and told the {n} members who prayed."
-                ),
-            };
+            let text = posted_praise_text(channel, &told, &who);
             super::commands::reply(ctx, text).await
         }
         Err((channel, error)) => {
@@ -593,6 +594,60 @@ pub async fn praise(
             ))
             .into())
         }
+    }
+}
+
+/// The request messages of the current and previous week's posts that
+/// reading reactions back could not read, as `/prayer status` lists them.
+pub(super) async fn unread_problems(
+    store: &crate::storage::Store,
+    guild: GuildId,
+    zone: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<String>, Error> {
+    let week = crate::schedule::current_week(zone, now);
+    Ok(store
+        .unread_posts(guild, week.weeks_before(1))
+        .await?
+        .iter()
+        .map(unread_problem)
+        .collect())
+}
+
+fn unread_problem(unread: &crate::storage::UnreadPost) -> String {
+    let name = if unread.text.is_empty() {
+        "a request whose bulletin was replaced".to_owned()
+    } else {
+        format!("*{}*", report::request_name(&unread.region, &unread.text))
+    };
+    let channel = unread.channel;
+    if unread.deleted {
+        format!(
+            "The request message for {name} in <#{channel}> was deleted; its prayers are kept, but members can no longer react to it or press its buttons. If that was meant, nothing needs doing; otherwise post the request again yourself (the bot does not post a week twice), and members can still name it in `/prayer who` and `/praise`. This note goes when the week after that post is over."
+        )
+    } else {
+        format!(
+            "I could not read the 🙏 on the request message for {name} in <#{channel}> ({}), so prayers added there while I was offline may be missing. Check that I can View Channel and Read Message History there; I read it again each time I reconnect (a restart does it now), and this note goes once that works.",
+            unread.reason
+        )
+    }
+}
+
+/// `/praise`'s answer once posted: where, and whom it told, named by what
+/// they did (committed, prayed, or some of each).
+fn posted_praise_text(channel: ChannelId, told: &[UserId], who: &tracking::Who) -> String {
+    let prayed = told.iter().filter(|u| who.prayed.contains(u)).count();
+    let did = if prayed == told.len() {
+        "prayed"
+    } else if prayed == 0 {
+        "committed to pray"
+    } else {
+        "committed or prayed"
+    };
+    match told.len() {
+        0 => format!("Posted your praise in <#{channel}>."),
+        1 => format!("Posted your praise in <#{channel}> and told the 1 member who {did}."),
+        n => format!("Posted your praise in <#{channel}> and told the {n} members who {did}."),
     }
 }
 
@@ -627,5 +682,34 @@ impl ReactionCheck for AskDiscord {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod praise_words {
+    use super::*;
+
+    #[test]
+    fn the_answer_names_those_told_by_what_they_did() {
+        let (ann, bob) = (UserId::new(1), UserId::new(2));
+        let channel = ChannelId::new(9);
+        let who = tracking::Who {
+            committed: vec![ann, bob],
+            prayed: vec![bob],
+        };
+        let text = |told: &[UserId]| posted_praise_text(channel, told, &who);
+        assert_eq!(text(&[]), "Posted your praise in <#9>.");
+        assert_eq!(
+            text(&[ann]),
+            "Posted your praise in <#9> and told the 1 member who committed to pray."
+        );
+        assert_eq!(
+            text(&[bob]),
+            "Posted your praise in <#9> and told the 1 member who prayed."
+        );
+        assert_eq!(
+            text(&[ann, bob]),
+            "Posted your praise in <#9> and told the 2 members who committed or prayed."
+        );
     }
 }

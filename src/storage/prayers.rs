@@ -10,7 +10,7 @@ use sqlx::Row;
 use super::{StorageError, Store, parse_week};
 use crate::bulletin::Kind;
 use crate::ids::{GuildId, MessageId, RequestId, UserId};
-use crate::tracking::{Mark, ReactionKey, ReactionStep, Source};
+use crate::tracking::{Mark, ReactionKey, ReactionStep, Source, forgotten_hash};
 use crate::week::PrayerWeek;
 
 /// The bulletins a server sees: its own for a week where it has one, else
@@ -81,6 +81,20 @@ pub struct Forgotten {
     pub praises: u64,
     /// Whether a notify setting was stored.
     pub notify: bool,
+}
+
+/// A request message catch-up could not read: see [`Store::unread_posts`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadPost {
+    pub message: MessageId,
+    pub channel: crate::ids::ChannelId,
+    /// Discord says it is gone; else it kept failing.
+    pub deleted: bool,
+    /// Why it could not be read, as a clause.
+    pub reason: String,
+    /// The request's region and text ('' if its bulletin was replaced).
+    pub region: String,
+    pub text: String,
 }
 
 /// Ids as a JSON array, for `IN (SELECT value FROM json_each(?))`: one
@@ -252,12 +266,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
         let mut tx = self.pool.begin().await?;
+        let salt = forget_salt(&mut tx).await?;
         for step in steps {
             match step {
                 ReactionStep::Add(keys) => {
                     for chunk in keys.chunks(REACTIONS_PER_STATEMENT) {
                         add_reactions(&mut tx, chunk, now).await?;
                     }
+                    unforget(&mut tx, &salt, keys).await?;
                 }
                 ReactionStep::Remove(keys) => {
                     for key in keys {
@@ -273,26 +289,87 @@ impl Store {
                         .execute(&mut *tx)
                         .await?;
                     }
+                    unforget(&mut tx, &salt, keys).await?;
                 }
-                ReactionStep::Clear { message, emoji } => {
-                    // The request and server come from the message, so a
-                    // clear can only touch that message's own rows.
-                    sqlx::query(
+                ReactionStep::Clear {
+                    guild,
+                    channel,
+                    message,
+                    emoji,
+                } => {
+                    // The request and server come from the message as
+                    // posted, and the event's channel (and server, when it
+                    // names one) must be the message's own: a clear can
+                    // only touch that message's rows in its own server.
+                    let posted = "SELECT guild_id, request_id FROM posted_messages
+                                  WHERE message_id = ?1 AND channel_id = ?3
+                                    AND (?4 IS NULL OR guild_id = ?4)";
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DELETE FROM prayer_marks
-                         WHERE (guild_id, request_id) IN
-                               (SELECT guild_id, request_id FROM posted_messages WHERE message_id = ?1)
+                         WHERE (guild_id, request_id) IN ({posted})
                            AND kind = 'reaction' AND message_id = ?1
-                           AND (?2 IS NULL OR emoji = ?2)",
-                    )
+                           AND (?2 IS NULL OR emoji = ?2)"
+                    )))
                     .bind(message.to_sql())
                     .bind(emoji.as_deref())
+                    .bind(channel.to_sql())
+                    .bind(guild.map(GuildId::to_sql))
                     .execute(&mut *tx)
                     .await?;
+                    if emoji.is_none() {
+                        // No reaction is left on the message: nothing of
+                        // it can be read back.
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DELETE FROM forgotten_reactions
+                             WHERE message_id = ?1
+                               AND guild_id IN (SELECT guild_id FROM ({posted}))"
+                        )))
+                        .bind(message.to_sql())
+                        .bind(None::<String>)
+                        .bind(channel.to_sql())
+                        .bind(guild.map(GuildId::to_sql))
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                 }
             }
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Which of `users` (seen with a 🙏 on `message` now) had one there
+    /// when they used `/prayer forget-me`, with no add or remove of theirs
+    /// seen on it since: reading reactions back must not record them.
+    pub async fn forgotten_among(
+        &self,
+        guild: GuildId,
+        message: MessageId,
+        users: &[UserId],
+    ) -> Result<HashSet<UserId>, StorageError> {
+        if users.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let mut conn = self.pool.acquire().await?;
+        let salt = forget_salt(&mut conn).await?;
+        let hashes: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT member_hash FROM forgotten_reactions WHERE guild_id = ? AND message_id = ?",
+        )
+        .bind(guild.to_sql())
+        .bind(message.to_sql())
+        .fetch_all(&mut *conn)
+        .await?;
+        if hashes.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let hashes: HashSet<Vec<u8>> = hashes.into_iter().collect();
+        Ok(users
+            .iter()
+            .filter(|user| {
+                hashes.contains(forgotten_hash(&salt, guild, message, **user).as_slice())
+            })
+            .copied()
+            .collect())
     }
 
     /// Every mark `guild`'s members left on `requests`.
@@ -473,6 +550,38 @@ impl Store {
         user: UserId,
     ) -> Result<Forgotten, StorageError> {
         let mut tx = self.pool.begin().await?;
+        // The member's 🙏 are still on Discord, and reading reactions back
+        // would record them again: each message they were on keeps a
+        // tombstone that names no one. So does every request message of the
+        // server's three latest posted weeks (what is read back), in case a
+        // 🙏 of theirs there was never recorded; a later 🙏 of theirs there,
+        // seen live, ends it.
+        let salt = forget_salt(&mut tx).await?;
+        let messages: Vec<i64> = sqlx::query_scalar(
+            "SELECT message_id FROM prayer_marks
+             WHERE guild_id = ?1 AND user_id = ?2 AND kind = 'reaction'
+             UNION
+             SELECT message_id FROM posted_messages
+             WHERE guild_id = ?1 AND request_id IS NOT NULL AND week IN
+                 (SELECT DISTINCT week FROM posted_messages WHERE guild_id = ?1
+                  ORDER BY week DESC LIMIT 3)",
+        )
+        .bind(guild.to_sql())
+        .bind(user.to_sql())
+        .fetch_all(&mut *tx)
+        .await?;
+        for message in messages {
+            let message = MessageId::from_sql(message);
+            sqlx::query(
+                "INSERT INTO forgotten_reactions (member_hash, guild_id, message_id)
+                 VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(forgotten_hash(&salt, guild, message, user).to_vec())
+            .bind(guild.to_sql())
+            .bind(message.to_sql())
+            .execute(&mut *tx)
+            .await?;
+        }
         let marks = sqlx::query("DELETE FROM prayer_marks WHERE guild_id = ? AND user_id = ?")
             .bind(guild.to_sql())
             .bind(user.to_sql())
@@ -549,6 +658,106 @@ impl Store {
         .collect()
     }
 
+    /// Notes that catch-up could not read `message` of `guild`: Discord
+    /// says it was `deleted`, or it kept failing (`reason`).
+    pub async fn note_unread(
+        &self,
+        guild: GuildId,
+        message: MessageId,
+        deleted: bool,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO unread_messages (message_id, guild_id, state, reason, noted_at)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (message_id) DO UPDATE SET state = excluded.state,
+                 reason = excluded.reason, noted_at = excluded.noted_at",
+        )
+        .bind(message.to_sql())
+        .bind(guild.to_sql())
+        .bind(if deleted { "deleted" } else { "unreadable" })
+        .bind(reason)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// `message` was read: any problem noted for it is over.
+    pub async fn clear_unread(&self, message: MessageId) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM unread_messages WHERE message_id = ?")
+            .bind(message.to_sql())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The request messages of `guild`'s posts of `since` or later that
+    /// catch-up could not read, in the order they were posted: for
+    /// `/prayer status`.
+    pub async fn unread_posts(
+        &self,
+        guild: GuildId,
+        since: PrayerWeek,
+    ) -> Result<Vec<UnreadPost>, StorageError> {
+        sqlx::query(
+            "SELECT u.message_id, p.channel_id, u.state, u.reason,
+                    r.region AS region, r.text AS text
+             FROM unread_messages AS u
+             JOIN posted_messages AS p ON p.message_id = u.message_id AND p.guild_id = u.guild_id
+             LEFT JOIN requests AS r ON r.id = p.request_id
+             WHERE u.guild_id = ? AND p.week >= ?
+             ORDER BY p.rowid",
+        )
+        .bind(guild.to_sql())
+        .bind(since.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            let state: String = row.try_get("state")?;
+            Ok(UnreadPost {
+                message: MessageId::from_sql(row.try_get("message_id")?),
+                channel: crate::ids::ChannelId::from_sql(row.try_get("channel_id")?),
+                deleted: state == "deleted",
+                reason: row.try_get("reason")?,
+                region: row
+                    .try_get::<Option<String>, _>("region")?
+                    .unwrap_or_default(),
+                text: row
+                    .try_get::<Option<String>, _>("text")?
+                    .unwrap_or_default(),
+            })
+        })
+        .collect()
+    }
+
+    /// Drops `guild`'s tombstones and unread-message notes on messages of
+    /// posts older than `since`: reactions there are never read back, so
+    /// they have served.
+    pub async fn prune_read_back_notes(
+        &self,
+        guild: GuildId,
+        since: PrayerWeek,
+    ) -> Result<(), StorageError> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM forgotten_reactions WHERE guild_id = ?1 AND message_id NOT IN
+                 (SELECT message_id FROM posted_messages WHERE guild_id = ?1 AND week >= ?2)",
+            "DELETE FROM unread_messages WHERE guild_id = ?1 AND message_id NOT IN
+                 (SELECT message_id FROM posted_messages WHERE guild_id = ?1 AND week >= ?2)",
+        ] {
+            sqlx::query(sql)
+                .bind(guild.to_sql())
+                .bind(since.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// How many marks are stored, of any kind and server (for benchmarks
     /// and checks that nothing was lost).
     pub async fn mark_count(&self) -> Result<i64, StorageError> {
@@ -556,6 +765,48 @@ impl Store {
             .fetch_one(&self.pool)
             .await?)
     }
+}
+
+/// The database's secret for the hashes of forgotten reactions (made by
+/// its migration).
+async fn forget_salt(conn: &mut sqlx::SqliteConnection) -> Result<Vec<u8>, StorageError> {
+    sqlx::query_scalar("SELECT value FROM database_secrets WHERE name = 'forget-me'")
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StorageError::Corrupt("the forget-me secret is missing".into()))
+}
+
+/// A member's own add or remove of a 🙏 on a message, seen live: a
+/// tombstone of theirs there has served (what they do from now on counts).
+async fn unforget(
+    tx: &mut sqlx::SqliteConnection,
+    salt: &[u8],
+    keys: &[ReactionKey],
+) -> Result<(), StorageError> {
+    // Most batches touch no message with a tombstone: one look finds out.
+    let messages: HashSet<i64> = keys.iter().map(|k| k.message.to_sql()).collect();
+    let standing: HashSet<Vec<u8>> = sqlx::query_scalar(
+        "SELECT member_hash FROM forgotten_reactions
+         WHERE message_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(json_ids(messages.into_iter()))
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .collect();
+    if standing.is_empty() {
+        return Ok(());
+    }
+    for key in keys {
+        let hash = forgotten_hash(salt, key.guild, key.message, key.user);
+        if standing.contains(hash.as_slice()) {
+            sqlx::query("DELETE FROM forgotten_reactions WHERE member_hash = ?")
+                .bind(hash.to_vec())
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Inserts the 🙏 reactions of `keys` whose message is a request post of
@@ -688,6 +939,8 @@ mod tests {
         apply(
             &store,
             vec![ReactionChange::Cleared {
+                guild: Some(HERE),
+                channel: crate::ids::ChannelId::new(42),
                 message: MessageId::new(500),
                 emoji: None,
             }],
@@ -813,6 +1066,156 @@ mod tests {
         );
         assert_eq!(store.marks(THERE, &ids).await?.len(), 1);
         assert_eq!(store.notify_off(THERE, &[ANN]).await?, HashSet::from([ANN]));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_forgotten_reaction_is_not_read_back_until_the_member_reacts_again()
+    -> Result<(), StorageError> {
+        let store = store().await;
+        posted(&store).await?; // the first request's message is 500
+        let message = MessageId::new(500);
+        apply(
+            &store,
+            vec![ReactionChange::Added(reaction(HERE, 500, ANN, "🙏"))],
+        )
+        .await?;
+        assert_eq!(
+            store.forgotten_among(HERE, message, &[ANN, BOB]).await?,
+            HashSet::new()
+        );
+        store.forget_member(HERE, ANN).await?;
+        assert_eq!(store.mark_count().await?, 0);
+        assert_eq!(
+            store.forgotten_among(HERE, message, &[ANN, BOB]).await?,
+            HashSet::from([ANN])
+        );
+        assert_eq!(
+            store.forgotten_among(THERE, message, &[ANN]).await?,
+            HashSet::new()
+        );
+        // Nothing stored names the member.
+        let stored: Vec<(Vec<u8>, i64, i64)> =
+            sqlx::query_as("SELECT member_hash, guild_id, message_id FROM forgotten_reactions")
+                .fetch_all(&store.pool)
+                .await?;
+        assert_eq!(stored.len(), 1);
+        assert!(
+            !stored
+                .iter()
+                .any(|(_, g, m)| *g == ANN.to_sql() || *m == ANN.to_sql())
+        );
+        // Their own 🙏 added again, live: it counts, and the tombstone goes.
+        apply(
+            &store,
+            vec![ReactionChange::Added(reaction(HERE, 500, ANN, "🙏🏽"))],
+        )
+        .await?;
+        assert_eq!(store.mark_count().await?, 1);
+        assert_eq!(
+            store.forgotten_among(HERE, message, &[ANN]).await?,
+            HashSet::new()
+        );
+        // Forgotten again, then a clear of every reaction on the message:
+        // nothing is left to read back.
+        store.forget_member(HERE, ANN).await?;
+        assert_eq!(store.forgotten_among(HERE, message, &[ANN]).await?.len(), 1);
+        apply(
+            &store,
+            vec![ReactionChange::Cleared {
+                guild: Some(HERE),
+                channel: crate::ids::ChannelId::new(42),
+                message,
+                emoji: None,
+            }],
+        )
+        .await?;
+        assert_eq!(
+            store.forgotten_among(HERE, message, &[ANN]).await?,
+            HashSet::new()
+        );
+        // A tombstone on a week no longer read back is dropped.
+        apply(
+            &store,
+            vec![ReactionChange::Added(reaction(HERE, 500, ANN, "🙏"))],
+        )
+        .await?;
+        store.forget_member(HERE, ANN).await?;
+        store
+            .prune_read_back_notes(HERE, week("2026-11-23"))
+            .await?;
+        assert_eq!(store.forgotten_among(HERE, message, &[ANN]).await?.len(), 1);
+        store
+            .prune_read_back_notes(HERE, week("2026-11-30"))
+            .await?;
+        assert_eq!(
+            store.forgotten_among(HERE, message, &[ANN]).await?,
+            HashSet::new()
+        );
+        // A member with no 🙏 recorded gets tombstones on the latest weeks'
+        // request messages all the same (one of theirs may have been missed).
+        store.forget_member(HERE, BOB).await?;
+        assert_eq!(
+            store.forgotten_among(HERE, message, &[BOB]).await?,
+            HashSet::from([BOB])
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_clear_touches_only_a_message_of_its_own_channel_and_server()
+    -> Result<(), StorageError> {
+        let store = store().await;
+        posted(&store).await?; // message 500, in channel 42
+        apply(
+            &store,
+            vec![ReactionChange::Added(reaction(HERE, 500, ANN, "🙏"))],
+        )
+        .await?;
+        let clear = |guild, channel| ReactionChange::Cleared {
+            guild,
+            channel: crate::ids::ChannelId::new(channel),
+            message: MessageId::new(500),
+            emoji: None,
+        };
+        apply(&store, vec![clear(Some(THERE), 42)]).await?;
+        apply(&store, vec![clear(None, 43)]).await?;
+        apply(&store, vec![clear(Some(HERE), 43)]).await?;
+        assert_eq!(
+            store.mark_count().await?,
+            1,
+            "another server's clear changes nothing"
+        );
+        apply(&store, vec![clear(None, 42)]).await?;
+        assert_eq!(store.mark_count().await?, 0);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_unread_message_is_listed_until_it_is_read() -> Result<(), StorageError> {
+        let store = store().await;
+        posted(&store).await?; // message 500 of the week of 2026-11-23
+        let message = MessageId::new(500);
+        store
+            .note_unread(HERE, message, true, "gone", now())
+            .await?;
+        let listed = store.unread_posts(HERE, week("2026-11-16")).await?;
+        assert_eq!(listed.len(), 1);
+        assert!(listed[0].deleted);
+        assert_eq!(listed[0].region, "Africa");
+        assert_eq!(store.unread_posts(THERE, week("2026-11-16")).await?, []);
+        assert_eq!(
+            store.unread_posts(HERE, week("2026-11-30")).await?,
+            [],
+            "a week over"
+        );
+        store
+            .note_unread(HERE, message, false, "Discord answered 500", now())
+            .await?;
+        let listed = store.unread_posts(HERE, week("2026-11-23")).await?;
+        assert!(!listed[0].deleted);
+        store.clear_unread(message).await?;
+        assert_eq!(store.unread_posts(HERE, week("2026-11-16")).await?, []);
         Ok(())
     }
 }
