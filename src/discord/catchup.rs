@@ -33,13 +33,15 @@ const PAGE: u8 = 100;
 
 /// Reads back the current and previous week's 🙏 reactions and records
 /// what was missed. Errors are logged; what could be read is still
-/// recorded.
+/// recorded. `only`, with several shards: the servers of the shard whose
+/// READY asked for it (each shard reads back its own).
 pub async fn catch_up(
     http: Arc<Http>,
     store: Store,
     recorder: Recorder,
     bot: serenity::UserId,
     stop: Stop,
+    only: Option<std::collections::HashSet<u64>>,
 ) {
     let messenger = HttpMessenger::new(http, stop);
     // Each scheduled server's current week, in its own time zone; the
@@ -55,6 +57,12 @@ pub async fn catch_up(
     let now = super::now();
     let (mut added, mut removed) = (0usize, 0usize);
     for (guild, schedule) in schedules {
+        if only
+            .as_ref()
+            .is_some_and(|only| !only.contains(&guild.get()))
+        {
+            continue;
+        }
         // The week the schedule is on: after a weekend post, the next week.
         let week = crate::schedule::scheduled_week(schedule, now);
         let posts = match store.request_posts(guild, week).await {

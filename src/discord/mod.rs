@@ -193,12 +193,18 @@ async fn on_event(
             data_about_bot.user.name,
             data_about_bot.guilds.len()
         );
+        // With several shards, each READY reads back its own servers only.
+        let only = data_about_bot
+            .shard
+            .is_some_and(|s| s.total > 1)
+            .then(|| data_about_bot.guilds.iter().map(|g| g.id.get()).collect());
         tokio::spawn(catchup::catch_up(
             ctx.http.clone(),
             data.store.clone(),
             data.recorder.clone(),
             bot,
             data.stop.clone(),
+            only,
         ));
         return Ok(());
     }
