@@ -873,36 +873,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_praise_that_also_asks_for_prayer_gets_the_buttons_and_pure_thanks_does_not() {
-        let store = store_with_bulletin(
-            "IJM Prayer Requests\n\nLatin America\n• Praise God for the verdict in Chile. Please pray with us that it stands on appeal.\n• Praise God for the new law in Peru. Thanks for praying with us!\n• Pray for Bolivia.\n",
-        )
-        .await;
-        store
-            .set_default_channel(GUILD, 1, now())
-            .await
-            .expect("sets");
-        let recorder = Recorder::default();
-        post(&store, &recorder, "a", now()).await.expect("posts");
-        let sent = recorder.sent.lock().expect("lock").clone();
-        let find = |word: &str| {
-            sent.iter()
-                .find(|(_, m)| m.content.contains(word))
-                .map(|(_, m)| m.clone())
-                .unwrap_or_else(|| panic!("{word} is posted"))
-        };
-        let chile = find("Chile");
-        assert!(chile.content.starts_with("🎉 Praise"), "{}", chile.content);
-        assert!(
-            chile.buttons_for.is_some(),
-            "the praise that asks has buttons"
-        );
-        assert!(find("Bolivia").buttons_for.is_some());
-        assert_eq!(find("Peru").buttons_for, None, "pure thanks has none");
-        assert_eq!(recorder.reactions.lock().expect("lock").len(), 2);
-    }
-
-    #[tokio::test]
     async fn a_week_is_posted_once_with_reactions_and_buttons() {
         let store = store_with_default_channel().await;
         let recorder = Recorder::default();

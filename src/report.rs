@@ -435,24 +435,6 @@ mod tests {
     }
 
     #[test]
-    fn who_on_a_praise_sends_members_to_buttons_only_where_the_post_has_them() {
-        let praise = |text: &str| GuildRequest {
-            kind: Kind::Praise,
-            ..guild_request(text)
-        };
-        let asks = who_text(
-            &praise("Praise God for the verdict. Please pray with us that it stands."),
-            &Who::default(),
-        );
-        assert!(asks.contains("Press **I'll pray**"), "{asks}");
-        let thanks = who_text(&praise("Praise God for the verdict."), &Who::default());
-        assert!(
-            !thanks.contains("Press") && thanks.contains("asks for no prayer"),
-            "{thanks}"
-        );
-    }
-
-    #[test]
     fn every_press_answer_names_the_request_and_what_happened() {
         let a = press_answer(PrayerAction::Prayed, "X", true, true);
         assert!(
