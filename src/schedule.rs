@@ -647,7 +647,7 @@ fn number(digits: &str, shortest: usize) -> Result<u32, NotATime> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::{Datelike, Timelike};
     use chrono_tz::America::New_York;
@@ -683,7 +683,7 @@ mod tests {
     }
 
     /// A server whose current week at `now` has a bulletin and no post yet.
-    fn waiting(schedule: Schedule, now: DateTime<Utc>) -> ServerState {
+    pub(crate) fn waiting(schedule: Schedule, now: DateTime<Utc>) -> ServerState {
         ServerState {
             guild: GuildId::new(1),
             schedule,

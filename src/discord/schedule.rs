@@ -279,6 +279,7 @@ pub async fn status(ctx: Context<'_>) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schedule::tests::waiting;
 
     #[test]
     fn a_schedule_change_keeps_what_was_not_typed_and_refuses_a_bad_zone() {
@@ -296,18 +297,6 @@ mod tests {
         assert!(refused.ends_with("Nothing was changed."), "{refused}");
         let bad_time = changed_schedule(current, None, Some("25:00"), None, None);
         assert!(bad_time.is_err());
-    }
-
-    fn waiting(schedule: Schedule, now: DateTime<Utc>) -> ServerState {
-        ServerState {
-            guild: GuildId::new(1),
-            schedule,
-            week: scheduled_week(schedule, now),
-            has_bulletin: true,
-            posted: false,
-            since: None,
-            newest_posted: None,
-        }
     }
 
     #[test]
