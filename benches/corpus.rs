@@ -10,10 +10,10 @@ use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate, Utc};
-use prayer_bot::bulletin::{Bulletin, decode_bulletin, parse_bulletin};
-use prayer_bot::import::{ImportContext, import_bulletin};
+use prayer_bot::bulletins::import::{ImportContext, import_bulletin};
+use prayer_bot::bulletins::parse::{Bulletin, decode_bulletin, parse_bulletin};
+use prayer_bot::bulletins::week::{PrayerWeek, place_bulletin};
 use prayer_bot::storage::{Scope, Store};
-use prayer_bot::week::{PrayerWeek, place_bulletin};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 const BULLETINS: usize = 10_000;

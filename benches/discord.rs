@@ -16,9 +16,9 @@ use fake_discord::{
     CommandCall, CommandOption, FakeChannel, FakeDiscord, FakeGuild, FakeUser, Invoker, Options,
 };
 use poise::serenity_prelude as serenity;
-use prayer_bot::bulletin::parse_bulletin;
+use prayer_bot::bulletins::parse::parse_bulletin;
+use prayer_bot::bulletins::week::{Placement, PrayerWeek};
 use prayer_bot::storage::{Scope, Store};
-use prayer_bot::week::{Placement, PrayerWeek};
 
 const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789_-";
 const SERVERS: u64 = 1_000;
@@ -87,7 +87,7 @@ const BULLETIN_HEAD: &str =
     "IJM Prayer Requests\n\n“Learn to do right; seek justice.”\n— Isaiah 1:17\n\n";
 
 /// 52 distinct bulletins, each with five regions and seven requests.
-fn bulletins() -> Vec<prayer_bot::bulletin::Bulletin> {
+fn bulletins() -> Vec<prayer_bot::bulletins::parse::Bulletin> {
     (0..WEEKS)
         .map(|n| {
             let mut text = BULLETIN_HEAD.to_owned();

@@ -19,11 +19,11 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use fake_discord::{FakeChannel, FakeDiscord, FakeGuild, Options, RateLimits, RecordedRequest};
-use prayer_bot::bulletin::parse_bulletin;
+use prayer_bot::bulletins::parse::parse_bulletin;
+use prayer_bot::bulletins::week::{Placement, PrayerWeek};
 use prayer_bot::ids::GuildId;
 use prayer_bot::schedule::Schedule;
 use prayer_bot::storage::{Scope, Store};
-use prayer_bot::week::{Placement, PrayerWeek};
 
 const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789_-";
 const SERVERS: u64 = 1_000;

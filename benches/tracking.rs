@@ -29,11 +29,11 @@ use fake_discord::{
     Options, ReactionEvent,
 };
 use poise::serenity_prelude as serenity;
-use prayer_bot::bulletin::{Bulletin, parse_bulletin};
+use prayer_bot::bulletins::parse::{Bulletin, parse_bulletin};
+use prayer_bot::bulletins::week::{Placement, PrayerWeek};
 use prayer_bot::ids::{GuildId, MessageId, RequestId, UserId};
 use prayer_bot::storage::{PostedMessage, Scope, Store};
 use prayer_bot::tracking::{ReactionKey, ReactionStep, Source};
-use prayer_bot::week::{Placement, PrayerWeek};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -608,7 +608,7 @@ async fn command_database(path: &str) -> (Vec<PrayerWeek>, Vec<Vec<i64>>) {
             });
         }
     }
-    for batch in reactions.chunks(prayer_bot::recorder::MAX_BATCH) {
+    for batch in reactions.chunks(prayer_bot::tracking::recorder::MAX_BATCH) {
         store
             .apply_reactions(&[ReactionStep::Add(batch.to_vec())], Utc::now())
             .await

@@ -11,14 +11,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::browse::{FindWeekError, find_week};
-use crate::bulletin::{Bulletin, Kind, MAX_BULLETIN_BYTES, decode_bulletin, parse_bulletin};
+use crate::bulletins::browse::{FindWeekError, find_week};
+use crate::bulletins::import::{ImportContext, ImportError, import_bulletin};
+use crate::bulletins::parse::{
+    Bulletin, Kind, MAX_BULLETIN_BYTES, decode_bulletin, parse_bulletin,
+};
+use crate::bulletins::week::{Placement, PrayerWeek, place_bulletin};
 use crate::config::{ConfigError, DEFAULT_DATABASE, SettingsFile, bot_settings};
-use crate::import::{ImportContext, ImportError, import_bulletin};
+use crate::posting::render::{find_region, group_by_region, render_week};
 use crate::read::{ReadError, io_message, read_capped};
-use crate::render::{find_region, group_by_region, render_week};
 use crate::storage::{ImportOutcome, Scope, StorageError, Store};
-use crate::week::{Placement, PrayerWeek, place_bulletin};
 
 /// Keeps a group praying together through a weekly prayer bulletin.
 #[derive(Debug, Parser)]
@@ -483,7 +485,8 @@ async fn import(
                     }
                     ref repeat => {
                         let (words, refused) =
-                            crate::import::repeat_words(repeat, "--week").unwrap_or_default();
+                            crate::bulletins::import::repeat_words(repeat, "--week")
+                                .unwrap_or_default();
                         if refused {
                             failed += 1;
                             say(format!("error: {name}: {words}"), true);

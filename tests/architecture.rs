@@ -63,19 +63,19 @@ fn only_the_discord_module_knows_serenity_and_poise() {
 #[test]
 fn the_pure_core_reads_no_clock_and_does_no_io() {
     let core = |name: &str| {
-        name.starts_with("src/bulletin")
+        name.starts_with("src/bulletins/parse")
             || [
-                "src/week.rs",
-                "src/render.rs",
-                "src/region.rs",
-                "src/tracking.rs",
-                "src/report.rs",
-                "src/search.rs",
-                "src/mentions.rs",
-                "src/schedule.rs",
-                "src/buttons.rs",
+                "src/bulletins/week.rs",
+                "src/posting/render.rs",
+                "src/posting/region.rs",
+                "src/tracking/mod.rs",
+                "src/tracking/report.rs",
+                "src/tracking/search.rs",
+                "src/tracking/mentions.rs",
+                "src/schedule/mod.rs",
+                "src/posting/buttons.rs",
                 "src/ids.rs",
-                "src/ratelimit.rs",
+                "src/discord/ratelimit.rs",
             ]
             .contains(&name)
     };
@@ -100,7 +100,7 @@ fn the_pure_core_reads_no_clock_and_does_no_io() {
 fn the_time_is_read_in_one_place() {
     // `clock.rs` is the bot's clock; `main.rs` reads it once for the
     // command line. Everything else is handed `now` or a `Clock`.
-    let readers = |name: &str| name == "src/clock.rs" || name == "src/main.rs";
+    let readers = |name: &str| name == "src/schedule/clock.rs" || name == "src/main.rs";
     for needle in ["Utc::now", "Local::now", "SystemTime::now"] {
         let found: Vec<String> = sources()
             .into_iter()

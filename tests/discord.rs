@@ -11,7 +11,7 @@ use fake_discord::{
     FakeRole, FakeUser, Invoker, Overwrite, ReactionEvent, RecordedRequest, SentInteraction,
     permissions,
 };
-use prayer_bot::week::PrayerWeek;
+use prayer_bot::bulletins::week::PrayerWeek;
 use serde_json::Value;
 
 /// A well-formed token the fake accepts; it is nobody's secret.
@@ -1763,7 +1763,7 @@ async fn a_press_on_a_request_whose_bulletin_was_replaced_gets_a_clear_answer() 
         let answer = bot.press_answer(&sent).await;
         assert_eq!(
             answer["data"]["content"],
-            prayer_bot::report::GONE,
+            prayer_bot::tracking::report::GONE,
             "{answer}"
         );
         assert!(
@@ -1822,7 +1822,7 @@ async fn another_server_can_neither_mark_nor_see_nor_react_to_a_servers_own_requ
     let unknown = bot
         .press_text(&bot.press(&format!("prayer:commit:{made_up}"), None, there()))
         .await;
-    assert_eq!(unknown, prayer_bot::report::GONE);
+    assert_eq!(unknown, prayer_bot::tracking::report::GONE);
     for (custom_id, message) in [
         (format!("prayer:commit:{id}"), None),
         (format!("prayer:prayed:{id}"), Some(kampala.message)),
@@ -1836,7 +1836,10 @@ async fn another_server_can_neither_mark_nor_see_nor_react_to_a_servers_own_requ
     for request in [id.as_str(), made_up] {
         let undo = bot.press(&format!("prayer:undo:commit:{request}"), None, there());
         let answer = bot.callback(&undo).await;
-        assert_eq!(answer["data"]["content"], prayer_bot::report::GONE);
+        assert_eq!(
+            answer["data"]["content"],
+            prayer_bot::tracking::report::GONE
+        );
     }
 
     // `/prayer who` and `/praise` refuse it as they refuse a made-up id.

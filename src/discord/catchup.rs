@@ -24,8 +24,8 @@ use super::Stop;
 use super::messenger::{HttpMessenger, ReadError};
 use crate::ids::{ChannelId, GuildId, MessageId, UserId};
 use crate::posting::Messenger;
-use crate::recorder::Recorder;
 use crate::storage::Store;
+use crate::tracking::recorder::Recorder;
 use crate::tracking::{ReactionChange, ReactionKey, is_prayer_emoji};
 
 /// Users per page when reading a reaction's users (Discord's maximum).
@@ -148,7 +148,7 @@ pub async fn catch_up(
 async fn with_week_before(
     store: &Store,
     guild: GuildId,
-    week: crate::week::PrayerWeek,
+    week: crate::bulletins::week::PrayerWeek,
     posts: Vec<(ChannelId, MessageId)>,
 ) -> Vec<(ChannelId, MessageId)> {
     let before = week.weeks_before(1);

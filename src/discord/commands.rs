@@ -2,26 +2,25 @@
 //! of the core, and replies; `///` comments become the descriptions Discord
 //! shows.
 
-use poise::CreateReply;
 use poise::serenity_prelude as serenity;
 
 use super::download::{DOWNLOAD_TIMEOUT, FetchError, fetch_capped};
-use super::messenger::{HttpMessenger, no_pings};
+use super::messenger::HttpMessenger;
+use super::reply::{guild, parse_week, reply, reply_pieces};
 use super::schedule::{Day, autocomplete_zone, changed_schedule, status};
 use super::tracking::{forget_me, mine, notify, praise, stats, who};
 use super::{Context, Error, UserError, admin_only, today};
-use crate::browse::{FindWeekError, choose_week};
-use crate::bulletin::MAX_BULLETIN_BYTES;
+use crate::bulletins::browse::{FindWeekError, choose_week};
+use crate::bulletins::import::{ImportContext, ImportError, import_bulletin};
+use crate::bulletins::parse::MAX_BULLETIN_BYTES;
+use crate::bulletins::week::PrayerWeek;
 use crate::ids::GuildId;
-use crate::import::{ImportContext, ImportError, import_bulletin};
-use crate::posting::{PostError, PostOutcome, PostRun, post_week};
-use crate::region::{autocomplete, match_region, region_choices};
-use crate::render::{
-    MESSAGE_LIMIT, RequestStatus, find_region, fit_reply, group_by_region, render_digest,
-    shown_typed, split_message,
+use crate::posting::region::{autocomplete, match_region, region_choices};
+use crate::posting::render::{
+    RequestStatus, find_region, group_by_region, render_digest, shown_typed,
 };
+use crate::posting::{PostError, PostOutcome, PostRun, post_week};
 use crate::storage::{ImportOutcome, Scope};
-use crate::week::PrayerWeek;
 
 /// Every command the bot registers.
 pub fn all() -> Vec<poise::Command<super::Data, Error>> {
@@ -50,46 +49,6 @@ pub async fn prayer(_: Context<'_>) -> Result<(), Error> {
     Ok(())
 }
 
-fn guild(ctx: Context<'_>) -> Result<u64, Error> {
-    super::tracking::guild(ctx).map(GuildId::get)
-}
-
-pub(super) fn parse_week(week: Option<&str>) -> Result<Option<PrayerWeek>, Error> {
-    week.map(|w| {
-        w.parse::<PrayerWeek>()
-            .map_err(|e| UserError::new(e.to_string()).into())
-    })
-    .transpose()
-}
-
-/// Sends `pieces` as the reply and its follow-ups, every one without pings.
-/// A piece over Discord's limit (none should be) is split, not refused.
-pub(super) async fn reply_pieces(
-    ctx: Context<'_>,
-    pieces: Vec<String>,
-    ephemeral: bool,
-) -> Result<(), Error> {
-    let pieces = pieces
-        .iter()
-        .flat_map(|piece| split_message(piece, MESSAGE_LIMIT));
-    for piece in pieces {
-        ctx.send(
-            CreateReply::default()
-                .content(piece)
-                .ephemeral(ephemeral)
-                .allowed_mentions(no_pings()),
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// A short private answer; one that would be too long (it quotes what was
-/// typed) is shortened rather than never sent.
-pub(super) async fn reply(ctx: Context<'_>, text: impl Into<String>) -> Result<(), Error> {
-    reply_pieces(ctx, vec![fit_reply(&text.into())], true).await
-}
-
 /// This week's prayer requests, grouped by region
 #[poise::command(slash_command, guild_only)]
 pub async fn week(
@@ -100,7 +59,7 @@ pub async fn week(
     #[description = "Show the answer to the whole channel (only you see it otherwise)"]
     public: Option<bool>,
 ) -> Result<(), Error> {
-    let guild = guild(ctx)?;
+    let guild = guild(ctx)?.get();
     let tracked = super::tracking::tracked_week(ctx, GuildId::new(guild), week.as_deref()).await?;
     let (stored, choice, today) = (&tracked.stored, tracked.choice, tracked.today);
     let bulletin = &stored.bulletin;
@@ -113,7 +72,7 @@ pub async fn week(
     };
     // The notice is rendered with the week, so the first message's limit
     // counts it.
-    let notice = (!matches!(choice, crate::browse::WeekChoice::Current))
+    let notice = (!matches!(choice, crate::bulletins::browse::WeekChoice::Current))
         .then(|| choice.describe(stored.week, PrayerWeek::containing(today)));
     let tallies = crate::tracking::tally(&tracked.tracking.marks);
     let status: Vec<RequestStatus> = tracked
@@ -147,7 +106,7 @@ pub async fn setup(
     timezone: Option<String>,
     #[description = "Post automatically every week (on if never set)"] auto: Option<bool>,
 ) -> Result<(), Error> {
-    let guild = guild(ctx)?;
+    let guild = guild(ctx)?.get();
     let _busy = ctx.data().busy.read().await;
     let region = match region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(typed) => Some(known_region(ctx, guild, typed).await?),
@@ -292,7 +251,7 @@ async fn autocomplete_region(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
-    let seen = match guild(ctx) {
+    let seen = match guild(ctx).map(GuildId::get) {
         Ok(guild) => regions_for(ctx, guild).await.unwrap_or_else(|error| {
             tracing::error!(%error, "cannot read the regions for autocomplete");
             Vec::new()
@@ -316,7 +275,7 @@ pub async fn import(
         String,
     >,
 ) -> Result<(), Error> {
-    let guild = guild(ctx)?;
+    let guild = guild(ctx)?.get();
     let named = parse_week(week.as_deref())?;
     let size = usize::try_from(file.size).unwrap_or(usize::MAX);
     if size > MAX_BULLETIN_BYTES {
@@ -374,7 +333,8 @@ pub async fn import(
         ref repeat @ (ImportOutcome::AlreadyImported { .. }
         | ImportOutcome::Moved { .. }
         | ImportOutcome::HeldElsewhere { .. }) => {
-            let (words, refused) = crate::import::repeat_words(repeat, "week:").unwrap_or_default();
+            let (words, refused) =
+                crate::bulletins::import::repeat_words(repeat, "week:").unwrap_or_default();
             let words = format!("{summary}: {words}");
             if refused {
                 return Err(UserError::new(words).into());
@@ -419,7 +379,7 @@ pub async fn post(
     #[description = "The prayer week, named by its Monday (YYYY-MM-DD); this week if left out"]
     week: Option<String>,
 ) -> Result<(), Error> {
-    let guild = guild(ctx)?;
+    let guild = guild(ctx)?.get();
     let named = parse_week(week.as_deref())?;
     ctx.defer_ephemeral().await?;
     let _busy = ctx.data().busy.read().await;

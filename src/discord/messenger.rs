@@ -16,10 +16,10 @@ use serenity::{
 use tokio::sync::Mutex;
 
 use super::Stop;
-use crate::buttons::{Button, PrayerAction};
+use crate::discord::ratelimit::{GlobalLimit, Limiter, RateLimitHeaders, RouteKey};
 use crate::ids::RequestId;
+use crate::posting::buttons::{Button, PrayerAction};
 use crate::posting::{Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError};
-use crate::ratelimit::{GlobalLimit, Limiter, RateLimitHeaders, RouteKey};
 
 /// How often a send that failed on Discord's side (a 5xx, or no answer) is
 /// tried before the post stops and says why.

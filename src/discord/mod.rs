@@ -8,6 +8,8 @@ mod download;
 mod errors;
 pub mod messenger;
 mod permissions;
+pub mod ratelimit;
+mod reply;
 mod schedule;
 mod tracking;
 
@@ -25,10 +27,10 @@ use serenity::{
 };
 use tokio::sync::{Notify, RwLock, watch};
 
-use crate::clock::Clock;
 use crate::config::BotSettings;
-use crate::recorder::Recorder;
+use crate::schedule::clock::Clock;
 use crate::storage::Store;
+use crate::tracking::recorder::Recorder;
 use messenger::no_pings;
 
 pub use errors::{CommandError, UserError};
@@ -159,7 +161,7 @@ async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
 async fn send_ephemeral(ctx: Context<'_>, text: String) {
     // An error may quote what was typed: it must fit Discord all the same.
     let reply = CreateReply::default()
-        .content(crate::render::fit_reply(&text))
+        .content(crate::posting::render::fit_reply(&text))
         .ephemeral(true)
         .allowed_mentions(no_pings());
     if let Err(error) = ctx.send(reply).await {
@@ -210,7 +212,7 @@ async fn on_event(
     }
     if let FullEvent::InteractionCreate { interaction } = event
         && let Some(press) = interaction.as_message_component()
-        && let Some(button) = crate::buttons::Button::parse(&press.data.custom_id)
+        && let Some(button) = crate::posting::buttons::Button::parse(&press.data.custom_id)
     {
         let _busy = data.busy.read().await;
         if let Err(error) = tracking::on_press(ctx, data, press, button).await {
@@ -365,7 +367,7 @@ pub async fn run(
         move |http: Arc<serenity::Http>| {
             let messenger = messenger::HttpMessenger::new(http, stop.clone());
             let mut stopped = stop.clone();
-            let task = tokio::spawn(crate::scheduler::run(
+            let task = tokio::spawn(crate::schedule::scheduler::run(
                 store,
                 messenger,
                 clock(),

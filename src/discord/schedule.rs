@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc, Weekday};
 use poise::serenity_prelude as serenity;
 
+use super::reply::{guild, reply_pieces};
 use super::{Context, Error, UserError, admin_only, now};
 use crate::ids::GuildId;
 use crate::schedule::{
@@ -62,7 +63,7 @@ pub fn changed_schedule(
             };
             UserError::new(format!(
                 "“{}” is not a time zone I know. {hint} Nothing was changed.",
-                crate::render::shown_typed(typed)
+                crate::posting::render::shown_typed(typed)
             ))
         })?;
     }
@@ -192,7 +193,7 @@ pub async fn autocomplete_zone(
 /// The schedule, the next and last post, and what needs an admin (admins only)
 #[poise::command(slash_command, guild_only, check = "admin_only")]
 pub async fn status(ctx: Context<'_>) -> Result<(), Error> {
-    let id = super::tracking::guild(ctx)?;
+    let id = guild(ctx)?;
     let store = &ctx.data().store;
     let now = now();
     let schedule = store.schedule(id).await?;
@@ -267,13 +268,52 @@ pub async fn status(ctx: Context<'_>) -> Result<(), Error> {
             problem.problem
         ));
     }
-    problems.extend(super::tracking::unread_problems(store, id, schedule.zone, now).await?);
+    problems.extend(unread_problems(store, id, schedule.zone, now).await?);
     lines.push(if problems.is_empty() {
         "**Problems.** None: nothing needs an admin.".to_owned()
     } else {
         format!("**Problems.**\n• {}", problems.join("\n• "))
     });
-    super::commands::reply_pieces(ctx, vec![lines.join("\n")], true).await
+    reply_pieces(ctx, vec![lines.join("\n")], true).await
+}
+
+/// The request messages of the current and previous week's posts that
+/// reading reactions back could not read, as `/prayer status` lists them.
+pub(super) async fn unread_problems(
+    store: &crate::storage::Store,
+    guild: GuildId,
+    zone: chrono_tz::Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<String>, Error> {
+    let week = crate::schedule::current_week(zone, now);
+    Ok(store
+        .unread_posts(guild, week.weeks_before(1))
+        .await?
+        .iter()
+        .map(unread_problem)
+        .collect())
+}
+
+fn unread_problem(unread: &crate::storage::UnreadPost) -> String {
+    let name = if unread.text.is_empty() {
+        "a request whose bulletin was replaced".to_owned()
+    } else {
+        format!(
+            "*{}*",
+            crate::tracking::report::request_name(&unread.region, &unread.text)
+        )
+    };
+    let channel = unread.channel;
+    if unread.deleted {
+        format!(
+            "The request message for {name} in <#{channel}> was deleted; its prayers are kept, but members can no longer react to it or press its buttons. If that was meant, nothing needs doing; otherwise post the request again yourself (the bot does not post a week twice), and members can still name it in `/prayer who` and `/praise`. This note goes when the week after that post is over."
+        )
+    } else {
+        format!(
+            "I could not read the 🙏 on the request message for {name} in <#{channel}> ({}), so prayers added there while I was offline may be missing. Check that I can View Channel and Read Message History there; I read it again each time I reconnect (a restart does it now), and this note goes once that works.",
+            unread.reason
+        )
+    }
 }
 
 #[cfg(test)]

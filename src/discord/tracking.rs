@@ -13,18 +13,19 @@ use serenity::{
 };
 
 use super::messenger::{HttpMessenger, no_pings};
+use super::reply::{guild, parse_week, reply, reply_pieces};
 use super::{Context, Data, Error, UserError, now, today};
-use crate::browse::{FindWeekError, WeekChoice, find_week};
-use crate::buttons::{Button, PrayerAction};
+use crate::bulletins::browse::{FindWeekError, WeekChoice, find_week};
+use crate::bulletins::week::PrayerWeek;
 use crate::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
-use crate::mentions::mention_messages;
+use crate::posting::buttons::{Button, PrayerAction};
 use crate::posting::{Messenger, OutgoingMessage};
-use crate::recorder::ReactionCheck;
-use crate::report;
-use crate::search::{RequestChoice, choices, resolve};
 use crate::storage::{GuildRequest, PostedIn, PraiseOutcome, Scope, StoredWeek, WeekTracking};
+use crate::tracking::mentions::mention_messages;
+use crate::tracking::recorder::ReactionCheck;
+use crate::tracking::report;
+use crate::tracking::search::{RequestChoice, choices, resolve};
 use crate::tracking::{self, Listed, ReactionChange, ReactionKey, Source};
-use crate::week::PrayerWeek;
 
 /// How many weeks back `/prayer who` and `/praise` offer requests from.
 const RECENT_WEEKS: u32 = 4;
@@ -106,7 +107,7 @@ pub fn reaction_change(
 /// A private answer to a press, optionally with one button.
 fn private(text: &str, button: Option<(Button, &str)>) -> CreateInteractionResponseMessage {
     let mut answer = CreateInteractionResponseMessage::new()
-        .content(crate::render::fit_reply(text))
+        .content(crate::posting::render::fit_reply(text))
         .ephemeral(true)
         .allowed_mentions(no_pings());
     if let Some((button, label)) = button {
@@ -196,15 +197,6 @@ pub async fn on_press(
     Ok(())
 }
 
-/// The server a command runs in; refused in words in direct messages.
-pub(super) fn guild(ctx: Context<'_>) -> Result<GuildId, Error> {
-    ctx.guild_id()
-        .map(|g| GuildId::new(g.get()))
-        .ok_or_else(|| {
-            UserError::new("This command works in a server, not in direct messages.").into()
-        })
-}
-
 fn author(ctx: Context<'_>) -> UserId {
     UserId::new(ctx.author().id.get())
 }
@@ -257,7 +249,7 @@ async fn named_request(
         };
         UserError::new(format!(
             "No request of this server matches “{}”. Pick one from the list as you type: it offers this week's and recent requests.{hint}",
-            crate::render::shown_typed(typed)
+            crate::posting::render::shown_typed(typed)
         ))
         .into()
     };
@@ -270,7 +262,7 @@ async fn named_request(
             not_found
                 .close
                 .iter()
-                .map(|c| crate::render::escape_markdown(c))
+                .map(|c| crate::posting::render::escape_markdown(c))
                 .collect(),
         )),
     }
@@ -337,7 +329,7 @@ pub async fn tracked_week(
     guild: GuildId,
     week: Option<&str>,
 ) -> Result<TrackedWeek, Error> {
-    let named = super::commands::parse_week(week)?;
+    let named = parse_week(week)?;
     let store = &ctx.data().store;
     let scope = Scope::Guild(guild.get());
     let likely = named.unwrap_or_else(|| PrayerWeek::containing(now().date_naive()));
@@ -395,7 +387,7 @@ pub async fn who(
     let found = named_request(ctx, guild, &request).await?;
     let marks = ctx.data().store.marks(guild, &[found.id]).await?;
     let text = report::who_text(&found, &tracking::who(&marks, found.id));
-    super::commands::reply_pieces(ctx, vec![text], true).await
+    reply_pieces(ctx, vec![text], true).await
 }
 
 /// The group's week: people taking part, requests covered, praises
@@ -440,7 +432,7 @@ pub async fn mine(ctx: Context<'_>) -> Result<(), Error> {
     let requests = week.listed();
     let mine = tracking::mine(&requests, &week.tracking.marks, author(ctx));
     let text = report::mine_text(week.stored.week, &mine, &requests);
-    super::commands::reply_pieces(ctx, vec![text], true).await
+    reply_pieces(ctx, vec![text], true).await
 }
 
 #[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
@@ -469,7 +461,7 @@ pub async fn notify(
     } else {
         "Done: `/praise` will not mention you. `/prayer notify on` turns it back on."
     };
-    super::commands::reply(ctx, text).await
+    reply(ctx, text).await
 }
 
 /// Erase your commitments, prayers and settings in this server
@@ -524,7 +516,7 @@ pub async fn praise(
             .record_praise(guild, None, week, author, note, now())
             .await?;
         let text = report::praise_report_text(author, note);
-        return super::commands::reply_pieces(ctx, vec![text], false).await;
+        return reply_pieces(ctx, vec![text], false).await;
     };
     let found = named_request(ctx, guild, &request).await?;
     if !found.is_prayable() {
@@ -583,7 +575,7 @@ pub async fn praise(
     match posted {
         Ok(()) => {
             let text = posted_praise_text(channel, &told, &who);
-            super::commands::reply(ctx, text).await
+            reply(ctx, text).await
         }
         Err((channel, error)) => {
             // Nothing is half-recorded: the member can try again.
@@ -594,42 +586,6 @@ pub async fn praise(
             ))
             .into())
         }
-    }
-}
-
-/// The request messages of the current and previous week's posts that
-/// reading reactions back could not read, as `/prayer status` lists them.
-pub(super) async fn unread_problems(
-    store: &crate::storage::Store,
-    guild: GuildId,
-    zone: chrono_tz::Tz,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Vec<String>, Error> {
-    let week = crate::schedule::current_week(zone, now);
-    Ok(store
-        .unread_posts(guild, week.weeks_before(1))
-        .await?
-        .iter()
-        .map(unread_problem)
-        .collect())
-}
-
-fn unread_problem(unread: &crate::storage::UnreadPost) -> String {
-    let name = if unread.text.is_empty() {
-        "a request whose bulletin was replaced".to_owned()
-    } else {
-        format!("*{}*", report::request_name(&unread.region, &unread.text))
-    };
-    let channel = unread.channel;
-    if unread.deleted {
-        format!(
-            "The request message for {name} in <#{channel}> was deleted; its prayers are kept, but members can no longer react to it or press its buttons. If that was meant, nothing needs doing; otherwise post the request again yourself (the bot does not post a week twice), and members can still name it in `/prayer who` and `/praise`. This note goes when the week after that post is over."
-        )
-    } else {
-        format!(
-            "I could not read the 🙏 on the request message for {name} in <#{channel}> ({}), so prayers added there while I was offline may be missing. Check that I can View Channel and Read Message History there; I read it again each time I reconnect (a restart does it now), and this note goes once that works.",
-            unread.reason
-        )
     }
 }
 

@@ -6,8 +6,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use super::{Scope, StorageError, Store, parse_week, sql_id};
-use crate::bulletin::{Bulletin, Kind, Note, PrayerRequest, Verse};
-use crate::week::{Placement, PrayerWeek, first_free_week};
+use crate::bulletins::parse::{Bulletin, Kind, Note, PrayerRequest, Verse};
+use crate::bulletins::week::{Placement, PrayerWeek, first_free_week};
 
 /// What importing a bulletin did.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::week::PrayerWeek;
+use crate::bulletins::week::PrayerWeek;
 
 /// What went wrong in the store.
 ///
@@ -469,11 +469,11 @@ fn parse_week(text: &str) -> Result<PrayerWeek, StorageError> {
 #[cfg(test)]
 pub(crate) mod fixtures {
     pub use super::{ImportOutcome, Scope, StorageError, Store};
-    pub use crate::bulletin::Bulletin;
-    pub use crate::week::{Placement, PrayerWeek};
+    pub use crate::bulletins::parse::Bulletin;
+    pub use crate::bulletins::week::{Placement, PrayerWeek};
     pub use chrono::{DateTime, Utc};
 
-    use crate::bulletin::parse_bulletin;
+    use crate::bulletins::parse::parse_bulletin;
 
     pub async fn store() -> Store {
         match Store::open("sqlite::memory:").await {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{StorageError, Store, discord_id, sql_id};
-use crate::week::PrayerWeek;
+use crate::bulletins::week::PrayerWeek;
 
 /// The state of a server's post of a week, as found when leasing it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{StorageError, Store, parse_week};
-use crate::bulletin::Kind;
+use crate::bulletins::parse::Kind;
+use crate::bulletins::week::PrayerWeek;
 use crate::ids::{GuildId, MessageId, RequestId, UserId};
 use crate::tracking::{Mark, ReactionKey, ReactionStep, Source, forgotten_hash};
-use crate::week::PrayerWeek;
 
 /// The bulletins a server sees: its own for a week where it has one, else
 /// the shared one. `b` is the bulletin; the server is parameter `?1`. A
@@ -34,9 +34,9 @@ pub struct GuildRequest {
 }
 
 impl GuildRequest {
-    /// Whether members can pray for it ([`crate::bulletin::is_prayable`]).
+    /// Whether members can pray for it ([`crate::bulletins::parse::is_prayable`]).
     pub fn is_prayable(&self) -> bool {
-        crate::bulletin::is_prayable(self.kind, &self.text)
+        crate::bulletins::parse::is_prayable(self.kind, &self.text)
     }
 }
 

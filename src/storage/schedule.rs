@@ -6,9 +6,9 @@ use chrono::{DateTime, NaiveTime, Utc, Weekday};
 use sqlx::Row;
 
 use super::{StorageError, Store, parse_week};
+use crate::bulletins::week::PrayerWeek;
 use crate::ids::GuildId;
 use crate::schedule::Schedule;
-use crate::week::PrayerWeek;
 
 /// What the scheduler needs about one server's week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -17,10 +17,10 @@ use std::collections::HashSet;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+use crate::bulletins::week::PrayerWeek;
 use crate::ids::RequestId;
-use crate::region::{CHOICE_LIMIT, CHOICE_NAME_LIMIT};
-use crate::render::discord_len;
-use crate::week::PrayerWeek;
+use crate::posting::region::{CHOICE_LIMIT, CHOICE_NAME_LIMIT};
+use crate::posting::render::discord_len;
 
 /// Only this many characters of what a member typed are read: no request
 /// is named by more, and a pasted essay then costs no more than a word.

@@ -4,8 +4,8 @@
 
 use chrono::NaiveDate;
 
+use crate::bulletins::week::PrayerWeek;
 use crate::storage::{Scope, StorageError, Store, StoredWeek};
-use crate::week::PrayerWeek;
 
 /// How the week shown relates to the one asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

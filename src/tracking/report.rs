@@ -2,18 +2,18 @@
 //! presses, `/prayer who`, `/prayer mine`, the `/prayer stats` card and
 //! `/praise`. Pure: values in, text out, every text within Discord's
 //! limits (long lists are split by the caller with
-//! [`crate::render::split_message`], which breaks between words).
+//! [`crate::posting::render::split_message`], which breaks between words).
 //!
 //! Names are written as user mentions (`<@id>`): Discord shows them as
 //! names, and every message the bot sends disables mentions except where a
 //! praise means to notify.
 
-use crate::buttons::PrayerAction;
+use crate::bulletins::week::PrayerWeek;
 use crate::ids::UserId;
-use crate::render::{discord_len, escape_links, escape_markdown};
+use crate::posting::buttons::PrayerAction;
+use crate::posting::render::{discord_len, escape_links, escape_markdown};
 use crate::storage::{Forgotten, GuildRequest};
 use crate::tracking::{Listed, MyRequest, WeekStats, Who};
-use crate::week::PrayerWeek;
 
 /// A request's text cut to at most `max` characters at a word, with `…`,
 /// on one line.
@@ -380,7 +380,7 @@ pub fn praise_report_text(author: UserId, note: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bulletin::{Kind, PrayerRequest};
+    use crate::bulletins::parse::{Kind, PrayerRequest};
     use crate::ids::RequestId;
     use crate::tracking::RegionCoverage;
 

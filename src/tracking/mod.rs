@@ -10,9 +10,14 @@
 //! - a commitment is **kept** when the same member has also prayed;
 //! - a request is **covered** when at least one member committed or prayed.
 
+pub mod mentions;
+pub mod recorder;
+pub mod report;
+pub mod search;
+
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::bulletin::{Kind, PrayerRequest};
+use crate::bulletins::parse::{Kind, PrayerRequest};
 use crate::ids::{MessageId, RequestId, UserId};
 
 /// What made a mark.
@@ -414,7 +419,7 @@ pub enum ReactionStep {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bulletin::PrayerRequest;
+    use crate::bulletins::parse::PrayerRequest;
     use crate::ids::GuildId;
 
     fn mark(request: i64, user: u64, source: Source) -> Mark {

@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::bulletin::{Bulletin, ParseError, decode_bulletin, parse_bulletin};
+use crate::bulletins::parse::{Bulletin, ParseError, decode_bulletin, parse_bulletin};
+use crate::bulletins::week::{PrayerWeek, place_bulletin};
 use crate::storage::{Held, ImportOutcome, Scope, StorageError, Store};
-use crate::week::{PrayerWeek, place_bulletin};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {

@@ -24,12 +24,12 @@ use chrono::{DateTime, TimeDelta, Utc};
 use futures::stream::{self, StreamExt};
 use tokio::sync::Notify;
 
-use crate::clock::Clock;
+use crate::bulletins::week::PrayerWeek;
 use crate::ids::GuildId;
 use crate::posting::{Messenger, OutgoingMessage, PostError, PostOutcome, PostRun, post_week};
+use crate::schedule::clock::Clock;
 use crate::schedule::{DuePost, ServerState, due_posts, next_wake, scheduled_week};
 use crate::storage::{StorageError, Store};
-use crate::week::PrayerWeek;
 
 /// The longest the loop sleeps without looking again, whatever the
 /// schedules say (a safety net for a missed wake-up).
@@ -300,7 +300,7 @@ async fn report(
         return Ok(());
     };
     let message = OutgoingMessage {
-        content: crate::render::fit_reply(&format!(
+        content: crate::posting::render::fit_reply(&format!(
             "⚠️ I could not post the prayer week of {week}: {reason}. Admins: `/prayer status` shows what to fix; I will keep trying."
         )),
         buttons_for: None,

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use crate::ids::UserId;
-use crate::render::{MESSAGE_LIMIT, discord_len, split_message};
+use crate::posting::render::{MESSAGE_LIMIT, discord_len, split_message};
 
 /// Discord's limit on the users in one message's `allowed_mentions.users`.
 pub const MENTION_LIMIT: usize = 100;

@@ -14,6 +14,9 @@
 //! posted by itself, and a server's posts never go back in time: no week
 //! older than one already posted there is posted by the scheduler.
 
+pub mod clock;
+pub mod scheduler;
+
 use std::fmt;
 
 use chrono::{
@@ -22,9 +25,9 @@ use chrono::{
 };
 use chrono_tz::{TZ_VARIANTS, Tz};
 
+use crate::bulletins::week::PrayerWeek;
 use crate::ids::GuildId;
-use crate::region::{CHOICE_LIMIT, CHOICE_NAME_LIMIT, edit_distance};
-use crate::week::PrayerWeek;
+use crate::posting::region::{CHOICE_LIMIT, CHOICE_NAME_LIMIT, edit_distance};
 
 /// 09:00, the time of day a new server posts at.
 pub const DEFAULT_TIME: NaiveTime = match NaiveTime::from_hms_opt(9, 0, 0) {

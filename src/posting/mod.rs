@@ -6,6 +6,10 @@
 //! [`Messenger`] trait, which the Discord module implements over
 //! serenity's `Http` and tests implement with a recording fake.
 
+pub mod buttons;
+pub mod region;
+pub mod render;
+
 use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::OnceLock;
@@ -13,12 +17,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::region::region_key;
-use crate::render::{Post, render_week};
+use crate::bulletins::week::PrayerWeek;
+use crate::posting::region::region_key;
+use crate::posting::render::{Post, render_week};
 use crate::storage::{
     ChannelSettings, PostedMessage, Scope, StorageError, Store, StoredWeek, WeekPostClaim,
 };
-use crate::week::PrayerWeek;
 
 /// The reaction the bot adds under every request.
 pub const PRAY_EMOJI: &str = "🙏";
@@ -587,8 +591,8 @@ pub fn stable_nonce(kind: char, parts: impl std::hash::Hash) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bulletin::parse_bulletin;
-    use crate::week::Placement;
+    use crate::bulletins::parse::parse_bulletin;
+    use crate::bulletins::week::Placement;
     use std::sync::{Arc, Mutex};
     use tokio::sync::Notify;
 

@@ -5,10 +5,10 @@
 //! `*` must not turn the rest of a request italic), and a message over
 //! Discord's limit is split at a sentence or word, never cut.
 
-use crate::bulletin::{Bulletin, Kind, PrayerRequest};
-use crate::region::region_key;
+use crate::bulletins::parse::{Bulletin, Kind, PrayerRequest};
+use crate::bulletins::week::PrayerWeek;
+use crate::posting::region::region_key;
 use crate::tracking::Tally;
-use crate::week::PrayerWeek;
 
 /// Discord's limit on a message's `content`, in characters.
 pub const MESSAGE_LIMIT: usize = 2000;
@@ -382,7 +382,7 @@ pub fn split_message(text: &str, limit: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bulletin::Verse;
+    use crate::bulletins::parse::Verse;
 
     fn request(region: &str, kind: Kind, text: &str) -> PrayerRequest {
         PrayerRequest {
