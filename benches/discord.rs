@@ -117,7 +117,9 @@ async fn build_database(path: &str) -> Vec<PrayerWeek> {
         for (week, bulletin) in weeks.iter().zip(&bulletins) {
             store
                 .import(
-                    Scope::Guild(guild_id(guild)),
+                    Scope::Guild(
+                        prayer_bot::ids::GuildId::try_new(guild_id(guild)).expect("ids are not 0"),
+                    ),
                     bulletin,
                     &bulletin.fingerprint(),
                     Placement::Exactly(*week),

@@ -117,11 +117,19 @@ async fn build_database(path: &str) {
         .expect("imports");
     for n in 1..=SERVERS {
         store
-            .set_default_channel(guild_id(n), channel_id(n), Utc::now())
+            .set_default_channel(
+                GuildId::try_new(guild_id(n)).expect("ids are not 0"),
+                prayer_bot::ids::ChannelId::try_new(channel_id(n)).expect("ids are not 0"),
+                Utc::now(),
+            )
             .await
             .expect("the channel is set");
         store
-            .set_schedule(GuildId::new(guild_id(n)), &Schedule::default(), Utc::now())
+            .set_schedule(
+                GuildId::try_new(guild_id(n)).expect("ids are not 0"),
+                &Schedule::default(),
+                Utc::now(),
+            )
             .await
             .expect("the schedule is set");
     }

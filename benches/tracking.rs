@@ -31,7 +31,7 @@ use fake_discord::{
 use poise::serenity_prelude as serenity;
 use prayer_bot::bulletins::parse::{Bulletin, parse_bulletin};
 use prayer_bot::bulletins::week::{Placement, PrayerWeek};
-use prayer_bot::ids::{GuildId, MessageId, RequestId, UserId};
+use prayer_bot::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
 use prayer_bot::storage::{PostedMessage, Scope, Store};
 use prayer_bot::tracking::{ReactionKey, ReactionStep, Source};
 use serde_json::Value;
@@ -225,15 +225,18 @@ fn recent_weeks(count: u64) -> Vec<PrayerWeek> {
 
 /// Records server `n`'s post of `week` (a header, then one message per
 /// request) as the poster would; returns the request messages.
-async fn post_week(store: &Store, n: u64, week: PrayerWeek) -> Vec<u64> {
+async fn post_week(store: &Store, n: u64, week: PrayerWeek) -> Vec<MessageId> {
     let stored = store
-        .week(Scope::Guild(guild_id(n)), week)
+        .week(
+            Scope::Guild(GuildId::try_new(guild_id(n)).expect("ids are not 0")),
+            week,
+        )
         .await
         .expect("reads the week")
         .expect("the week is stored");
     store
         .lease_week_post(
-            guild_id(n),
+            GuildId::try_new(guild_id(n)).expect("ids are not 0"),
             week,
             stored.bulletin_id,
             "bench",
@@ -243,31 +246,45 @@ async fn post_week(store: &Store, n: u64, week: PrayerWeek) -> Vec<u64> {
         .await
         .expect("claims the post");
     let header = PostedMessage {
-        message_id: message_id(n, 0),
-        channel_id: channel_id(n),
+        message_id: MessageId::try_new(message_id(n, 0)).expect("ids are not 0"),
+        channel_id: ChannelId::try_new(channel_id(n)).expect("ids are not 0"),
         request_id: None,
         part: 0,
     };
     store
-        .record_posted_message(guild_id(n), week, header, Utc::now())
+        .record_posted_message(
+            GuildId::try_new(guild_id(n)).expect("ids are not 0"),
+            week,
+            header,
+            Utc::now(),
+        )
         .await
         .expect("records the header");
     let mut messages = Vec::new();
     for (r, request) in (1..).zip(&stored.request_ids) {
         let message = PostedMessage {
-            message_id: message_id(n, r),
-            channel_id: channel_id(n),
+            message_id: MessageId::try_new(message_id(n, r)).expect("ids are not 0"),
+            channel_id: ChannelId::try_new(channel_id(n)).expect("ids are not 0"),
             request_id: Some(*request),
             part: 0,
         };
         store
-            .record_posted_message(guild_id(n), week, message, Utc::now())
+            .record_posted_message(
+                GuildId::try_new(guild_id(n)).expect("ids are not 0"),
+                week,
+                message,
+                Utc::now(),
+            )
             .await
             .expect("records a request message");
         messages.push(message.message_id);
     }
     store
-        .finish_week_post(guild_id(n), week, Utc::now())
+        .finish_week_post(
+            GuildId::try_new(guild_id(n)).expect("ids are not 0"),
+            week,
+            Utc::now(),
+        )
         .await
         .expect("finishes the post");
     messages
@@ -333,13 +350,13 @@ fn median(mut values: Vec<f64>) -> f64 {
 
 /// One server's week posted, in a new database; returns its request
 /// messages.
-async fn reaction_database(path: &str) -> (Store, Vec<u64>) {
+async fn reaction_database(path: &str) -> (Store, Vec<MessageId>) {
     let store = Store::open(path).await.expect("the store opens");
     let week = PrayerWeek::containing(Utc::now().date_naive());
     let bulletin = &bulletins(1)[0];
     store
         .import(
-            Scope::Guild(guild_id(1)),
+            Scope::Guild(GuildId::try_new(guild_id(1)).expect("ids are not 0")),
             bulletin,
             &bulletin.fingerprint(),
             Placement::Exactly(week),
@@ -355,13 +372,17 @@ async fn reaction_database(path: &str) -> (Store, Vec<u64>) {
 
 /// `MESSAGE_REACTION_ADD` data for members `from..to`, each with 🙏 on one
 /// of `messages` (built before the clock starts).
-fn reaction_events(messages: &[u64], from: u64, to: u64) -> Vec<Value> {
+fn reaction_events(messages: &[MessageId], from: u64, to: u64) -> Vec<Value> {
     (from..to)
         .map(|i| {
             let message = messages[(i % messages.len() as u64) as usize];
-            let event =
-                ReactionEvent::new(user_id(i), channel_id(1), message, Emoji::unicode(PRAYER))
-                    .in_guild(guild_id(1));
+            let event = ReactionEvent::new(
+                user_id(i),
+                channel_id(1),
+                message.get(),
+                Emoji::unicode(PRAYER),
+            )
+            .in_guild(guild_id(1));
             fake_discord::payloads::reaction_add(&event)
         })
         .collect()
@@ -486,7 +507,9 @@ async fn floor_reaction_round() -> Burst {
         .await
         .expect("the reaction floor connects");
     // The messages are any ids: the floor does not look.
-    let messages: Vec<u64> = (1..=8).map(|r| message_id(1, r)).collect();
+    let messages: Vec<MessageId> = (1..=8)
+        .filter_map(|r| MessageId::try_new(message_id(1, r)))
+        .collect();
     let count = || {
         let n = *counted.borrow();
         async move { n }
@@ -568,7 +591,7 @@ async fn measure_reactions() -> ReactionFigures {
 /// 1,000 servers seeing the shared bulletins of 12 weeks, each with its
 /// current week posted and 100 marks; returns the weeks and each week's
 /// request ids.
-async fn command_database(path: &str) -> (Vec<PrayerWeek>, Vec<Vec<i64>>) {
+async fn command_database(path: &str) -> (Vec<PrayerWeek>, Vec<Vec<RequestId>>) {
     let store = Store::open(path).await.expect("the store opens");
     let weeks = recent_weeks(WEEKS);
     let bulletins = bulletins(WEEKS);
@@ -600,10 +623,10 @@ async fn command_database(path: &str) -> (Vec<PrayerWeek>, Vec<Vec<i64>>) {
         let messages = post_week(&store, n, current).await;
         for u in 0..REACTIONS_PER_SERVER {
             reactions.push(ReactionKey {
-                guild: GuildId::new(guild_id(n)),
-                channel: prayer_bot::ids::ChannelId::new(1),
-                message: MessageId::new(messages[((u * 3 + n) % messages.len() as u64) as usize]),
-                user: UserId::new(user_id(u)),
+                guild: GuildId::try_new(guild_id(n)).expect("ids are not 0"),
+                channel: prayer_bot::ids::ChannelId::of::<1>(),
+                message: messages[((u * 3 + n) % messages.len() as u64) as usize],
+                user: UserId::try_new(user_id(u)).expect("ids are not 0"),
                 emoji: PRAYER.to_owned(),
             });
         }
@@ -627,9 +650,9 @@ async fn command_database(path: &str) -> (Vec<PrayerWeek>, Vec<Vec<i64>>) {
             };
             store
                 .mark(
-                    GuildId::new(guild_id(n)),
-                    RequestId::new(request),
-                    UserId::new(user),
+                    GuildId::try_new(guild_id(n)).expect("ids are not 0"),
+                    request,
+                    UserId::try_new(user).expect("ids are not 0"),
                     source,
                     Utc::now(),
                 )

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use prayer_bot::ids::GuildId;
 use prayer_bot::storage::Store;
 
 /// A Sunday: the coming prayer week is Monday 2026-11-23.
@@ -262,7 +263,14 @@ fn a_bulletin_lands_in_one_week_and_moves_to_a_named_week_until_it_is_posted() {
             .expect("stored");
         let now = chrono::Utc::now();
         store
-            .lease_week_post(1, week, stored.bulletin_id, "test", now, now)
+            .lease_week_post(
+                GuildId::of::<1>(),
+                week,
+                stored.bulletin_id,
+                "test",
+                now,
+                now,
+            )
             .await
             .expect("claims");
         store.close().await;

@@ -12,7 +12,7 @@ use fake_discord::{
     CommandCall, CommandOption, FakeChannel, FakeDiscord, FakeGuild, FakeMember, FakeRole,
     FakeUser, Invoker, Overwrite, ScriptedResponse, SentInteraction, permissions,
 };
-use prayer_bot::ids::GuildId;
+use prayer_bot::ids::{ChannelId, GuildId};
 use prayer_bot::schedule::Schedule;
 use prayer_bot::storage::Store;
 use serde_json::Value;
@@ -177,11 +177,19 @@ where
 /// The server posts to `general`, on `schedule`.
 async fn scheduled(store: Store, guild: u64, general: u64, schedule: Schedule) {
     store
-        .set_default_channel(guild, general, Utc::now())
+        .set_default_channel(
+            GuildId::try_new(guild).expect("ids are not 0"),
+            ChannelId::try_new(general).expect("ids are not 0"),
+            Utc::now(),
+        )
         .await
         .expect("the channel is set");
     store
-        .set_schedule(GuildId::new(guild), &schedule, Utc::now())
+        .set_schedule(
+            GuildId::try_new(guild).expect("ids are not 0"),
+            &schedule,
+            Utc::now(),
+        )
         .await
         .expect("the schedule is set");
 }
@@ -623,7 +631,11 @@ async fn a_channel_the_bot_may_not_post_in_is_reported_once_where_admins_see_it(
         |store, guild, general, locked| async move {
             scheduled(store.clone(), guild, general, Schedule::default()).await;
             store
-                .set_region_channel(guild, "Latin America", locked)
+                .set_region_channel(
+                    GuildId::try_new(guild).expect("ids are not 0"),
+                    "Latin America",
+                    ChannelId::try_new(locked).expect("ids are not 0"),
+                )
                 .await
                 .expect("the region is routed");
         },
@@ -885,14 +897,19 @@ async fn a_message_discord_accepted_just_before_a_crash_is_not_sent_again() {
             scheduled(store.clone(), guild, general, Schedule::default()).await;
             let week = WEEK.parse().expect("a week");
             let stored = store
-                .week(prayer_bot::storage::Scope::Guild(guild), week)
+                .week(
+                    prayer_bot::storage::Scope::Guild(
+                        GuildId::try_new(guild).expect("ids are not 0"),
+                    ),
+                    week,
+                )
                 .await
                 .expect("readable")
                 .expect("the bulletin");
             let started = instant("2026-11-25T11:50:00Z");
             store
                 .lease_week_post(
-                    guild,
+                    GuildId::try_new(guild).expect("ids are not 0"),
                     week,
                     stored.bulletin_id,
                     "a run that died",

@@ -16,7 +16,7 @@ use fake_discord::{
 };
 use std::collections::HashSet;
 
-use prayer_bot::ids::{GuildId, MessageId, UserId};
+use prayer_bot::ids::{ChannelId, GuildId, MessageId, UserId};
 use prayer_bot::schedule::Schedule;
 use prayer_bot::storage::Store;
 use serde_json::{Value, json};
@@ -82,11 +82,19 @@ async fn start() -> Bot {
         .await
         .expect("the database opens");
     store
-        .set_default_channel(guild, general.id, Utc::now())
+        .set_default_channel(
+            GuildId::try_new(guild).expect("ids are not 0"),
+            ChannelId::try_new(general.id).expect("ids are not 0"),
+            Utc::now(),
+        )
         .await
         .expect("the channel is set");
     store
-        .set_schedule(GuildId::new(guild), &Schedule::default(), Utc::now())
+        .set_schedule(
+            GuildId::try_new(guild).expect("ids are not 0"),
+            &Schedule::default(),
+            Utc::now(),
+        )
         .await
         .expect("the schedule is set");
     store.close().await;
@@ -376,13 +384,19 @@ async fn a_forgotten_members_old_pray_reactions_are_not_read_back_but_a_new_one_
         .expect("the database opens");
     let forgotten = store
         .forgotten_among(
-            GuildId::new(bot.guild),
-            MessageId::new(on.message),
-            &[UserId::new(ann.id), UserId::new(bob.id)],
+            GuildId::try_new(bot.guild).expect("ids are not 0"),
+            MessageId::try_new(on.message).expect("ids are not 0"),
+            &[
+                UserId::try_new(ann.id).expect("ids are not 0"),
+                UserId::try_new(bob.id).expect("ids are not 0"),
+            ],
         )
         .await
         .expect("reads");
-    assert_eq!(forgotten, HashSet::from([UserId::new(ann.id)]));
+    assert_eq!(
+        forgotten,
+        HashSet::from([UserId::try_new(ann.id).expect("ids are not 0")])
+    );
     store.close().await;
 
     // A 🙏 she adds now counts, live and when read back later.

@@ -15,15 +15,10 @@
 //! [`Store::forgotten_among`]).
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use poise::serenity_prelude as serenity;
-use serenity::Http;
-
-use super::Stop;
-use super::messenger::{HttpMessenger, ReadError};
+use super::rest::Rest;
 use crate::ids::{ChannelId, GuildId, MessageId, UserId};
-use crate::posting::Messenger;
+use crate::posting::SendError;
 use crate::storage::Store;
 use crate::tracking::recorder::Recorder;
 use crate::tracking::{ReactionChange, ReactionKey, is_prayer_emoji};
@@ -36,14 +31,12 @@ const PAGE: u8 = 100;
 /// recorded. `only`, with several shards: the servers of the shard whose
 /// READY asked for it (each shard reads back its own).
 pub async fn catch_up(
-    http: Arc<Http>,
+    messenger: Rest,
     store: Store,
     recorder: Recorder,
-    bot: serenity::UserId,
-    stop: Stop,
-    only: Option<std::collections::HashSet<u64>>,
+    bot: UserId,
+    only: Option<HashSet<GuildId>>,
 ) {
-    let messenger = HttpMessenger::new(http, stop);
     // Each scheduled server's current week, in its own time zone; the
     // posts of that week and the one before are what its members react on.
     let schedules = match store.schedules().await {
@@ -57,10 +50,7 @@ pub async fn catch_up(
     let now = super::now();
     let (mut added, mut removed) = (0usize, 0usize);
     for (guild, schedule) in schedules {
-        if only
-            .as_ref()
-            .is_some_and(|only| !only.contains(&guild.get()))
-        {
+        if only.as_ref().is_some_and(|only| !only.contains(&guild)) {
             continue;
         }
         // The week the schedule is on: after a weekend post, the next week.
@@ -168,12 +158,12 @@ async fn with_week_before(
 }
 
 /// Notes for `/prayer status` that `message` could not be read.
-async fn note_unread(store: &Store, guild: GuildId, message: MessageId, error: &ReadError) {
+async fn note_unread(store: &Store, guild: GuildId, message: MessageId, error: &SendError) {
     // 404: Discord says the message (or its channel) is gone.
-    let deleted = error.status == Some(404);
-    tracing::warn!(reason = %error.reason, %message, deleted, "could not read a request's message back");
+    let deleted = error.is_gone();
+    tracing::warn!(reason = %error, %message, deleted, "could not read a request's message back");
     if let Err(error) = store
-        .note_unread(guild, message, deleted, &error.reason, super::now())
+        .note_unread(guild, message, deleted, &error.to_string(), super::now())
         .await
     {
         tracing::error!(%error, "could not note a message that could not be read");
@@ -183,17 +173,17 @@ async fn note_unread(store: &Store, guild: GuildId, message: MessageId, error: &
 /// Who has a 🙏 (any tone) on `message` now, bots (this one included)
 /// left out; or why Discord could not say.
 async fn read_reactions(
-    messenger: &HttpMessenger,
+    messenger: &Rest,
     channel: ChannelId,
     message: MessageId,
-    bot: serenity::UserId,
-) -> Result<HashSet<(UserId, String)>, ReadError> {
-    let unreadable = |e: serde_json::Error| ReadError {
-        status: Some(200),
+    bot: UserId,
+) -> Result<HashSet<(UserId, String)>, SendError> {
+    let unreadable = |e: serde_json::Error| SendError::Refused {
+        status: 200,
         reason: format!("Discord's answer could not be read ({e})"),
     };
     let found: serde_json::Value =
-        serde_json::from_slice(&messenger.read_message(channel.get(), message.get()).await?)
+        serde_json::from_slice(&messenger.read_message(channel, message).await?)
             .map_err(unreadable)?;
     let emoji: Vec<String> = found["reactions"]
         .as_array()
@@ -209,22 +199,22 @@ async fn read_reactions(
         let mut after = None;
         loop {
             let page = messenger
-                .read_reaction_users(channel.get(), message.get(), &emoji, PAGE, after)
+                .read_reaction_users(channel, message, &emoji, PAGE, after)
                 .await?;
             let page: Vec<serde_json::Value> = serde_json::from_slice(&page).map_err(unreadable)?;
             let full = page.len() == usize::from(PAGE);
-            let ids: Vec<(u64, bool)> = page
+            let ids: Vec<(UserId, bool)> = page
                 .iter()
                 .filter_map(|user| {
                     let id = user["id"].as_str()?.parse::<u64>().ok()?;
-                    Some((id, user["bot"].as_bool() == Some(true)))
+                    Some((UserId::try_new(id)?, user["bot"].as_bool() == Some(true)))
                 })
                 .collect();
             after = ids.last().map(|(id, _)| *id);
             users.extend(
                 ids.into_iter()
-                    .filter(|(id, is_bot)| !is_bot && *id != bot.get() && *id != 0)
-                    .map(|(id, _)| (UserId::new(id), emoji.clone())),
+                    .filter(|(id, is_bot)| !is_bot && *id != bot)
+                    .map(|(id, _)| (id, emoji.clone())),
             );
             if !full || after.is_none() {
                 break;

@@ -5,7 +5,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::download::{DOWNLOAD_TIMEOUT, FetchError, fetch_capped};
-use super::messenger::HttpMessenger;
+
 use super::reply::{guild, parse_week, reply, reply_pieces};
 use super::schedule::{Day, autocomplete_zone, changed_schedule, status};
 use super::tracking::{forget_me, mine, notify, praise, stats, who};
@@ -59,8 +59,8 @@ pub async fn week(
     #[description = "Show the answer to the whole channel (only you see it otherwise)"]
     public: Option<bool>,
 ) -> Result<(), Error> {
-    let guild = guild(ctx)?.get();
-    let tracked = super::tracking::tracked_week(ctx, GuildId::new(guild), week.as_deref()).await?;
+    let guild = guild(ctx)?;
+    let tracked = super::tracking::tracked_week(ctx, guild, week.as_deref()).await?;
     let (stored, choice, today) = (&tracked.stored, tracked.choice, tracked.today);
     let bulletin = &stored.bulletin;
     let region = match region.as_deref() {
@@ -106,13 +106,13 @@ pub async fn setup(
     timezone: Option<String>,
     #[description = "Post automatically every week (on if never set)"] auto: Option<bool>,
 ) -> Result<(), Error> {
-    let guild = guild(ctx)?.get();
+    let guild = guild(ctx)?;
     let _busy = ctx.data().busy.read().await;
     let region = match region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(typed) => Some(known_region(ctx, guild, typed).await?),
         None => None,
     };
-    let id = GuildId::new(guild);
+    let id = guild;
     let store = &ctx.data().store;
     let current = store.schedule(id).await?;
     let schedule = changed_schedule(current, weekday, time.as_deref(), timezone.as_deref(), auto)?;
@@ -170,12 +170,12 @@ pub async fn setup(
     match region {
         Some(region) => {
             store
-                .set_region_channel(guild, &region, channel.get())
+                .set_region_channel(guild, &region, channel.into())
                 .await?;
         }
         None => {
             store
-                .set_default_channel(guild, channel.get(), super::now())
+                .set_default_channel(guild, channel.into(), super::now())
                 .await?;
         }
     }
@@ -217,7 +217,7 @@ const REGION_WEEKS_BACK: u32 = 12;
 
 /// The regions an admin can route in `guild`: those of its recent and
 /// coming bulletins, then the regions IJM bulletins use.
-async fn regions_for(ctx: Context<'_>, guild: u64) -> Result<Vec<String>, Error> {
+async fn regions_for(ctx: Context<'_>, guild: GuildId) -> Result<Vec<String>, Error> {
     let from = PrayerWeek::containing(today(ctx).await?).weeks_before(REGION_WEEKS_BACK);
     Ok(ctx
         .data()
@@ -228,7 +228,7 @@ async fn regions_for(ctx: Context<'_>, guild: u64) -> Result<Vec<String>, Error>
 
 /// The region `typed` names, as its bulletins spell it; else a refusal
 /// that offers the close matches.
-async fn known_region(ctx: Context<'_>, guild: u64, typed: &str) -> Result<String, Error> {
+async fn known_region(ctx: Context<'_>, guild: GuildId, typed: &str) -> Result<String, Error> {
     let seen = regions_for(ctx, guild).await?;
     let choices = region_choices(&seen);
     match_region(&choices, typed).map_err(|unknown| {
@@ -251,7 +251,7 @@ async fn autocomplete_region(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
-    let seen = match guild(ctx).map(GuildId::get) {
+    let seen = match guild(ctx) {
         Ok(guild) => regions_for(ctx, guild).await.unwrap_or_else(|error| {
             tracing::error!(%error, "cannot read the regions for autocomplete");
             Vec::new()
@@ -275,7 +275,7 @@ pub async fn import(
         String,
     >,
 ) -> Result<(), Error> {
-    let guild = guild(ctx)?.get();
+    let guild = guild(ctx)?;
     let named = parse_week(week.as_deref())?;
     let size = usize::try_from(file.size).unwrap_or(usize::MAX);
     if size > MAX_BULLETIN_BYTES {
@@ -379,7 +379,7 @@ pub async fn post(
     #[description = "The prayer week, named by its Monday (YYYY-MM-DD); this week if left out"]
     week: Option<String>,
 ) -> Result<(), Error> {
-    let guild = guild(ctx)?.get();
+    let guild = guild(ctx)?;
     let named = parse_week(week.as_deref())?;
     ctx.defer_ephemeral().await?;
     let _busy = ctx.data().busy.read().await;
@@ -411,8 +411,7 @@ pub async fn post(
             }
         }
     };
-    let messenger =
-        HttpMessenger::new(ctx.serenity_context().http.clone(), ctx.data().stop.clone());
+    let messenger = ctx.data().rest.clone();
     let run = PostRun::new(PostRun::LEASE);
     let message = match post_week(store, &messenger, guild, week, &run, super::now).await {
         Ok(PostOutcome::Posted {

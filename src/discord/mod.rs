@@ -6,11 +6,15 @@ mod catchup;
 mod commands;
 mod download;
 mod errors;
+mod gateway;
+mod ids;
 pub mod messenger;
 mod permissions;
 pub mod ratelimit;
 mod reply;
+pub mod rest;
 mod schedule;
+pub mod shutdown;
 mod tracking;
 
 use std::sync::Arc;
@@ -25,13 +29,16 @@ use serenity::{
     ClientBuilder, CreateInteractionResponse, CreateInteractionResponseMessage, FullEvent,
     GatewayIntents, HttpBuilder,
 };
-use tokio::sync::{Notify, RwLock, watch};
+use tokio::sync::{Notify, RwLock};
 
 use crate::config::BotSettings;
 use crate::schedule::clock::Clock;
 use crate::storage::Store;
 use crate::tracking::recorder::Recorder;
 use messenger::no_pings;
+use rest::Rest;
+pub use shutdown::Stop;
+use shutdown::{Shutdown, Tasks};
 
 pub use errors::{CommandError, UserError};
 pub use permissions::missing_for_posting;
@@ -49,31 +56,10 @@ pub struct Data {
     pub stop: Stop,
     /// Writes 🙏 reactions to the store in batches.
     pub recorder: Recorder,
-}
-
-/// Whether the process has been told to stop, readable from anywhere
-/// that holds a copy.
-#[derive(Clone, Debug)]
-pub struct Stop(watch::Receiver<bool>);
-
-impl Stop {
-    /// A stop that is not set, and the way to set it.
-    fn new() -> (watch::Sender<bool>, Stop) {
-        let (set, stop) = watch::channel(false);
-        (set, Stop(stop))
-    }
-
-    pub fn is_set(&self) -> bool {
-        *self.0.borrow()
-    }
-
-    /// Completes once the stop is set (never, if the setter is gone
-    /// without setting it).
-    pub async fn wait(&mut self) {
-        if self.0.wait_for(|stop| *stop).await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
+    /// The one way to Discord's HTTP API for calls the bot starts.
+    pub rest: Rest,
+    /// Spawns background work a stop waits for (catch-up).
+    pub tasks: Tasks,
 }
 
 pub type Error = CommandError;
@@ -105,7 +91,7 @@ async fn today(ctx: Context<'_>) -> Result<NaiveDate, Error> {
         Some(guild) => {
             ctx.data()
                 .store
-                .schedule(crate::ids::GuildId::new(guild.get()))
+                .schedule(crate::ids::GuildId::from(guild))
                 .await?
                 .zone
         }
@@ -199,13 +185,12 @@ async fn on_event(
         let only = data_about_bot
             .shard
             .is_some_and(|s| s.total > 1)
-            .then(|| data_about_bot.guilds.iter().map(|g| g.id.get()).collect());
-        tokio::spawn(catchup::catch_up(
-            ctx.http.clone(),
+            .then(|| data_about_bot.guilds.iter().map(|g| g.id.into()).collect());
+        data.tasks.spawn(catchup::catch_up(
+            data.rest.clone(),
             data.store.clone(),
             data.recorder.clone(),
-            bot,
-            data.stop.clone(),
+            bot.into(),
             only,
         ));
         return Ok(());
@@ -239,146 +224,24 @@ const GRACE: Duration = Duration::from_secs(5);
 /// How long a stop waits for the gateway connection to close.
 const DISCONNECT: Duration = Duration::from_secs(3);
 
-/// When the log says again that Discord still can't be reached: the first
-/// time at once, then after 1, 2, 4, … minutes (at most hourly).
-struct Nagging {
-    next: tokio::time::Instant,
-    interval: Duration,
-}
-
-impl Nagging {
-    fn new() -> Self {
-        Nagging {
-            next: tokio::time::Instant::now(),
-            interval: Duration::from_secs(60),
-        }
-    }
-
-    /// Whether to log now; if so, the next time is pushed further out.
-    fn due(&mut self) -> bool {
-        let now = tokio::time::Instant::now();
-        if now < self.next {
-            return false;
-        }
-        self.next = now + self.interval;
-        self.interval = (self.interval * 2).min(Duration::from_secs(3600));
-        true
-    }
-}
-
-/// Asks Discord (or the proxy) for the gateway's address and the number of
-/// shards it recommends, until it answers. serenity would fall back to
-/// `wss://gateway.discord.gg` on a failure, past any proxy, and its
-/// `start_autosharded` gives up on the first failure, so the bot asks
-/// first and hands serenity the answer.
-async fn gateway(http: &serenity::Http, api: &str) -> (String, u32) {
-    let mut nagging = Nagging::new();
-    let mut pause = Duration::from_secs(1);
-    loop {
-        match http.get_bot_gateway().await {
-            Ok(gateway) => return (gateway.url, gateway.shards.max(1)),
-            Err(error) => {
-                if nagging.due() {
-                    let error = crate::cause::with_cause(&error);
-                    tracing::warn!(
-                        "Discord's gateway can't be reached: asking {api} for its address failed ({error}); still trying"
-                    );
-                }
-            }
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(30));
-    }
-}
-
-/// Logs, at growing intervals, while no shard is connected to the gateway.
-async fn watch_the_gateway(url: String, shards: Arc<serenity::ShardManager>) {
-    // A healthy connection is up within a second or two; five seconds
-    // without one means something is in the way.
-    const PATIENCE: Duration = Duration::from_secs(5);
-    let mut nagging = Nagging::new();
-    loop {
-        tokio::time::sleep(PATIENCE).await;
-        let connected = shards
-            .runners
-            .lock()
-            .await
-            .values()
-            .any(|runner| runner.stage == serenity::ConnectionStage::Connected);
-        if connected {
-            // Warn at once, not after an hour, if the connection drops later.
-            nagging = Nagging::new();
-        } else if nagging.due() {
-            tracing::warn!("Discord's gateway can't be reached at {url}; still trying to connect");
-        }
-    }
-}
-
-/// Runs the bot until `shutdown` completes, then lets the work in hand
-/// answer whoever waits on it (for at most [`GRACE`]), disconnects and
-/// closes the database. Returns within a few seconds of `shutdown` in every
-/// state: never connected, connecting, connected, or mid-post.
-pub async fn run(
-    settings: BotSettings,
-    store: Store,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
+/// serenity's HTTP client for `settings`. Behind a proxy (or a fake
+/// Discord), every HTTP call goes to its base URL, and serenity's own rate
+/// limiter must be off: with it on, serenity sends to discord.com whatever
+/// the proxy says.
+fn make_http(settings: &BotSettings) -> serenity::Http {
     let token = settings.token.expose();
-    // Behind a proxy (or a fake Discord), every HTTP call goes to its base
-    // URL, and serenity's own rate limiter must be off: with it on, serenity
-    // sends to discord.com whatever the proxy says.
-    let make_http = || match &settings.api_url {
+    match &settings.api_url {
         Some(url) => HttpBuilder::new(token)
             .proxy(url.clone())
             .ratelimiter_disabled(true)
             .build(),
         None => HttpBuilder::new(token).build(),
-    };
-    let http = make_http();
-    let api = settings
-        .api_url
-        .clone()
-        .unwrap_or_else(|| "https://discord.com".to_owned());
-    let _ = CLOCK.set(
-        settings
-            .start_time
-            .map_or_else(Clock::system, Clock::starting_at),
-    );
-    if !messenger::use_global_rate(settings.global_rate_limit) {
-        tracing::warn!(
-            "the global rate limit was set before; DISCORD_GLOBAL_RATE_LIMIT is not used"
-        );
     }
-    let (set_stop, stop) = Stop::new();
-    let busy = Arc::new(RwLock::new(()));
-    let wake = Arc::new(Notify::new());
-    let scheduler: Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>> = Arc::default();
-    let check = tracking::AskDiscord(Arc::new(make_http()));
-    let (recorder, writer) = Recorder::start(store.clone(), now, Some(Arc::new(check)));
-    let data = Data {
-        store: store.clone(),
-        busy: busy.clone(),
-        wake: wake.clone(),
-        stop: stop.clone(),
-        recorder: recorder.clone(),
-    };
-    let start_scheduler = {
-        let (store, stop, scheduler) = (store.clone(), stop.clone(), scheduler.clone());
-        move |http: Arc<serenity::Http>| {
-            let messenger = messenger::HttpMessenger::new(http, stop.clone());
-            let mut stopped = stop.clone();
-            let task = tokio::spawn(crate::schedule::scheduler::run(
-                store,
-                messenger,
-                clock(),
-                wake,
-                async move { stopped.wait().await },
-            ));
-            if let Ok(mut slot) = scheduler.lock() {
-                *slot = Some(task);
-            }
-        }
-    };
+}
+
+/// The framework: the commands, the error handler, the gateway events, and
+/// on the first READY the commands' registration and the scheduler.
+fn framework(data: Data) -> poise::Framework<Data, Error> {
     let options = poise::FrameworkOptions {
         commands: commands::all(),
         on_error: |error| Box::pin(on_error(error)),
@@ -395,39 +258,91 @@ pub async fn run(
         initialize_owners: false,
         ..Default::default()
     };
-    let framework = poise::Framework::builder()
+    poise::Framework::builder()
         .options(options)
         .setup(|ctx, _ready, framework| {
             Box::pin(async move {
                 // Once, on the first shard's READY, however many shards.
                 poise::builtins::register_globally(ctx, &framework.options().commands).await?;
-                start_scheduler(ctx.http.clone());
+                start_scheduler(&data);
                 Ok(data)
             })
         })
-        .build();
+        .build()
+}
 
+/// Starts the weekly posts' loop as a tracked task: it ends when the stop
+/// is set, and a stop waits for it.
+fn start_scheduler(data: &Data) {
+    let mut stop = data.stop.clone();
+    data.tasks.spawn(crate::schedule::scheduler::run(
+        data.store.clone(),
+        data.rest.clone(),
+        clock(),
+        data.wake.clone(),
+        async move { stop.wait().await },
+    ));
+}
+
+/// The client, connected to the gateway's address as [`gateway::gateway`]
+/// asked it, not serenity's fallback past the proxy; and that address.
+async fn connect(
+    settings: &BotSettings,
+    rest: &Rest,
+    framework: poise::Framework<Data, Error>,
+) -> anyhow::Result<(serenity::Client, String, u32)> {
+    let api = settings.api_url.as_deref().unwrap_or("https://discord.com");
+    let (url, shards) = gateway::gateway(rest, api).await;
+    let client = ClientBuilder::new_with_http(make_http(settings), intents())
+        .framework(framework)
+        .await?;
+    *client.ws_url.lock().await = url.clone();
+    Ok((client, url, shards))
+}
+
+/// Runs the bot until `shutdown` completes, then lets the work in hand
+/// answer whoever waits on it (for at most [`GRACE`]), disconnects and
+/// closes the database. Returns within a few seconds of `shutdown` in every
+/// state: never connected, connecting, connected, or mid-post.
+pub async fn run(
+    settings: BotSettings,
+    store: Store,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let _ = CLOCK.set(
+        settings
+            .start_time
+            .map_or_else(Clock::system, Clock::starting_at),
+    );
+    let owner = Shutdown::new();
+    let rest = Rest::new(
+        Arc::new(make_http(&settings)),
+        owner.stop(),
+        settings.global_rate_limit,
+    );
+    let check = Arc::new(rest.clone());
+    let (recorder, writer) = Recorder::start(store.clone(), now, Some(check));
+    let data = Data {
+        store: store.clone(),
+        busy: Arc::new(RwLock::new(())),
+        wake: Arc::new(Notify::new()),
+        stop: owner.stop(),
+        recorder: recorder.clone(),
+        rest: rest.clone(),
+        tasks: owner.tasks(),
+    };
+    let busy = data.busy.clone();
     let mut shutdown = Box::pin(shutdown);
     let stopping = || tracing::info!("stopping: a stop signal arrived");
-    let (url, shards) = tokio::select! {
-        gateway = gateway(&http, &api) => gateway,
+    let (mut client, url, shards) = tokio::select! {
+        connected = connect(&settings, &rest, framework(data)) => connected?,
         () = &mut shutdown => {
             stopping();
             return stopped(store).await;
         }
     };
-    let built = tokio::select! {
-        built = ClientBuilder::new_with_http(http, intents()).framework(framework) => built,
-        () = &mut shutdown => {
-            stopping();
-            return stopped(store).await;
-        }
-    };
-    let mut client = built?;
-    // The address asked for above, not serenity's fallback past the proxy.
-    *client.ws_url.lock().await = url.clone();
     let shard_manager = client.shard_manager.clone();
-    let watcher = tokio::spawn(watch_the_gateway(url, shard_manager.clone()));
+    let watcher = tokio::spawn(gateway::watch_the_gateway(url, shard_manager.clone()));
     let ended = tokio::select! {
         // As many shards as Discord recommends (one per 1,000 servers or
         // so): one shard is refused past 2,500. Commands are registered
@@ -446,39 +361,60 @@ pub async fn run(
         return Ok(());
     }
     stopping();
-    set_stop.send_replace(true);
-    // Work in hand holds `busy`; taking it exclusively waits for it to
-    // answer and finish. The guard is held until the shards are down, so no
-    // new work starts.
-    let guard = tokio::time::timeout(GRACE, busy.write()).await;
-    if guard.is_err() {
-        tracing::warn!("work still running after {GRACE:?}; stopping anyway");
-    }
-    // The scheduled posts in hand (up to `scheduler::POSTS_AT_ONCE`) stop
-    // at their next message boundary and resume on the next start.
-    let task = scheduler.lock().ok().and_then(|mut slot| slot.take());
-    if let Some(task) = task
-        && tokio::time::timeout(GRACE, task).await.is_err()
-    {
-        tracing::warn!("the scheduler was still posting after {GRACE:?}; stopping anyway");
-    }
-    if tokio::time::timeout(DISCONNECT, shard_manager.shutdown_all())
-        .await
-        .is_err()
-    {
-        tracing::warn!("the gateway connection did not close within {DISCONNECT:?}");
-    }
-    drop(guard);
-    // Reactions that arrived before the shards went down are written
-    // before the store closes.
-    if tokio::time::timeout(DISCONNECT, recorder.flush())
-        .await
-        .is_err()
-    {
-        tracing::warn!("reactions still being written after {DISCONNECT:?}; stopping anyway");
-    }
+    let stop = Stopping {
+        owner,
+        busy,
+        shard_manager,
+        recorder,
+    };
+    stop.drain().await;
     drop(writer);
     stopped(store).await
+}
+
+/// What a stop waits for, in order.
+struct Stopping {
+    owner: Shutdown,
+    busy: Arc<RwLock<()>>,
+    shard_manager: Arc<serenity::ShardManager>,
+    recorder: Recorder,
+}
+
+impl Stopping {
+    /// Sets the stop, waits for the work in hand and the tracked tasks (the
+    /// scheduler, catch-ups), closes the gateway and flushes the 🙏 queue;
+    /// each wait is bounded.
+    async fn drain(self) {
+        self.owner.begin();
+        // Work in hand holds `busy`; taking it exclusively waits for it to
+        // answer and finish. The guard is held until the shards are down,
+        // so no new work starts.
+        let guard = tokio::time::timeout(GRACE, self.busy.write()).await;
+        if guard.is_err() {
+            tracing::warn!("work still running after {GRACE:?}; stopping anyway");
+        }
+        // The scheduled posts in hand (up to `scheduler::POSTS_AT_ONCE`)
+        // stop at their next message boundary and resume on the next
+        // start; a catch-up stops between messages.
+        if !self.owner.drain(GRACE).await {
+            tracing::warn!("background work still running after {GRACE:?}; stopping anyway");
+        }
+        if tokio::time::timeout(DISCONNECT, self.shard_manager.shutdown_all())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the gateway connection did not close within {DISCONNECT:?}");
+        }
+        drop(guard);
+        // Reactions that arrived before the shards went down are written
+        // before the store closes.
+        if tokio::time::timeout(DISCONNECT, self.recorder.flush())
+            .await
+            .is_err()
+        {
+            tracing::warn!("reactions still being written after {DISCONNECT:?}; stopping anyway");
+        }
+    }
 }
 
 async fn stopped(store: Store) -> anyhow::Result<()> {

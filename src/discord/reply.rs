@@ -13,11 +13,9 @@ use crate::posting::render::{MESSAGE_LIMIT, fit_reply, split_message};
 
 /// The server a command runs in; refused in words in direct messages.
 pub(super) fn guild(ctx: Context<'_>) -> Result<GuildId, Error> {
-    ctx.guild_id()
-        .map(|g| GuildId::new(g.get()))
-        .ok_or_else(|| {
-            UserError::new("This command works in a server, not in direct messages.").into()
-        })
+    ctx.guild_id().map(GuildId::from).ok_or_else(|| {
+        UserError::new("This command works in a server, not in direct messages.").into()
+    })
 }
 
 /// The week a command names, if it names one; a bad name is the member's error.

@@ -6,7 +6,7 @@ use poise::serenity_prelude as serenity;
 
 use super::reply::{guild, reply_pieces};
 use super::{Context, Error, UserError, admin_only, now};
-use crate::ids::GuildId;
+use crate::ids::{ChannelId, GuildId};
 use crate::schedule::{
     Schedule, ServerState, awaited_week, carries_next_week, due_post, parse_time, parse_zone,
     passed_before_set, scheduled_week, upcoming_post, zone_choices,
@@ -197,7 +197,7 @@ pub async fn status(ctx: Context<'_>) -> Result<(), Error> {
     let store = &ctx.data().store;
     let now = now();
     let schedule = store.schedule(id).await?;
-    let settings = store.channel_settings(id.get()).await?;
+    let settings = store.channel_settings(id).await?;
     let server = server_state(store, id, schedule, now).await?;
     let mut lines = vec![format!("**Schedule.** {}", schedule_words(&server, now))];
     lines.push(match store.last_post(id).await? {
@@ -218,7 +218,7 @@ pub async fn status(ctx: Context<'_>) -> Result<(), Error> {
         },
     });
     let mut problems = Vec::new();
-    let channels: Vec<u64> = settings
+    let channels: Vec<ChannelId> = settings
         .default_channel
         .into_iter()
         .chain(settings.region_channels.iter().map(|(_, c)| *c))
@@ -231,7 +231,7 @@ pub async fn status(ctx: Context<'_>) -> Result<(), Error> {
     for channel in channels {
         // A channel deleted since setup is a problem to list, not a reason
         // to give up on the rest of the status.
-        match super::permissions::missing_in(ctx, serenity::ChannelId::new(channel.max(1))).await
+        match super::permissions::missing_in(ctx, channel.into()).await
         {
             Ok(missing) if missing.is_empty() => {}
             Ok(missing) => problems.push(format!(

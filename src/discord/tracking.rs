@@ -12,8 +12,9 @@ use serenity::{
     ReactionType,
 };
 
-use super::messenger::{HttpMessenger, no_pings};
+use super::messenger::no_pings;
 use super::reply::{guild, parse_week, reply, reply_pieces};
+use super::rest::Rest;
 use super::{Context, Data, Error, UserError, now, today};
 use crate::bulletins::browse::{FindWeekError, WeekChoice, find_week};
 use crate::bulletins::week::PrayerWeek;
@@ -54,10 +55,10 @@ pub fn prayer_reaction(reaction: &Reaction, bot: serenity::UserId) -> Option<Rea
         return None;
     };
     tracking::is_prayer_emoji(emoji).then(|| ReactionKey {
-        guild: GuildId::new(guild.get()),
-        channel: ChannelId::new(reaction.channel_id.get()),
-        message: MessageId::new(reaction.message_id.get()),
-        user: UserId::new(user.get()),
+        guild: GuildId::from(guild),
+        channel: ChannelId::from(reaction.channel_id),
+        message: MessageId::from(reaction.message_id),
+        user: UserId::from(user),
         emoji: emoji.clone(),
     })
 }
@@ -82,8 +83,8 @@ pub fn reaction_change(
             removed_from_message_id,
         } => Some(ReactionChange::Cleared {
             guild: None,
-            channel: ChannelId::new(channel_id.get()),
-            message: MessageId::new(removed_from_message_id.get()),
+            channel: ChannelId::from(*channel_id),
+            message: MessageId::from(*removed_from_message_id),
             emoji: None,
         }),
         serenity::FullEvent::ReactionRemoveEmoji { removed_reactions } => {
@@ -91,9 +92,9 @@ pub fn reaction_change(
                 ReactionType::Unicode(emoji) if tracking::is_prayer_emoji(emoji) => {
                     Some(ReactionChange::Cleared {
                         // Outside a server there is nothing to clear.
-                        guild: Some(GuildId::new(removed_reactions.guild_id?.get())),
-                        channel: ChannelId::new(removed_reactions.channel_id.get()),
-                        message: MessageId::new(removed_reactions.message_id.get()),
+                        guild: Some(GuildId::from(removed_reactions.guild_id?)),
+                        channel: ChannelId::from(removed_reactions.channel_id),
+                        message: MessageId::from(removed_reactions.message_id),
                         emoji: Some(emoji.clone()),
                     })
                 }
@@ -138,15 +139,15 @@ pub async fn on_press(
             .await?;
         return Ok(());
     };
-    let guild = GuildId::new(guild.get());
-    let user = UserId::new(press.user.id.get());
+    let guild = GuildId::from(guild);
+    let user = UserId::from(press.user.id);
     let store = &data.store;
     let response = match button {
         Button::Request(action, request) => {
             // A press on one of this server's posts must name that post's
             // request; a post whose bulletin was replaced names none.
             let found = match store
-                .posted_in(guild, MessageId::new(press.message.id.get()))
+                .posted_in(guild, MessageId::from(press.message.id))
                 .await?
             {
                 Some(PostedIn::Request(id)) if id == request => {
@@ -198,7 +199,7 @@ pub async fn on_press(
 }
 
 fn author(ctx: Context<'_>) -> UserId {
-    UserId::new(ctx.author().id.get())
+    UserId::from(ctx.author().id)
 }
 
 /// The server's requests a member may name: the weeks from
@@ -238,8 +239,8 @@ async fn named_request(
     // A chosen autocomplete value is the request's id: one lookup, which
     // also checks that this server sees it. Anything else is matched on
     // words against the server's recent requests.
-    let found = match typed.trim().parse::<i64>() {
-        Ok(id) => Ok(RequestId::new(id)),
+    let found = match typed.trim().parse::<RequestId>() {
+        Ok(id) => Ok(id),
         Err(_) => resolve(&candidates(ctx, guild).await?, typed),
     };
     let refusal = |close: Vec<String>| -> Error {
@@ -306,13 +307,10 @@ impl TrackedWeek {
             .requests
             .iter()
             .zip(&self.stored.request_ids)
-            .map(|(request, id)| {
-                let id = RequestId::new(*id);
-                Listed {
-                    id,
-                    request,
-                    answered: self.tracking.answered.contains(&id),
-                }
+            .map(|(request, &id)| Listed {
+                id,
+                request,
+                answered: self.tracking.answered.contains(&id),
             })
             .collect()
     }
@@ -331,7 +329,7 @@ pub async fn tracked_week(
 ) -> Result<TrackedWeek, Error> {
     let named = parse_week(week)?;
     let store = &ctx.data().store;
-    let scope = Scope::Guild(guild.get());
+    let scope = Scope::Guild(guild);
     let likely = named.unwrap_or_else(|| PrayerWeek::containing(now().date_naive()));
     let (tracking, likely_bulletin) = tokio::join!(
         store.week_tracking(guild, likely),
@@ -553,10 +551,9 @@ pub async fn praise(
     // here (no weekly post yet) gets it where the command was used.
     let (channel, reply_to) = match store.request_message(guild, found.id).await? {
         Some((channel, message)) => (channel, Some(message)),
-        None => (ChannelId::new(ctx.channel_id().get()), None),
+        None => (ChannelId::from(ctx.channel_id()), None),
     };
-    let messenger =
-        HttpMessenger::new(ctx.serenity_context().http.clone(), ctx.data().stop.clone());
+    let messenger = ctx.data().rest.clone();
     let mut posted = Ok(());
     for (i, piece) in messages.iter().enumerate() {
         let outgoing = OutgoingMessage {
@@ -564,10 +561,10 @@ pub async fn praise(
             buttons_for: None,
             // The same on a retry, and different in every server.
             nonce: crate::posting::stable_nonce('r', (guild.get(), found.id.get(), i)),
-            reply_to: reply_to.filter(|_| i == 0).map(MessageId::get),
-            notify: piece.users.iter().map(|u| u.get()).collect(),
+            reply_to: reply_to.filter(|_| i == 0),
+            notify: piece.users.clone(),
         };
-        if let Err(error) = messenger.send(channel.get(), &outgoing).await {
+        if let Err(error) = messenger.send(channel, &outgoing).await {
             posted = Err((channel, error));
             break;
         }
@@ -607,36 +604,33 @@ fn posted_praise_text(channel: ChannelId, told: &[UserId], who: &tracking::Who) 
     }
 }
 
-/// Asks Discord whether a member's 🙏 is on a message now: the recorder's
-/// way to settle an add and a remove that arrived close together.
-pub struct AskDiscord(pub std::sync::Arc<serenity::Http>);
-
-impl ReactionCheck for AskDiscord {
+/// Whether a member's 🙏 stands on Discord now, asked through [`Rest`] (paced
+/// and retried like every other call): the recorder asks when a member's
+/// add and remove crossed.
+impl ReactionCheck for Rest {
     fn is_there<'a>(
         &'a self,
         key: &'a ReactionKey,
     ) -> std::pin::Pin<Box<dyn Future<Output = Option<bool>> + Send + 'a>> {
         Box::pin(async move {
-            let user = key.user.get();
             // Users come in id order after `after`: the first one after
             // `user - 1` is `user` exactly when the member's reaction is there.
+            let after = UserId::try_new(key.user.get() - 1);
             let answer = self
-                .0
-                .get_reaction_users(
-                    serenity::ChannelId::new(key.channel.get().max(1)),
-                    serenity::MessageId::new(key.message.get().max(1)),
-                    &ReactionType::Unicode(key.emoji.clone()),
-                    1,
-                    Some(user.saturating_sub(1)),
-                )
+                .read_reaction_users(key.channel, key.message, &key.emoji, 1, after)
                 .await;
-            match answer {
-                Ok(users) => Some(users.first().is_some_and(|u| u.id.get() == user)),
+            let page = match answer {
+                Ok(page) => page,
                 Err(error) => {
                     tracing::warn!(%error, "could not ask Discord whether a reaction stands");
-                    None
+                    return None;
                 }
-            }
+            };
+            let users: Vec<serde_json::Value> = serde_json::from_slice(&page).ok()?;
+            let first = users
+                .first()
+                .and_then(|u| u["id"].as_str()?.parse::<u64>().ok());
+            Some(first == Some(key.user.get()))
         })
     }
 }
@@ -647,8 +641,8 @@ mod praise_words {
 
     #[test]
     fn the_answer_names_those_told_by_what_they_did() {
-        let (ann, bob) = (UserId::new(1), UserId::new(2));
-        let channel = ChannelId::new(9);
+        let (ann, bob) = (UserId::of::<1>(), UserId::of::<2>());
+        let channel = ChannelId::of::<9>();
         let who = tracking::Who {
             committed: vec![ann, bob],
             prayed: vec![bob],

@@ -66,7 +66,7 @@ impl Button {
     /// make (or made in a form it no longer reads).
     pub fn parse(custom_id: &str) -> Option<Button> {
         let rest = custom_id.strip_prefix(PREFIX)?;
-        let request = |text: &str| text.parse::<i64>().ok().map(RequestId::new);
+        let request = |text: &str| text.parse::<RequestId>().ok();
         match rest.split(':').collect::<Vec<_>>().as_slice() {
             ["forget-me"] => Some(Button::ForgetMe),
             ["undo", action, id] => Some(Button::Undo(PrayerAction::parse(action)?, request(id)?)),
@@ -79,13 +79,15 @@ impl Button {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::ids::RequestId;
 
     #[test]
     fn every_button_reads_back_as_the_button_it_was() {
-        let request = RequestId::new(i64::MAX);
+        let request = RequestId::of::<{ i64::MAX }>();
         for button in [
             Button::Request(PrayerAction::Commit, request),
-            Button::Request(PrayerAction::Prayed, RequestId::new(-1)),
+            Button::Request(PrayerAction::Prayed, RequestId::of::<{ -1 }>()),
             Button::Undo(PrayerAction::Commit, request),
             Button::Undo(PrayerAction::Prayed, request),
             Button::ForgetMe,
@@ -100,11 +102,11 @@ mod tests {
     fn the_ids_on_posts_already_in_channels_still_read() {
         assert_eq!(
             Button::parse("prayer:commit:42"),
-            Some(Button::Request(PrayerAction::Commit, RequestId::new(42)))
+            Some(Button::Request(PrayerAction::Commit, RequestId::of::<42>()))
         );
         assert_eq!(
             Button::parse("prayer:prayed:7"),
-            Some(Button::Request(PrayerAction::Prayed, RequestId::new(7)))
+            Some(Button::Request(PrayerAction::Prayed, RequestId::of::<7>()))
         );
     }
 

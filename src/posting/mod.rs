@@ -14,10 +14,12 @@ use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::bulletins::week::PrayerWeek;
+use crate::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
 use crate::posting::region::region_key;
 use crate::posting::render::{Post, render_week};
 use crate::storage::{
@@ -33,31 +35,74 @@ pub struct OutgoingMessage {
     pub content: String,
     /// The request whose **I'll pray** / **Prayed** buttons the message
     /// carries; `None` for no buttons.
-    pub buttons_for: Option<i64>,
+    pub buttons_for: Option<RequestId>,
     /// The same for every attempt at the same message, so Discord drops a
     /// second copy of a retried send.
     pub nonce: String,
     /// The message this one replies to (in the same channel), if any.
-    pub reply_to: Option<u64>,
+    pub reply_to: Option<MessageId>,
     /// The members this message may ping: exactly these, at most 100. Empty
     /// for every weekly post.
-    pub notify: Vec<u64>,
+    pub notify: Vec<UserId>,
 }
 
-/// Why a send failed.
+/// Why a call to Discord failed for good (after the retries it deserves),
+/// sorted by what the caller should do about it. Each reads as a clause an
+/// admin can follow.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SendError(pub String);
+pub enum SendError {
+    /// Discord answered and refused (a missing permission is 403, a deleted
+    /// channel or message 404); asking again changes nothing until someone
+    /// acts. `status` is 200 when Discord's success could not be read.
+    #[error("{reason}")]
+    Refused { status: u16, reason: String },
+    /// Discord did not answer, or failed on its side (5xx), every time it
+    /// was asked: an outage, worth trying again later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// Discord asked the bot to wait longer than one call waits.
+    #[error("{reason}")]
+    RateLimited { wait: Duration, reason: String },
+    /// The process is stopping; nothing more is sent.
+    #[error("the bot is stopping")]
+    Stopping,
+}
+
+impl SendError {
+    /// A refusal with no status of Discord's: a message the bot could not
+    /// even build or read (asking again would fail the same way).
+    pub fn invalid(reason: impl Into<String>) -> Self {
+        SendError::Refused {
+            status: 0,
+            reason: reason.into(),
+        }
+    }
+
+    /// Whether the channel or message is gone (Discord's 404).
+    pub fn is_gone(&self) -> bool {
+        matches!(self, SendError::Refused { status: 404, .. })
+    }
+
+    /// Whether Discord refused for lack of a permission or access (403).
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, SendError::Refused { status: 403, .. })
+    }
+
+    /// Whether asking again later may succeed without anyone acting.
+    pub fn is_transient(&self) -> bool {
+        !matches!(self, SendError::Refused { .. })
+    }
+}
 
 /// A message read back from a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeenMessage {
-    pub id: u64,
+    pub id: MessageId,
     /// Whether the bot itself wrote it.
     pub from_bot: bool,
     pub content: String,
     /// The request whose **I'll pray** / **Prayed** buttons it carries.
-    pub request: Option<i64>,
+    pub request: Option<RequestId>,
 }
 
 /// How many of a channel's latest messages a resumed post reads back: one
@@ -72,15 +117,15 @@ pub trait Messenger {
     /// Sends `message` to `channel`; returns the new message's id.
     fn send(
         &self,
-        channel: u64,
+        channel: ChannelId,
         message: &OutgoingMessage,
-    ) -> impl Future<Output = Result<u64, SendError>> + Send;
+    ) -> impl Future<Output = Result<MessageId, SendError>> + Send;
 
     /// Adds the bot's `emoji` reaction to a message.
     fn react(
         &self,
-        channel: u64,
-        message: u64,
+        channel: ChannelId,
+        message: MessageId,
         emoji: &str,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 
@@ -88,7 +133,7 @@ pub trait Messenger {
     /// [`RECENT_MESSAGES`] of them.
     fn recent_messages(
         &self,
-        channel: u64,
+        channel: ChannelId,
     ) -> impl Future<Output = Result<Vec<SeenMessage>, SendError>> + Send;
 
     /// Whether the process is stopping: a post then ends at the next
@@ -102,9 +147,9 @@ pub trait Messenger {
 /// A message of a weekly post, before it is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedMessage {
-    pub channel: u64,
+    pub channel: ChannelId,
     /// `None` for the channel's header.
-    pub request_id: Option<i64>,
+    pub request_id: Option<RequestId>,
     /// Which piece of a text too long for one message.
     pub part: u32,
     /// Whether this is a request's last piece.
@@ -130,7 +175,7 @@ pub enum PostError {
         week: PrayerWeek,
         sent: usize,
         total: usize,
-        reason: String,
+        reason: SendError,
     },
     /// The process is stopping; what was sent is recorded.
     #[error(
@@ -147,8 +192,8 @@ pub enum PostError {
     )]
     Unread {
         week: PrayerWeek,
-        channel: u64,
-        reason: String,
+        channel: ChannelId,
+        reason: SendError,
     },
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -206,7 +251,7 @@ fn new_owner() -> String {
 /// The channel each region goes to: its own if an admin routed it (any
 /// spelling with the same [`region_key`]), else the default channel. No region is ever dropped; with
 /// no default channel, a region without its own is an error.
-pub fn route_region(settings: &ChannelSettings, region: &str) -> Option<u64> {
+pub fn route_region(settings: &ChannelSettings, region: &str) -> Option<ChannelId> {
     let key = region_key(region);
     settings
         .region_channels
@@ -227,7 +272,7 @@ pub fn plan_post(
     let posts = render_week(stored.week, &stored.bulletin);
     let (header, requests): (Vec<&Post>, Vec<&Post>) =
         posts.iter().partition(|post| post.request.is_none());
-    let mut channels: Vec<(u64, Vec<&Post>)> = Vec::new();
+    let mut channels: Vec<(ChannelId, Vec<&Post>)> = Vec::new();
     for post in requests {
         let region = post.region.as_deref().unwrap_or_default();
         let channel = route_region(settings, region).ok_or(PostError::NoChannel)?;
@@ -236,7 +281,7 @@ pub fn plan_post(
             None => channels.push((channel, vec![post])),
         }
     }
-    let planned = |channel: u64, post: &Post| PlannedMessage {
+    let planned = |channel: ChannelId, post: &Post| PlannedMessage {
         channel,
         request_id: post.request.map(|index| stored.request_ids[index]),
         part: post.part,
@@ -265,7 +310,7 @@ pub enum PostOutcome {
     Posted {
         week: PrayerWeek,
         messages: usize,
-        channels: Vec<u64>,
+        channels: Vec<ChannelId>,
         /// Messages found already sent by an earlier, interrupted post.
         resumed: usize,
     },
@@ -292,7 +337,7 @@ pub enum PostOutcome {
 pub async fn post_week(
     store: &Store,
     messenger: &impl Messenger,
-    guild: u64,
+    guild: GuildId,
     week: PrayerWeek,
     run: &PostRun,
     now: impl Fn() -> DateTime<Utc>,
@@ -334,7 +379,7 @@ pub async fn post_week(
 async fn send_plan(
     store: &Store,
     messenger: &impl Messenger,
-    guild: u64,
+    guild: GuildId,
     week: PrayerWeek,
     plan: &[PlannedMessage],
     resuming: bool,
@@ -350,7 +395,7 @@ async fn send_plan(
     };
     // The 🙏 a resumed post adds again: adding it twice is harmless
     // (Discord keeps one per user), and it may have been lost.
-    let mut to_react: Vec<(u64, u64)> = Vec::new();
+    let mut to_react: Vec<(ChannelId, MessageId)> = Vec::new();
     if resuming {
         for channel in channels_of(plan) {
             let unrecorded = plan
@@ -365,7 +410,7 @@ async fn send_plan(
                 .map_err(|e| PostError::Unread {
                     week,
                     channel,
-                    reason: e.0,
+                    reason: e,
                 })?;
             for (index, message_id) in recognise(plan, channel, &sent_before, &seen) {
                 let message = &plan[index];
@@ -409,7 +454,7 @@ async fn send_plan(
                 week,
                 sent,
                 total: plan.len(),
-                reason: reason.0,
+                reason,
             }
         }
     };
@@ -486,8 +531,8 @@ async fn send_plan(
 }
 
 /// The channels `plan` sends to, in order.
-fn channels_of(plan: &[PlannedMessage]) -> Vec<u64> {
-    let mut channels: Vec<u64> = plan.iter().map(|m| m.channel).collect();
+fn channels_of(plan: &[PlannedMessage]) -> Vec<ChannelId> {
+    let mut channels: Vec<ChannelId> = plan.iter().map(|m| m.channel).collect();
     channels.dedup();
     channels
 }
@@ -506,12 +551,12 @@ fn channels_of(plan: &[PlannedMessage]) -> Vec<u64> {
 /// header, whose text names the week, so it needs no such bound.
 fn recognise(
     plan: &[PlannedMessage],
-    channel: u64,
+    channel: ChannelId,
     recorded: &[PostedMessage],
     seen: &[SeenMessage],
-) -> Vec<(usize, u64)> {
-    let mut taken: HashSet<u64> = recorded.iter().map(|r| r.message_id).collect();
-    let mut after: Option<u64> = None;
+) -> Vec<(usize, MessageId)> {
+    let mut taken: HashSet<MessageId> = recorded.iter().map(|r| r.message_id).collect();
+    let mut after: Option<MessageId> = None;
     let mut found = Vec::new();
     let in_channel = plan
         .iter()
@@ -553,7 +598,7 @@ fn recognise(
 
 /// A nonce that names one message of one server's post of one week: at
 /// most 25 characters, as Discord allows.
-fn nonce(guild: u64, week: PrayerWeek, message: &PlannedMessage) -> String {
+fn nonce(guild: GuildId, week: PrayerWeek, message: &PlannedMessage) -> String {
     stable_nonce(
         'p',
         (
@@ -593,13 +638,15 @@ mod tests {
     use super::*;
     use crate::bulletins::parse::parse_bulletin;
     use crate::bulletins::week::Placement;
+    #[allow(unused_imports)]
+    use crate::ids::{ChannelId, GuildId, MessageId, RequestId};
     use std::sync::{Arc, Mutex};
     use tokio::sync::Notify;
 
     /// A message as the fake Discord holds it.
     #[derive(Debug, Clone)]
     struct Held {
-        channel: u64,
+        channel: ChannelId,
         id: u64,
         from_bot: bool,
         message: OutgoingMessage,
@@ -613,7 +660,7 @@ mod tests {
     struct Discord(Arc<Mutex<Vec<Held>>>);
 
     impl Discord {
-        fn add(&self, channel: u64, from_bot: bool, message: OutgoingMessage) -> u64 {
+        fn add(&self, channel: ChannelId, from_bot: bool, message: OutgoingMessage) -> u64 {
             let mut held = self.0.lock().expect("lock");
             let id = 1_000 + held.len() as u64;
             held.push(Held {
@@ -656,8 +703,8 @@ mod tests {
     #[derive(Default)]
     struct Recorder {
         /// What this run sent.
-        sent: Mutex<Vec<(u64, OutgoingMessage)>>,
-        reactions: Mutex<Vec<(u64, u64)>>,
+        sent: Mutex<Vec<(ChannelId, OutgoingMessage)>>,
+        reactions: Mutex<Vec<(ChannelId, MessageId)>>,
         fail_after: Option<usize>,
         /// Says the process is stopping once this many messages are sent.
         stop_after: Option<usize>,
@@ -678,13 +725,17 @@ mod tests {
     }
 
     impl Messenger for Recorder {
-        async fn send(&self, channel: u64, message: &OutgoingMessage) -> Result<u64, SendError> {
+        async fn send(
+            &self,
+            channel: ChannelId,
+            message: &OutgoingMessage,
+        ) -> Result<MessageId, SendError> {
             // Another task may run here, as another process would.
             tokio::task::yield_now().await;
             let count = self
                 .sent
                 .lock()
-                .map_err(|e| SendError(e.to_string()))?
+                .map_err(|e| SendError::Unavailable(e.to_string()))?
                 .len();
             if let Some(gate) = &self.gate
                 && count == 0
@@ -692,13 +743,13 @@ mod tests {
                 gate.notified().await;
             }
             if self.fail_after == Some(count) {
-                return Err(SendError("503 Service Unavailable".into()));
+                return Err(SendError::Unavailable("503 Service Unavailable".into()));
             }
             let deliver = !matches!(self.crash, Some(Crash::BeforeSend(n)) if n == count);
             let id = if deliver {
                 self.sent
                     .lock()
-                    .map_err(|e| SendError(e.to_string()))?
+                    .map_err(|e| SendError::Unavailable(e.to_string()))?
                     .push((channel, message.clone()));
                 self.first_id + self.discord.add(channel, true, message.clone())
             } else {
@@ -710,7 +761,9 @@ mod tests {
                 return std::future::pending().await;
             }
             if self.lose_answer == Some(count) {
-                return Err(SendError("Discord could not be reached (timed out)".into()));
+                return Err(SendError::Unavailable(
+                    "Discord could not be reached (timed out)".into(),
+                ));
             }
             if let Some((after, store, at)) = &self.thief
                 && *after == count + 1
@@ -718,27 +771,32 @@ mod tests {
                 let stored = store
                     .week(Scope::Guild(GUILD), week())
                     .await
-                    .map_err(|e| SendError(e.to_string()))?
-                    .ok_or_else(|| SendError("no week".into()))?;
+                    .map_err(|e| SendError::Unavailable(e.to_string()))?
+                    .ok_or_else(|| SendError::Unavailable("no week".into()))?;
                 let claim = store
                     .lease_week_post(GUILD, week(), stored.bulletin_id, "thief", *at + LEASE, *at)
                     .await
-                    .map_err(|e| SendError(e.to_string()))?;
+                    .map_err(|e| SendError::Unavailable(e.to_string()))?;
                 assert_eq!(claim, WeekPostClaim::Unfinished);
             }
-            Ok(id)
+            MessageId::try_new(id).ok_or(SendError::Unavailable("no answer".into()))
         }
 
-        async fn react(&self, channel: u64, message: u64, _emoji: &str) -> Result<(), SendError> {
+        async fn react(
+            &self,
+            channel: ChannelId,
+            message: MessageId,
+            _emoji: &str,
+        ) -> Result<(), SendError> {
             let mut reactions = self
                 .reactions
                 .lock()
-                .map_err(|e| SendError(e.to_string()))?;
+                .map_err(|e| SendError::Unavailable(e.to_string()))?;
             reactions.push((channel, message));
             Ok(())
         }
 
-        async fn recent_messages(&self, channel: u64) -> Result<Vec<SeenMessage>, SendError> {
+        async fn recent_messages(&self, channel: ChannelId) -> Result<Vec<SeenMessage>, SendError> {
             Ok(self
                 .discord
                 .held()
@@ -747,7 +805,7 @@ mod tests {
                 .filter(|h| h.channel == channel)
                 .take(usize::from(RECENT_MESSAGES))
                 .map(|h| SeenMessage {
-                    id: self.first_id + h.id,
+                    id: MessageId::try_new(self.first_id + h.id).expect("ids are not 0"),
                     from_bot: h.from_bot,
                     content: h.message.content,
                     request: h.message.buttons_for,
@@ -788,7 +846,7 @@ mod tests {
 
     const LEASE: TimeDelta = TimeDelta::seconds(60);
 
-    const GUILD: u64 = 99;
+    const GUILD: GuildId = GuildId::of::<99>();
     const BULLETIN: &str = "IJM Prayer Requests\n\nAfrica\n• Pray for Kenya.\n\nLatin America\n• Pray for Peru.\n• Praise God for Chile.\n\nSouth Asia\n• Pray for Nepal.\n";
 
     fn week() -> PrayerWeek {
@@ -821,7 +879,7 @@ mod tests {
     async fn store_with_default_channel() -> Store {
         let store = store_with_bulletin(BULLETIN).await;
         store
-            .set_default_channel(GUILD, 1, now())
+            .set_default_channel(GUILD, ChannelId::of::<1>(), now())
             .await
             .expect("sets");
         store
@@ -829,16 +887,27 @@ mod tests {
 
     fn settings(default: Option<u64>, regions: &[(&str, u64)]) -> ChannelSettings {
         ChannelSettings {
-            default_channel: default,
-            region_channels: regions.iter().map(|(r, c)| ((*r).to_owned(), *c)).collect(),
+            default_channel: default.and_then(ChannelId::try_new),
+            region_channels: regions
+                .iter()
+                .map(|(r, c)| {
+                    (
+                        (*r).to_owned(),
+                        ChannelId::try_new(*c).expect("ids are not 0"),
+                    )
+                })
+                .collect(),
         }
     }
 
     #[test]
     fn a_region_without_its_own_channel_goes_to_the_default_one() {
         let s = settings(Some(1), &[("latin america", 2)]);
-        assert_eq!(route_region(&s, "Latin America"), Some(2));
-        assert_eq!(route_region(&s, "Africa"), Some(1));
+        assert_eq!(
+            route_region(&s, "Latin America"),
+            Some(ChannelId::of::<2>())
+        );
+        assert_eq!(route_region(&s, "Africa"), Some(ChannelId::of::<1>()));
         assert_eq!(
             route_region(&settings(None, &[("Africa", 3)]), "Asia"),
             None
@@ -854,19 +923,19 @@ mod tests {
             .expect("reads")
             .expect("stored");
         let plan = plan_post(&stored, &settings(Some(1), &[("Latin America", 2)])).expect("plans");
-        let shape: Vec<(u64, bool)> = plan
+        let shape: Vec<(ChannelId, bool)> = plan
             .iter()
             .map(|m| (m.channel, m.request_id.is_some()))
             .collect();
         assert_eq!(
             shape,
             [
-                (1, false),
-                (1, true),
-                (1, true),
-                (2, false),
-                (2, true),
-                (2, true)
+                (ChannelId::of::<1>(), false),
+                (ChannelId::of::<1>(), true),
+                (ChannelId::of::<1>(), true),
+                (ChannelId::of::<2>(), false),
+                (ChannelId::of::<2>(), true),
+                (ChannelId::of::<2>(), true)
             ]
         );
         assert!(plan[1].content.contains("Kenya") && plan[2].content.contains("Nepal"));
@@ -919,7 +988,7 @@ mod tests {
         )
         .await;
         store
-            .set_default_channel(GUILD, 1, now())
+            .set_default_channel(GUILD, ChannelId::of::<1>(), now())
             .await
             .expect("sets");
         let recorder = Recorder::default();
@@ -1058,11 +1127,11 @@ mod tests {
             .await
             .expect("imports");
         store
-            .set_default_channel(GUILD, 1, now())
+            .set_default_channel(GUILD, ChannelId::of::<1>(), now())
             .await
             .expect("sets");
         store
-            .set_region_channel(GUILD, "Latin America", 2)
+            .set_region_channel(GUILD, "Latin America", ChannelId::of::<2>())
             .await
             .expect("routes");
         store
@@ -1105,12 +1174,16 @@ mod tests {
                     && r.request_id == message.request_id
                     && r.part == message.part
             });
-            assert_eq!(mapped.map(|r| r.message_id), Some(id), "{case}");
+            assert_eq!(
+                mapped.map(|r| r.message_id),
+                Some(id).and_then(MessageId::try_new),
+                "{case}"
+            );
             let reacted = runs.iter().any(|run| {
-                run.reactions
-                    .lock()
-                    .expect("lock")
-                    .contains(&(message.channel, id))
+                run.reactions.lock().expect("lock").contains(&(
+                    message.channel,
+                    MessageId::try_new(id).expect("ids are not 0"),
+                ))
             });
             assert_eq!(reacted, message.prayable, "{case}: 🙏 on {message:?}");
         }
@@ -1173,7 +1246,7 @@ mod tests {
                     PostOutcome::Posted {
                         week: week(),
                         messages: length,
-                        channels: vec![1, 2],
+                        channels: vec![ChannelId::of::<1>(), ChannelId::of::<2>()],
                         resumed
                     },
                     "{case}"
@@ -1243,7 +1316,7 @@ mod tests {
         };
         let discord = Discord::default();
         // Last week the bot thanked God for Chile with the same words.
-        discord.add(2, true, copy(chile));
+        discord.add(ChannelId::of::<2>(), true, copy(chile));
         // Channel 2's header reaches Discord, unrecorded.
         let first = Recorder {
             crash: Some(Crash::AfterSend(4)),
@@ -1253,7 +1326,7 @@ mod tests {
         post_until_it_crashes(&store, &first, "a").await;
         // A member quotes the Peru request, buttons and all, after it.
         discord.add(
-            2,
+            ChannelId::of::<2>(),
             false,
             OutgoingMessage {
                 buttons_for: peru.request_id,
@@ -1383,16 +1456,34 @@ mod tests {
     #[test]
     fn nonces_fit_discords_limit_and_differ_per_message() {
         let m = |part| PlannedMessage {
-            channel: 1,
-            request_id: Some(5),
+            channel: ChannelId::of::<1>(),
+            request_id: Some(RequestId::of::<5>()),
             part,
             last_part: true,
             prayable: true,
             content: String::new(),
         };
-        let a = nonce(u64::MAX, week(), &m(0));
+        let a = nonce(
+            GuildId::try_new(u64::MAX).expect("ids are not 0"),
+            week(),
+            &m(0),
+        );
         assert!(a.len() <= 25);
-        assert_ne!(a, nonce(u64::MAX, week(), &m(1)));
-        assert_eq!(a, nonce(u64::MAX, week(), &m(0)));
+        assert_ne!(
+            a,
+            nonce(
+                GuildId::try_new(u64::MAX).expect("ids are not 0"),
+                week(),
+                &m(1)
+            )
+        );
+        assert_eq!(
+            a,
+            nonce(
+                GuildId::try_new(u64::MAX).expect("ids are not 0"),
+                week(),
+                &m(0)
+            )
+        );
     }
 }

@@ -652,6 +652,8 @@ fn number(digits: &str, shortest: usize) -> Result<u32, NotATime> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::ids::GuildId;
     use chrono::{Datelike, Timelike};
     use chrono_tz::America::New_York;
     use chrono_tz::Asia::Kolkata;
@@ -688,7 +690,7 @@ pub(crate) mod tests {
     /// A server whose current week at `now` has a bulletin and no post yet.
     pub(crate) fn waiting(schedule: Schedule, now: DateTime<Utc>) -> ServerState {
         ServerState {
-            guild: GuildId::new(1),
+            guild: GuildId::of::<1>(),
             schedule,
             week: scheduled_week(schedule, now),
             has_bulletin: true,
@@ -935,7 +937,7 @@ pub(crate) mod tests {
         assert_eq!(
             due_post(&waiting(monday_nine, on_time), on_time),
             Some(DuePost {
-                guild: GuildId::new(1),
+                guild: GuildId::of::<1>(),
                 week: week(2026, 11, 23)
             })
         );
@@ -1037,7 +1039,7 @@ pub(crate) mod tests {
         assert_eq!(
             due_posts(&[waiting(monday_nine, now)], now),
             [DuePost {
-                guild: GuildId::new(1),
+                guild: GuildId::of::<1>(),
                 week: week(2026, 11, 23)
             }]
         );
@@ -1047,7 +1049,7 @@ pub(crate) mod tests {
     fn due_posts_lists_each_server_whose_post_has_come() {
         let now = utc(2026, 11, 23, 13, 0);
         let server = |id, zone| ServerState {
-            guild: GuildId::new(id),
+            guild: GuildId::try_new(id).expect("ids are not 0"),
             ..waiting(schedule(Weekday::Mon, at(9, 0), zone), now)
         };
         // At 13:00 UTC on Monday, New York's 09:00 (14:00 UTC) has not come;
@@ -1398,7 +1400,7 @@ pub(crate) mod tests {
         assert_eq!(
             due_posts(&[server], on_time),
             [DuePost {
-                guild: GuildId::new(1),
+                guild: GuildId::of::<1>(),
                 week: week(2026, 11, 30)
             }]
         );

@@ -246,10 +246,7 @@ async fn post_one(
     // A run of its own for each post: its lease keeps another process
     // (or a `/prayer post`) from sending the same week at once.
     let run = PostRun::new(PostRun::LEASE);
-    let posted = post_week(store, messenger, due.guild.get(), due.week, &run, || {
-        clock.now()
-    })
-    .await;
+    let posted = post_week(store, messenger, due.guild, due.week, &run, || clock.now()).await;
     let attempt = match posted {
         Ok(PostOutcome::InProgress { until, .. }) => Ok(Attempt::InProgress(until)),
         Ok(PostOutcome::Posted { .. } | PostOutcome::AlreadyPosted { .. }) => store
@@ -296,7 +293,7 @@ async fn report(
     {
         return Ok(());
     }
-    let Some(channel) = store.channel_settings(guild.get()).await?.default_channel else {
+    let Some(channel) = store.channel_settings(guild).await?.default_channel else {
         return Ok(());
     };
     let message = OutgoingMessage {
@@ -368,6 +365,8 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::ids::GuildId;
     use crate::posting::{SeenMessage, SendError};
     use crate::schedule::Schedule;
     use crate::storage::fixtures::*;
@@ -377,21 +376,28 @@ mod tests {
     /// Accepts every message, or refuses them all.
     #[derive(Default)]
     struct Recording {
-        sent: StdMutex<Vec<(u64, String)>>,
+        sent: StdMutex<Vec<(ChannelId, String)>>,
         refuse: bool,
     }
 
     impl Messenger for Recording {
-        async fn send(&self, channel: u64, message: &OutgoingMessage) -> Result<u64, SendError> {
+        async fn send(
+            &self,
+            channel: ChannelId,
+            message: &OutgoingMessage,
+        ) -> Result<MessageId, SendError> {
             if self.refuse && !message.content.starts_with("⚠️") {
-                return Err(SendError("Missing Permissions".into()));
+                return Err(SendError::Refused {
+                    status: 403,
+                    reason: "Missing Permissions".into(),
+                });
             }
             let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
             sent.push((channel, message.content.clone()));
-            Ok(1000 + sent.len() as u64)
+            MessageId::try_new(1000 + sent.len() as u64).ok_or(SendError::Stopping)
         }
 
-        async fn react(&self, _: u64, _: u64, _: &str) -> Result<(), SendError> {
+        async fn react(&self, _: ChannelId, _: MessageId, _: &str) -> Result<(), SendError> {
             Ok(())
         }
 
@@ -399,7 +405,7 @@ mod tests {
             false
         }
 
-        async fn recent_messages(&self, _: u64) -> Result<Vec<SeenMessage>, SendError> {
+        async fn recent_messages(&self, _: ChannelId) -> Result<Vec<SeenMessage>, SendError> {
             Ok(Vec::new())
         }
     }
@@ -415,8 +421,8 @@ mod tests {
     /// meet, and the first one's message fails after a few seconds.
     struct Meeting {
         first: tokio::sync::Barrier,
-        started: StdMutex<std::collections::HashSet<u64>>,
-        sent: StdMutex<Vec<u64>>,
+        started: StdMutex<std::collections::HashSet<ChannelId>>,
+        sent: StdMutex<Vec<ChannelId>>,
     }
 
     impl Meeting {
@@ -430,7 +436,11 @@ mod tests {
     }
 
     impl Messenger for Meeting {
-        async fn send(&self, channel: u64, _: &OutgoingMessage) -> Result<u64, SendError> {
+        async fn send(
+            &self,
+            channel: ChannelId,
+            _: &OutgoingMessage,
+        ) -> Result<MessageId, SendError> {
             let first = self
                 .started
                 .lock()
@@ -442,18 +452,20 @@ mod tests {
                     .await
                     .is_err()
             {
-                return Err(SendError("the other server's post never began".into()));
+                return Err(SendError::Unavailable(
+                    "the other server's post never began".into(),
+                ));
             }
             let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
             sent.push(channel);
-            Ok(1000 + sent.len() as u64)
+            MessageId::try_new(1000 + sent.len() as u64).ok_or(SendError::Stopping)
         }
 
-        async fn react(&self, _: u64, _: u64, _: &str) -> Result<(), SendError> {
+        async fn react(&self, _: ChannelId, _: MessageId, _: &str) -> Result<(), SendError> {
             Ok(())
         }
 
-        async fn recent_messages(&self, _: u64) -> Result<Vec<SeenMessage>, SendError> {
+        async fn recent_messages(&self, _: ChannelId) -> Result<Vec<SeenMessage>, SendError> {
             Ok(Vec::new())
         }
     }
@@ -475,19 +487,19 @@ mod tests {
     }
 
     impl Messenger for Gate {
-        async fn send(&self, _: u64, _: &OutgoingMessage) -> Result<u64, SendError> {
+        async fn send(&self, _: ChannelId, _: &OutgoingMessage) -> Result<MessageId, SendError> {
             self.sending.notify_one();
             match tokio::time::timeout(Duration::from_secs(5), self.open.acquire()).await {
-                Ok(Ok(_)) => Ok(1000),
-                _ => Err(SendError("the gate was never opened".into())),
+                Ok(Ok(_)) => Ok(MessageId::of::<1000>()),
+                _ => Err(SendError::Unavailable("the gate was never opened".into())),
             }
         }
 
-        async fn react(&self, _: u64, _: u64, _: &str) -> Result<(), SendError> {
+        async fn react(&self, _: ChannelId, _: MessageId, _: &str) -> Result<(), SendError> {
             Ok(())
         }
 
-        async fn recent_messages(&self, _: u64) -> Result<Vec<SeenMessage>, SendError> {
+        async fn recent_messages(&self, _: ChannelId) -> Result<Vec<SeenMessage>, SendError> {
             Ok(Vec::new())
         }
     }
@@ -503,16 +515,16 @@ mod tests {
         let store = store().await;
         let w = week("2026-11-23");
         put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
-        store.set_default_channel(GUILD, 10, now()).await?;
+        store
+            .set_default_channel(GUILD, ChannelId::of::<10>(), now())
+            .await?;
         let schedule = Schedule {
             weekday: Weekday::Mon,
             time: NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default(),
             zone,
             auto: true,
         };
-        store
-            .set_schedule(GuildId::new(GUILD), &schedule, now())
-            .await?;
+        store.set_schedule(GUILD, &schedule, now()).await?;
         Ok(store)
     }
 
@@ -532,7 +544,7 @@ mod tests {
                 .unwrap_or_default()
         );
         let done = tick(&store, &messenger, at("2026-11-23T14:00:01Z"), &mut backoff).await?;
-        assert_eq!(done.posted, [(GuildId::new(GUILD), week("2026-11-23"))]);
+        assert_eq!(done.posted, [(GUILD, week("2026-11-23"))]);
         let sent = messenger.count();
         assert!(sent >= 3, "a header and the requests: {sent}");
         let again = tick(&store, &messenger, at("2026-11-23T15:00:00Z"), &mut backoff).await?;
@@ -581,10 +593,7 @@ mod tests {
         let done = tick(&store, &messenger, later, &mut backoff).await?;
         assert_eq!(done.failed.len(), 1);
         assert_eq!(messenger.count(), 1, "told once");
-        let problem = store
-            .post_problem(GuildId::new(GUILD))
-            .await?
-            .expect("kept");
+        let problem = store.post_problem(GUILD).await?.expect("kept");
         assert!(
             problem.problem.contains("Missing Permissions"),
             "{problem:?}"
@@ -595,10 +604,12 @@ mod tests {
     #[tokio::test]
     async fn two_due_servers_are_posted_at_once() -> Result<(), StorageError> {
         let store = scheduled(chrono_tz::UTC).await?;
-        let other = GUILD + 1;
-        store.set_default_channel(other, 20, now()).await?;
+        let other = GuildId::of::<{ GUILD.get() + 1 }>();
         store
-            .set_schedule(GuildId::new(other), &Schedule::default(), now())
+            .set_default_channel(other, ChannelId::of::<20>(), now())
+            .await?;
+        store
+            .set_schedule(other, &Schedule::default(), now())
             .await?;
         let messenger = Meeting::of(2);
         let clock = at("2026-11-23T09:30:00Z");
@@ -607,9 +618,12 @@ mod tests {
         let mut posted = done.posted;
         posted.sort();
         let w = week("2026-11-23");
-        assert_eq!(posted, [(GuildId::new(GUILD), w), (GuildId::new(other), w)]);
+        assert_eq!(posted, [(GUILD, w), (other, w)]);
         let sent = messenger.sent.lock().map(|s| s.clone()).unwrap_or_default();
-        assert!(sent.contains(&10) && sent.contains(&20), "{sent:?}");
+        assert!(
+            sent.contains(&ChannelId::of::<10>()) && sent.contains(&ChannelId::of::<20>()),
+            "{sent:?}"
+        );
         Ok(())
     }
 
@@ -634,7 +648,7 @@ mod tests {
             matches!(by_hand, Ok(PostOutcome::InProgress { week, .. }) if week == w),
             "{by_hand:?}"
         );
-        assert_eq!(scheduled?.posted, [(GuildId::new(GUILD), w)]);
+        assert_eq!(scheduled?.posted, [(GUILD, w)]);
         Ok(())
     }
 }

@@ -143,7 +143,11 @@ mod tests {
             tokio::spawn(async move {
                 for guild in 1..=400u64 {
                     store
-                        .set_default_channel(guild, 7, now())
+                        .set_default_channel(
+                            crate::ids::GuildId::try_new(guild).expect("ids are not 0"),
+                            crate::ids::ChannelId::of::<7>(),
+                            now(),
+                        )
                         .await
                         .expect("writes");
                 }

@@ -5,9 +5,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
-use super::{Scope, StorageError, Store, parse_week, sql_id};
+use super::{Scope, StorageError, Store, parse_week};
 use crate::bulletins::parse::{Bulletin, Kind, Note, PrayerRequest, Verse};
 use crate::bulletins::week::{Placement, PrayerWeek, first_free_week};
+use crate::ids::RequestId;
 
 /// What importing a bulletin did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +58,7 @@ pub struct StoredWeek {
     pub bulletin_id: i64,
     pub bulletin: Bulletin,
     /// The id of each of `bulletin.requests`, in the same order.
-    pub request_ids: Vec<i64>,
+    pub request_ids: Vec<RequestId>,
 }
 
 /// Rows per multi-row INSERT: well under SQLite's limit on bound values.
@@ -178,7 +179,7 @@ impl Store {
             let posted: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM week_posts WHERE guild_id = ? AND week = ?)",
             )
-            .bind(sql_id(guild))
+            .bind(guild)
             .bind(week.to_string())
             .fetch_one(&mut *tx)
             .await?;
@@ -302,7 +303,7 @@ impl Store {
         let mut request_ids = Vec::with_capacity(rows.len());
         let mut requests = Vec::with_capacity(rows.len());
         for row in rows {
-            let Some(id) = row.try_get::<Option<i64>, _>("id")? else {
+            let Some(id) = row.try_get::<Option<RequestId>, _>("id")? else {
                 continue; // a bulletin without requests: the LEFT JOIN's one empty row
             };
             request_ids.push(id);
@@ -436,6 +437,8 @@ fn request_from_row(row: &SqliteRow) -> Result<PrayerRequest, StorageError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::ids::GuildId;
     use crate::storage::fixtures::*;
 
     /// Imports [`ONE`] for `scope`, into `week` when named.
@@ -686,7 +689,13 @@ mod tests {
             "the posted week is what it shows"
         );
         // Another server, which has not posted the week, may still import its own.
-        let other = put(&store, Scope::Guild(GUILD + 1), TWO, Placement::Exactly(w)).await?;
+        let other = put(
+            &store,
+            Scope::Guild(GuildId::of::<1_234_567_890_123_456_790>()),
+            TWO,
+            Placement::Exactly(w),
+        )
+        .await?;
         assert!(matches!(other, ImportOutcome::Added { .. }), "{other:?}");
         Ok(())
     }
@@ -698,7 +707,10 @@ mod tests {
         put(&store, Scope::Shared, ONE, Placement::Exactly(w)).await?;
         put(&store, Scope::Guild(GUILD), TWO, Placement::Exactly(w)).await?;
         let own = store.week(Scope::Guild(GUILD), w).await?.expect("own");
-        let other = store.week(Scope::Guild(7), w).await?.expect("shared");
+        let other = store
+            .week(Scope::Guild(GuildId::of::<7>()), w)
+            .await?
+            .expect("shared");
         assert_eq!(own.bulletin, bulletin(TWO));
         assert_eq!(other.bulletin, bulletin(ONE));
         Ok(())

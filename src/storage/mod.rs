@@ -19,6 +19,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::bulletins::week::PrayerWeek;
+use crate::ids::GuildId;
 
 /// What went wrong in the store.
 ///
@@ -95,7 +96,7 @@ const SETUP_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     Shared,
-    Guild(u64),
+    Guild(GuildId),
 }
 
 impl Scope {
@@ -103,7 +104,7 @@ impl Scope {
     fn column(self) -> i64 {
         match self {
             Scope::Shared => 0,
-            Scope::Guild(id) => sql_id(id),
+            Scope::Guild(id) => id.to_sql(),
         }
     }
 }
@@ -112,6 +113,7 @@ pub use crate::ids::{discord_id, sql_id};
 
 mod backup;
 mod bulletins;
+mod ids;
 mod posts;
 mod prayers;
 mod schedule;
@@ -471,6 +473,7 @@ pub(crate) mod fixtures {
     pub use super::{ImportOutcome, Scope, StorageError, Store};
     pub use crate::bulletins::parse::Bulletin;
     pub use crate::bulletins::week::{Placement, PrayerWeek};
+    pub use crate::ids::{ChannelId, GuildId, MessageId};
     pub use chrono::{DateTime, Utc};
 
     use crate::bulletins::parse::parse_bulletin;
@@ -496,7 +499,7 @@ pub(crate) mod fixtures {
 
     pub const ONE: &str = "IJM Prayer Requests\n“Seek justice.”\n— Isaiah 1:17\n\nAfrica\n• Pray for Kenya.\n\nNote without a plea.\n\nAsia\n• Praise God for Nepal.\n";
     pub const TWO: &str = "IJM Prayer Requests\n\nAfrica\n• Pray for Ghana.\n";
-    pub const GUILD: u64 = 1_234_567_890_123_456_789;
+    pub const GUILD: GuildId = GuildId::of::<1_234_567_890_123_456_789>();
 
     /// A shared bulletin for the week of 2026-11-23, posted in [`GUILD`]
     /// to channel 42: the header is message 499, the first request's
@@ -510,8 +513,8 @@ pub(crate) mod fixtures {
             .await?;
         for (message_id, request_id) in [(499, None), (500, Some(stored.request_ids[0]))] {
             let message = super::PostedMessage {
-                message_id,
-                channel_id: 42,
+                message_id: MessageId::try_new(message_id).expect("ids are not 0"),
+                channel_id: ChannelId::of::<42>(),
                 request_id,
                 part: 0,
             };
@@ -519,11 +522,7 @@ pub(crate) mod fixtures {
                 .record_posted_message(GUILD, w, message, now())
                 .await?;
         }
-        Ok(stored
-            .request_ids
-            .into_iter()
-            .map(crate::ids::RequestId::new)
-            .collect())
+        Ok(stored.request_ids.into_iter().collect())
     }
 
     /// Imports `text` without force, its fingerprint standing for the text.

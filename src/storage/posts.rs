@@ -5,8 +5,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{StorageError, Store, discord_id, sql_id};
+use super::{StorageError, Store};
 use crate::bulletins::week::PrayerWeek;
+use crate::ids::{ChannelId, GuildId, MessageId, RequestId};
 
 /// The state of a server's post of a week, as found when leasing it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,10 +28,10 @@ pub enum WeekPostClaim {
 /// A message a weekly post sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PostedMessage {
-    pub message_id: u64,
-    pub channel_id: u64,
+    pub message_id: MessageId,
+    pub channel_id: ChannelId,
     /// `None` for a channel's header.
-    pub request_id: Option<i64>,
+    pub request_id: Option<RequestId>,
     pub part: u32,
 }
 
@@ -55,7 +56,7 @@ impl Store {
     /// takes an unfinished post over checks the lease in its own WHERE.
     pub async fn lease_week_post(
         &self,
-        guild: u64,
+        guild: GuildId,
         week: PrayerWeek,
         bulletin_id: i64,
         owner: &str,
@@ -71,7 +72,7 @@ impl Store {
                  VALUES (?, ?, ?, ?, ?, ?)
                  ON CONFLICT (guild_id, week) DO NOTHING",
             )
-            .bind(sql_id(guild))
+            .bind(guild)
             .bind(week.to_string())
             .bind(bulletin_id)
             .bind(now)
@@ -90,7 +91,7 @@ impl Store {
             )
             .bind(owner)
             .bind(lease_time(until))
-            .bind(sql_id(guild))
+            .bind(guild)
             .bind(week.to_string())
             .bind(lease_time(now))
             .bind(owner)
@@ -104,7 +105,7 @@ impl Store {
                 "SELECT finished_at, owner, lease_until FROM week_posts
                  WHERE guild_id = ? AND week = ?",
             )
-            .bind(sql_id(guild))
+            .bind(guild)
             .bind(week.to_string())
             .fetch_one(&self.pool)
             .await?;
@@ -134,7 +135,7 @@ impl Store {
     /// is still the owner's, so it is renewed.
     pub async fn renew_week_post(
         &self,
-        guild: u64,
+        guild: GuildId,
         week: PrayerWeek,
         owner: &str,
         until: DateTime<Utc>,
@@ -144,7 +145,7 @@ impl Store {
              WHERE guild_id = ? AND week = ? AND owner = ? AND finished_at IS NULL",
         )
         .bind(lease_time(until))
-        .bind(sql_id(guild))
+        .bind(guild)
         .bind(week.to_string())
         .bind(owner)
         .execute(&self.pool)
@@ -159,7 +160,7 @@ impl Store {
     /// `owner` no longer holds it.
     pub async fn release_week_post(
         &self,
-        guild: u64,
+        guild: GuildId,
         week: PrayerWeek,
         owner: &str,
     ) -> Result<(), StorageError> {
@@ -167,7 +168,7 @@ impl Store {
             "UPDATE week_posts SET owner = NULL, lease_until = NULL
              WHERE guild_id = ? AND week = ? AND owner = ?",
         )
-        .bind(sql_id(guild))
+        .bind(guild)
         .bind(week.to_string())
         .bind(owner)
         .execute(&self.pool)
@@ -179,14 +180,14 @@ impl Store {
     /// when nobody holds an unfinished post of it.
     pub async fn week_post_lease(
         &self,
-        guild: u64,
+        guild: GuildId,
         week: PrayerWeek,
     ) -> Result<Option<DateTime<Utc>>, StorageError> {
         let until: Option<Option<DateTime<Utc>>> = sqlx::query_scalar(
             "SELECT lease_until FROM week_posts
              WHERE guild_id = ? AND week = ? AND finished_at IS NULL AND owner IS NOT NULL",
         )
-        .bind(sql_id(guild))
+        .bind(guild)
         .bind(week.to_string())
         .fetch_optional(&self.pool)
         .await?;
@@ -198,7 +199,7 @@ impl Store {
     /// the message it already made) changes nothing.
     pub async fn record_posted_message(
         &self,
-        guild: u64,
+        guild: GuildId,
         week: PrayerWeek,
         message: PostedMessage,
         now: DateTime<Utc>,
@@ -208,10 +209,10 @@ impl Store {
              VALUES (?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (message_id) DO NOTHING",
         )
-        .bind(sql_id(message.message_id))
-        .bind(sql_id(guild))
+        .bind(message.message_id)
+        .bind(guild)
         .bind(week.to_string())
-        .bind(sql_id(message.channel_id))
+        .bind(message.channel_id)
         .bind(message.request_id)
         .bind(i64::from(message.part))
         .bind(now)
@@ -223,14 +224,14 @@ impl Store {
     /// The messages already sent for `guild`'s post of `week`.
     pub async fn posted_messages(
         &self,
-        guild: u64,
+        guild: GuildId,
         week: PrayerWeek,
     ) -> Result<Vec<PostedMessage>, StorageError> {
         sqlx::query(
             "SELECT message_id, channel_id, request_id, part FROM posted_messages
              WHERE guild_id = ? AND week = ? ORDER BY rowid",
         )
-        .bind(sql_id(guild))
+        .bind(guild)
         .bind(week.to_string())
         .fetch_all(&self.pool)
         .await?
@@ -238,8 +239,8 @@ impl Store {
         .map(|row| {
             let part: i64 = row.try_get("part")?;
             Ok(PostedMessage {
-                message_id: discord_id(row.try_get("message_id")?),
-                channel_id: discord_id(row.try_get("channel_id")?),
+                message_id: row.try_get("message_id")?,
+                channel_id: row.try_get("channel_id")?,
                 request_id: row.try_get("request_id")?,
                 part: u32::try_from(part)
                     .map_err(|_| StorageError::Corrupt(format!("message part {part}")))?,
@@ -254,7 +255,7 @@ impl Store {
     /// time.
     pub async fn finish_week_post(
         &self,
-        guild: u64,
+        guild: GuildId,
         week: PrayerWeek,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
@@ -267,12 +268,12 @@ impl Store {
              WHERE guild_id = ? AND week = ?",
         )
         .bind(now)
-        .bind(sql_id(guild))
+        .bind(guild)
         .bind(week.to_string())
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM post_problems WHERE guild_id = ? AND week = ?")
-            .bind(sql_id(guild))
+            .bind(guild)
             .bind(week.to_string())
             .execute(&mut *tx)
             .await?;
@@ -288,7 +289,7 @@ impl Store {
     /// for a minute.
     pub(crate) async fn claim_week_post(
         &self,
-        guild: u64,
+        guild: GuildId,
         week: PrayerWeek,
         bulletin_id: i64,
         now: DateTime<Utc>,
@@ -302,6 +303,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::ids::{ChannelId, GuildId, MessageId};
     use crate::storage::fixtures::*;
     use chrono::TimeDelta;
 
@@ -334,8 +337,8 @@ mod tests {
             "the owner may take its own post again"
         );
         let message = PostedMessage {
-            message_id: u64::MAX - 1,
-            channel_id: 42,
+            message_id: MessageId::try_new(u64::MAX - 1).expect("ids are not 0"),
+            channel_id: ChannelId::of::<42>(),
             request_id: Some(stored.request_ids[0]),
             part: 0,
         };
@@ -359,7 +362,7 @@ mod tests {
         assert!(!store.renew_week_post(GUILD, w, "a", until).await?);
         assert_eq!(
             store
-                .lease_week_post(7, w, bulletin, "a", until, now())
+                .lease_week_post(GuildId::of::<7>(), w, bulletin, "a", until, now())
                 .await?,
             WeekPostClaim::Claimed
         );

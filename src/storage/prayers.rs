@@ -107,8 +107,8 @@ fn json_ids(ids: impl Iterator<Item = i64>) -> String {
 fn mark_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Mark, StorageError> {
     let kind: String = row.try_get("kind")?;
     Ok(Mark {
-        request: RequestId::new(row.try_get("request_id")?),
-        user: UserId::from_sql(row.try_get("user_id")?),
+        request: row.try_get("request_id")?,
+        user: row.try_get("user_id")?,
         source: Source::parse(&kind)
             .ok_or_else(|| StorageError::Corrupt(format!("prayer mark kind `{kind}`")))?,
     })
@@ -171,7 +171,7 @@ impl Store {
         guild: GuildId,
         message: MessageId,
     ) -> Result<Option<PostedIn>, StorageError> {
-        let request: Option<Option<i64>> = sqlx::query_scalar(
+        let request: Option<Option<RequestId>> = sqlx::query_scalar(
             "SELECT request_id FROM posted_messages WHERE message_id = ? AND guild_id = ?",
         )
         .bind(message.to_sql())
@@ -179,7 +179,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(request.map(|request| match request {
-            Some(id) => PostedIn::Request(RequestId::new(id)),
+            Some(id) => PostedIn::Request(id),
             None => PostedIn::NoRequest,
         }))
     }
@@ -199,13 +199,8 @@ impl Store {
         .bind(request.get())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| {
-            Ok((
-                crate::ids::ChannelId::from_sql(row.try_get("channel_id")?),
-                MessageId::from_sql(row.try_get("message_id")?),
-            ))
-        })
-        .transpose()
+        row.map(|row| Ok((row.try_get("channel_id")?, row.try_get("message_id")?)))
+            .transpose()
     }
 
     /// Records a button's mark (`Commit` or `Prayed`); `false` when the
@@ -428,9 +423,7 @@ impl Store {
             match what.as_str() {
                 "mark" => tracking.marks.push(mark_from_row(row)?),
                 "answered" => {
-                    tracking
-                        .answered
-                        .insert(RequestId::new(row.try_get("request_id")?));
+                    tracking.answered.insert(row.try_get("request_id")?);
                 }
                 "zone" => tracking.zone = Some(row.try_get("kind")?),
                 _ => {
@@ -477,9 +470,7 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(PraiseOutcome::AlreadyAnswered {
-            by: row
-                .try_get::<Option<i64>, _>("author_id")?
-                .map(UserId::from_sql),
+            by: row.try_get::<Option<UserId>, _>("author_id")?,
             at: row.try_get("created_at")?,
         })
     }
@@ -530,7 +521,7 @@ impl Store {
         guild: GuildId,
         users: &[UserId],
     ) -> Result<HashSet<UserId>, StorageError> {
-        let ids: Vec<i64> = sqlx::query_scalar(
+        let ids: Vec<UserId> = sqlx::query_scalar(
             "SELECT user_id FROM notify_off
              WHERE guild_id = ? AND user_id IN (SELECT value FROM json_each(?))",
         )
@@ -538,7 +529,7 @@ impl Store {
         .bind(json_ids(users.iter().map(|u| u.to_sql())))
         .fetch_all(&self.pool)
         .await?;
-        Ok(ids.into_iter().map(UserId::from_sql).collect())
+        Ok(ids.into_iter().collect())
     }
 
     /// Erases what the bot holds about `user` in `guild`: their marks and
@@ -557,7 +548,7 @@ impl Store {
         // 🙏 of theirs there was never recorded; a later 🙏 of theirs there,
         // seen live, ends it.
         let salt = forget_salt(&mut tx).await?;
-        let messages: Vec<i64> = sqlx::query_scalar(
+        let messages: Vec<MessageId> = sqlx::query_scalar(
             "SELECT message_id FROM prayer_marks
              WHERE guild_id = ?1 AND user_id = ?2 AND kind = 'reaction'
              UNION
@@ -571,7 +562,6 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         for message in messages {
-            let message = MessageId::from_sql(message);
             sqlx::query(
                 "INSERT INTO forgotten_reactions (member_hash, guild_id, message_id)
                  VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
@@ -625,12 +615,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|row| {
-            Ok((
-                crate::ids::ChannelId::from_sql(row.try_get("channel_id")?),
-                MessageId::from_sql(row.try_get("message_id")?),
-            ))
-        })
+        .map(|row| Ok((row.try_get("channel_id")?, row.try_get("message_id")?)))
         .collect()
     }
 
@@ -649,12 +634,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|row| {
-            Ok((
-                UserId::from_sql(row.try_get("user_id")?),
-                row.try_get("emoji")?,
-            ))
-        })
+        .map(|row| Ok((row.try_get("user_id")?, row.try_get("emoji")?)))
         .collect()
     }
 
@@ -718,8 +698,8 @@ impl Store {
         .map(|row| {
             let state: String = row.try_get("state")?;
             Ok(UnreadPost {
-                message: MessageId::from_sql(row.try_get("message_id")?),
-                channel: crate::ids::ChannelId::from_sql(row.try_get("channel_id")?),
+                message: row.try_get("message_id")?,
+                channel: row.try_get("channel_id")?,
                 deleted: state == "deleted",
                 reason: row.try_get("reason")?,
                 region: row
@@ -844,7 +824,7 @@ fn guild_request_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<GuildRequest,
     let kind: String = row.try_get("kind")?;
     let week: String = row.try_get("week")?;
     Ok(GuildRequest {
-        id: RequestId::new(row.try_get("id")?),
+        id: row.try_get("id")?,
         week: parse_week(&week)?,
         region: row.try_get("region")?,
         kind: match kind.as_str() {
@@ -859,19 +839,21 @@ fn guild_request_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<GuildRequest,
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::ids::{ChannelId, GuildId, MessageId, UserId};
     use crate::storage::fixtures::*;
     use crate::tracking::ReactionChange;
 
-    const HERE: GuildId = GuildId::new(GUILD);
-    const THERE: GuildId = GuildId::new(7);
-    const ANN: UserId = UserId::new(100);
-    const BOB: UserId = UserId::new(200);
+    const HERE: GuildId = GUILD;
+    const THERE: GuildId = GuildId::of::<7>();
+    const ANN: UserId = UserId::of::<100>();
+    const BOB: UserId = UserId::of::<200>();
 
     fn reaction(guild: GuildId, message: u64, user: UserId, emoji: &str) -> ReactionKey {
         ReactionKey {
             guild,
-            channel: crate::ids::ChannelId::new(42),
-            message: MessageId::new(message),
+            channel: crate::ids::ChannelId::of::<42>(),
+            message: MessageId::try_new(message).expect("ids are not 0"),
             user,
             emoji: emoji.to_owned(),
         }
@@ -923,12 +905,12 @@ mod tests {
         assert_eq!(store.mark_count().await?, 2);
         assert_eq!(
             store.request_posts(HERE, week("2026-11-23")).await?,
-            [(crate::ids::ChannelId::new(42), MessageId::new(500))]
+            [(crate::ids::ChannelId::of::<42>(), MessageId::of::<500>())]
         );
-        let mut on = store.reactions_on(HERE, MessageId::new(500)).await?;
+        let mut on = store.reactions_on(HERE, MessageId::of::<500>()).await?;
         on.sort();
         assert_eq!(on, [(ANN, "🙏".to_owned()), (ANN, "🙏🏽".to_owned())]);
-        assert_eq!(store.reactions_on(THERE, MessageId::new(500)).await?, []);
+        assert_eq!(store.reactions_on(THERE, MessageId::of::<500>()).await?, []);
         apply(
             &store,
             vec![ReactionChange::Removed(reaction(HERE, 500, ANN, "🙏"))],
@@ -940,8 +922,8 @@ mod tests {
             &store,
             vec![ReactionChange::Cleared {
                 guild: Some(HERE),
-                channel: crate::ids::ChannelId::new(42),
-                message: MessageId::new(500),
+                channel: crate::ids::ChannelId::of::<42>(),
+                message: MessageId::of::<500>(),
                 emoji: None,
             }],
         )
@@ -958,21 +940,27 @@ mod tests {
         let seen = store.guild_request(HERE, ids[0]).await?.expect("seen");
         assert_eq!((seen.week, seen.region.as_str()), (w, "Africa"));
         // THERE has its own bulletin for the week: the shared one is not its.
-        put(&store, Scope::Guild(7), TWO, Placement::Exactly(w)).await?;
+        put(
+            &store,
+            Scope::Guild(GuildId::of::<7>()),
+            TWO,
+            Placement::Exactly(w),
+        )
+        .await?;
         assert_eq!(store.guild_request(THERE, ids[0]).await?, None);
         let own = store.guild_requests(THERE, w, w).await?;
         assert_eq!(own.len(), 1);
         assert_eq!(store.guild_request(HERE, own[0].id).await?, None);
         assert_eq!(store.guild_requests(HERE, w, w).await?.len(), ids.len());
         assert_eq!(
-            store.posted_in(HERE, MessageId::new(500)).await?,
+            store.posted_in(HERE, MessageId::of::<500>()).await?,
             Some(PostedIn::Request(ids[0]))
         );
         assert_eq!(
-            store.posted_in(HERE, MessageId::new(499)).await?,
+            store.posted_in(HERE, MessageId::of::<499>()).await?,
             Some(PostedIn::NoRequest)
         );
-        assert_eq!(store.posted_in(THERE, MessageId::new(500)).await?, None);
+        assert_eq!(store.posted_in(THERE, MessageId::of::<500>()).await?, None);
         Ok(())
     }
 
@@ -1074,7 +1062,7 @@ mod tests {
     -> Result<(), StorageError> {
         let store = store().await;
         posted(&store).await?; // the first request's message is 500
-        let message = MessageId::new(500);
+        let message = MessageId::of::<500>();
         apply(
             &store,
             vec![ReactionChange::Added(reaction(HERE, 500, ANN, "🙏"))],
@@ -1124,7 +1112,7 @@ mod tests {
             &store,
             vec![ReactionChange::Cleared {
                 guild: Some(HERE),
-                channel: crate::ids::ChannelId::new(42),
+                channel: crate::ids::ChannelId::of::<42>(),
                 message,
                 emoji: None,
             }],
@@ -1174,8 +1162,8 @@ mod tests {
         .await?;
         let clear = |guild, channel| ReactionChange::Cleared {
             guild,
-            channel: crate::ids::ChannelId::new(channel),
-            message: MessageId::new(500),
+            channel: crate::ids::ChannelId::try_new(channel).expect("ids are not 0"),
+            message: MessageId::of::<500>(),
             emoji: None,
         };
         apply(&store, vec![clear(Some(THERE), 42)]).await?;
@@ -1195,7 +1183,7 @@ mod tests {
     async fn an_unread_message_is_listed_until_it_is_read() -> Result<(), StorageError> {
         let store = store().await;
         posted(&store).await?; // message 500 of the week of 2026-11-23
-        let message = MessageId::new(500);
+        let message = MessageId::of::<500>();
         store
             .note_unread(HERE, message, true, "gone", now())
             .await?;

@@ -171,7 +171,7 @@ impl Store {
         .filter_map(|row| {
             let read = || -> Result<(GuildId, Schedule), StorageError> {
                 Ok((
-                    GuildId::from_sql(row.try_get("guild_id")?),
+                    row.try_get("guild_id")?,
                     schedule_from_row(row)?,
                 ))
             };
@@ -332,15 +332,19 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::ids::{ChannelId, GuildId};
     use crate::storage::fixtures::*;
 
-    const HERE: GuildId = GuildId::new(GUILD);
+    const HERE: GuildId = GUILD;
 
     #[tokio::test]
     async fn a_schedule_round_trips_and_keeps_the_channel() -> Result<(), StorageError> {
         let store = store().await;
         assert_eq!(store.schedule(HERE).await?, Schedule::default());
-        store.set_default_channel(GUILD, 10, now()).await?;
+        store
+            .set_default_channel(GUILD, ChannelId::of::<10>(), now())
+            .await?;
         let schedule = Schedule {
             weekday: Weekday::Wed,
             time: NaiveTime::from_hms_opt(18, 30, 0).unwrap_or_default(),
@@ -351,15 +355,15 @@ mod tests {
         assert_eq!(store.schedule(HERE).await?, schedule);
         assert_eq!(
             store.channel_settings(GUILD).await?.default_channel,
-            Some(10)
+            Some(ChannelId::of::<10>())
         );
         assert_eq!(store.schedules().await?, [(HERE, schedule)]);
         // A server with a schedule but nowhere to post is not scheduled.
         store
-            .set_schedule(GuildId::new(5), &Schedule::default(), now())
+            .set_schedule(GuildId::of::<5>(), &Schedule::default(), now())
             .await?;
         assert_eq!(store.schedules().await?.len(), 1);
-        assert_eq!(store.schedule_record(GuildId::new(5)).await?, None);
+        assert_eq!(store.schedule_record(GuildId::of::<5>()).await?, None);
         // A schedule set before it was recorded counts from always.
         assert_eq!(store.schedule_record(HERE).await?, Some((schedule, None)));
         assert_eq!(
@@ -394,7 +398,7 @@ mod tests {
         let w = week("2026-11-23");
         put(&store, Scope::Guild(GUILD), ONE, Placement::Exactly(w)).await?;
         let stored = store.week(Scope::Guild(GUILD), w).await?.expect("stored");
-        let other = GuildId::new(5);
+        let other = GuildId::of::<5>();
         assert_eq!(
             store
                 .week_states(&[(HERE, w), (other, w), (HERE, w.next())])

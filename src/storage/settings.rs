@@ -4,41 +4,37 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{StorageError, Store, discord_id, sql_id};
+use super::{StorageError, Store};
+use crate::ids::{ChannelId, GuildId};
 
 /// Where a server's posts go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ChannelSettings {
-    pub default_channel: Option<u64>,
+    pub default_channel: Option<ChannelId>,
     /// Regions routed to a channel of their own, by name as the admin typed it.
-    pub region_channels: Vec<(String, u64)>,
+    pub region_channels: Vec<(String, ChannelId)>,
 }
 
 impl Store {
     /// Where `guild`'s posts go.
-    pub async fn channel_settings(&self, guild: u64) -> Result<ChannelSettings, StorageError> {
-        let default_channel: Option<i64> =
+    pub async fn channel_settings(&self, guild: GuildId) -> Result<ChannelSettings, StorageError> {
+        let default_channel: Option<ChannelId> =
             sqlx::query_scalar("SELECT default_channel_id FROM guild_settings WHERE guild_id = ?")
-                .bind(sql_id(guild))
+                .bind(guild)
                 .fetch_optional(&self.pool)
                 .await?
                 .flatten();
         let region_channels = sqlx::query(
             "SELECT region, channel_id FROM region_channels WHERE guild_id = ? ORDER BY region",
         )
-        .bind(sql_id(guild))
+        .bind(guild)
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|row| {
-            Ok((
-                row.try_get("region")?,
-                discord_id(row.try_get("channel_id")?),
-            ))
-        })
+        .map(|row| Ok((row.try_get("region")?, row.try_get("channel_id")?)))
         .collect::<Result<Vec<_>, StorageError>>()?;
         Ok(ChannelSettings {
-            default_channel: default_channel.map(discord_id),
+            default_channel,
             region_channels,
         })
     }
@@ -46,8 +42,8 @@ impl Store {
     /// Sends `guild`'s posts to `channel` by default.
     pub async fn set_default_channel(
         &self,
-        guild: u64,
-        channel: u64,
+        guild: GuildId,
+        channel: ChannelId,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
         sqlx::query(
@@ -55,8 +51,8 @@ impl Store {
              ON CONFLICT (guild_id) DO UPDATE
              SET default_channel_id = excluded.default_channel_id, updated_at = excluded.updated_at",
         )
-        .bind(sql_id(guild))
-        .bind(sql_id(channel))
+        .bind(guild)
+        .bind(channel)
         .bind(now)
         .execute(&self.pool)
         .await?;
@@ -66,18 +62,18 @@ impl Store {
     /// Sends `guild`'s requests for `region` (any letter case) to `channel`.
     pub async fn set_region_channel(
         &self,
-        guild: u64,
+        guild: GuildId,
         region: &str,
-        channel: u64,
+        channel: ChannelId,
     ) -> Result<(), StorageError> {
         sqlx::query(
             "INSERT INTO region_channels (guild_id, region, channel_id) VALUES (?, ?, ?)
              ON CONFLICT (guild_id, region) DO UPDATE
              SET region = excluded.region, channel_id = excluded.channel_id",
         )
-        .bind(sql_id(guild))
+        .bind(guild)
         .bind(region)
-        .bind(sql_id(channel))
+        .bind(channel)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -87,6 +83,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::ids::ChannelId;
     use crate::storage::fixtures::*;
 
     #[tokio::test]
@@ -96,12 +94,21 @@ mod tests {
             store.channel_settings(GUILD).await?,
             ChannelSettings::default()
         );
-        store.set_default_channel(GUILD, 10, now()).await?;
-        store.set_region_channel(GUILD, "latin america", 11).await?;
-        store.set_region_channel(GUILD, "Latin America", 12).await?;
+        store
+            .set_default_channel(GUILD, ChannelId::of::<10>(), now())
+            .await?;
+        store
+            .set_region_channel(GUILD, "latin america", ChannelId::of::<11>())
+            .await?;
+        store
+            .set_region_channel(GUILD, "Latin America", ChannelId::of::<12>())
+            .await?;
         let settings = store.channel_settings(GUILD).await?;
-        assert_eq!(settings.default_channel, Some(10));
-        assert_eq!(settings.region_channels, [("Latin America".to_owned(), 12)]);
+        assert_eq!(settings.default_channel, Some(ChannelId::of::<10>()));
+        assert_eq!(
+            settings.region_channels,
+            [("Latin America".to_owned(), ChannelId::of::<12>())]
+        );
         Ok(())
     }
 }

@@ -99,6 +99,8 @@ fn gap_before_mention(message: &MentionMessage) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::ids::UserId;
     use proptest::prelude::*;
 
     const NOTE: &str = "🙌 Praise: the court in Guatemala ruled for the children.";
@@ -106,7 +108,7 @@ mod tests {
     /// Distinct 19-digit ids, as Discord's are today.
     fn users(count: u64) -> Vec<UserId> {
         (0..count)
-            .map(|i| UserId::new(1_234_567_890_123_456_000 + i))
+            .map(|i| UserId::try_new(1_234_567_890_123_456_000 + i).expect("ids are not 0"))
             .collect()
     }
 
@@ -192,7 +194,7 @@ mod tests {
 
     #[test]
     fn short_ids_are_still_at_most_a_hundred_a_message() {
-        let wanted: Vec<UserId> = (1..=250).map(UserId::new).collect();
+        let wanted: Vec<UserId> = (1..=250).filter_map(UserId::try_new).collect();
         let messages = mention_messages("", &wanted);
         assert_well_formed("", &messages, &wanted);
         let counts: Vec<usize> = messages.iter().map(|m| m.users.len()).collect();
@@ -257,12 +259,12 @@ mod tests {
         ) {
             let note = words.join(" ");
             let mut wanted = Vec::new();
-            for id in ids.iter().map(|&id| UserId::new(id)) {
+            for id in ids.iter().map(|&id| UserId::try_new(id).expect("ids are not 0")) {
                 if !wanted.contains(&id) {
                     wanted.push(id);
                 }
             }
-            let users: Vec<UserId> = ids.into_iter().map(UserId::new).collect();
+            let users: Vec<UserId> = ids.into_iter().filter_map(UserId::try_new).collect();
             let messages = mention_messages(&note, &users);
             assert_well_formed(&note, &messages, &wanted);
         }

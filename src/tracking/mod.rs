@@ -424,8 +424,8 @@ mod tests {
 
     fn mark(request: i64, user: u64, source: Source) -> Mark {
         Mark {
-            request: RequestId::new(request),
-            user: UserId::new(user),
+            request: RequestId::try_new(request).expect("ids are not 0"),
+            user: UserId::try_new(user).expect("ids are not 0"),
             source,
         }
     }
@@ -441,21 +441,21 @@ mod tests {
 
     #[test]
     fn a_forgotten_reaction_hashes_the_same_only_for_the_same_salt_server_message_and_member() {
-        let (guild, message, user) = (GuildId::new(1), MessageId::new(2), UserId::new(3));
+        let (guild, message, user) = (GuildId::of::<1>(), MessageId::of::<2>(), UserId::of::<3>());
         let hash = forgotten_hash(b"salt", guild, message, user);
         assert_eq!(hash, forgotten_hash(b"salt", guild, message, user));
         assert_ne!(hash, forgotten_hash(b"other", guild, message, user));
         assert_ne!(
             hash,
-            forgotten_hash(b"salt", GuildId::new(9), message, user)
+            forgotten_hash(b"salt", GuildId::of::<9>(), message, user)
         );
         assert_ne!(
             hash,
-            forgotten_hash(b"salt", guild, MessageId::new(9), user)
+            forgotten_hash(b"salt", guild, MessageId::of::<9>(), user)
         );
         assert_ne!(
             hash,
-            forgotten_hash(b"salt", guild, message, UserId::new(9))
+            forgotten_hash(b"salt", guild, message, UserId::of::<9>())
         );
         // Nothing of the member's id shows in it.
         let id = 3u64.to_be_bytes();
@@ -474,7 +474,7 @@ mod tests {
         ];
         let tallies = tally(&marks);
         assert_eq!(
-            tallies[&RequestId::new(1)],
+            tallies[&RequestId::of::<1>()],
             Tally {
                 committed: 2,
                 prayed: 1,
@@ -482,14 +482,14 @@ mod tests {
             }
         );
         assert_eq!(
-            tallies[&RequestId::new(2)],
+            tallies[&RequestId::of::<2>()],
             Tally {
                 committed: 0,
                 prayed: 1,
                 kept: 0
             }
         );
-        assert!(!tallies.contains_key(&RequestId::new(3)));
+        assert!(!tallies.contains_key(&RequestId::of::<3>()));
     }
 
     #[test]
@@ -501,14 +501,14 @@ mod tests {
             mark(1, 10, Source::Prayed),
             mark(2, 40, Source::Commit),
         ];
-        let listed = who(&marks, RequestId::new(1));
-        assert_eq!(listed.committed, [UserId::new(20)]);
-        assert_eq!(listed.prayed, [UserId::new(10), UserId::new(30)]);
+        let listed = who(&marks, RequestId::of::<1>());
+        assert_eq!(listed.committed, [UserId::of::<20>()]);
+        assert_eq!(listed.prayed, [UserId::of::<10>(), UserId::of::<30>()]);
         assert_eq!(
             listed.everyone(),
-            [UserId::new(10), UserId::new(20), UserId::new(30)]
+            [UserId::of::<10>(), UserId::of::<20>(), UserId::of::<30>()]
         );
-        assert_eq!(who(&marks, RequestId::new(9)), Who::default());
+        assert_eq!(who(&marks, RequestId::of::<9>()), Who::default());
     }
 
     #[test]
@@ -522,22 +522,22 @@ mod tests {
         };
         let requests = [
             Listed {
-                id: RequestId::new(1),
+                id: RequestId::of::<1>(),
                 request: &kenya,
                 answered: false,
             },
             Listed {
-                id: RequestId::new(2),
+                id: RequestId::of::<2>(),
                 request: &ghana,
                 answered: false,
             },
             Listed {
-                id: RequestId::new(3),
+                id: RequestId::of::<3>(),
                 request: &peru,
                 answered: true,
             },
             Listed {
-                id: RequestId::new(4),
+                id: RequestId::of::<4>(),
                 request: &nepal,
                 answered: false,
             },
@@ -588,12 +588,12 @@ mod tests {
         };
         let requests = [
             Listed {
-                id: RequestId::new(1),
+                id: RequestId::of::<1>(),
                 request: &chile,
                 answered: false,
             },
             Listed {
-                id: RequestId::new(2),
+                id: RequestId::of::<2>(),
                 request: &thanks,
                 answered: false,
             },
@@ -609,12 +609,12 @@ mod tests {
         let peru = petition("Latin America", "Pray for Peru.");
         let requests = [
             Listed {
-                id: RequestId::new(1),
+                id: RequestId::of::<1>(),
                 request: &kenya,
                 answered: false,
             },
             Listed {
-                id: RequestId::new(2),
+                id: RequestId::of::<2>(),
                 request: &peru,
                 answered: false,
             },
@@ -625,7 +625,7 @@ mod tests {
             mark(2, 11, Source::Commit),
         ];
         assert_eq!(
-            mine(&requests, &marks, UserId::new(10)),
+            mine(&requests, &marks, UserId::of::<10>()),
             [
                 MyRequest {
                     index: 0,
@@ -639,7 +639,7 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(mine(&requests, &marks, UserId::new(12)), []);
+        assert_eq!(mine(&requests, &marks, UserId::of::<12>()), []);
     }
 
     #[test]
@@ -655,10 +655,10 @@ mod tests {
 
     fn key(message: u64, user: u64, emoji: &str) -> ReactionKey {
         ReactionKey {
-            guild: GuildId::new(1),
-            channel: crate::ids::ChannelId::new(1),
-            message: MessageId::new(message),
-            user: UserId::new(user),
+            guild: GuildId::of::<1>(),
+            channel: crate::ids::ChannelId::of::<1>(),
+            message: MessageId::try_new(message).expect("ids are not 0"),
+            user: UserId::try_new(user).expect("ids are not 0"),
             emoji: emoji.to_owned(),
         }
     }
@@ -688,8 +688,8 @@ mod tests {
             ReactionChange::Added(key(1, 10, "🙏")),
             ReactionChange::Cleared {
                 guild: None,
-                channel: crate::ids::ChannelId::new(5),
-                message: MessageId::new(1),
+                channel: crate::ids::ChannelId::of::<5>(),
+                message: MessageId::of::<1>(),
                 emoji: None,
             },
             ReactionChange::Added(key(1, 11, "🙏")),
@@ -700,8 +700,8 @@ mod tests {
                 ReactionStep::Add(vec![key(1, 10, "🙏")]),
                 ReactionStep::Clear {
                     guild: None,
-                    channel: crate::ids::ChannelId::new(5),
-                    message: MessageId::new(1),
+                    channel: crate::ids::ChannelId::of::<5>(),
+                    message: MessageId::of::<1>(),
                     emoji: None
                 },
                 ReactionStep::Add(vec![key(1, 11, "🙏")]),

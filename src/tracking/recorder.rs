@@ -262,7 +262,7 @@ async fn write(store: &Store, changes: Vec<ReactionChange>, now: DateTime<Utc>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{GuildId, MessageId, UserId};
+    use crate::ids::{MessageId, UserId};
     use crate::storage::fixtures::*;
     use crate::tracking::ReactionKey;
 
@@ -274,13 +274,13 @@ mod tests {
 
         let (recorder, writer) = Recorder::start(store.clone(), now, None);
         let users = 5_000;
-        for user in 0..users {
+        for user in 1..=users {
             recorder
                 .record(ReactionChange::Added(ReactionKey {
-                    guild: GuildId::new(GUILD),
-                    channel: crate::ids::ChannelId::new(42),
-                    message: MessageId::new(500),
-                    user: UserId::new(user),
+                    guild: GUILD,
+                    channel: crate::ids::ChannelId::of::<42>(),
+                    message: MessageId::of::<500>(),
+                    user: UserId::try_new(user).expect("ids are not 0"),
                     emoji: "🙏".into(),
                 }))
                 .await;
@@ -296,7 +296,7 @@ mod tests {
 #[cfg(test)]
 mod crossing {
     use super::*;
-    use crate::ids::{ChannelId, GuildId, MessageId, UserId};
+    use crate::ids::{ChannelId, MessageId, UserId};
     use crate::storage::fixtures::*;
 
     /// Discord as the test says it is: the member's reaction is gone.
@@ -320,10 +320,10 @@ mod crossing {
         let check = Arc::new(Gone(AtomicUsize::new(0)));
         let (recorder, _writer) = Recorder::start(store.clone(), now, Some(check.clone()));
         let key = ReactionKey {
-            guild: GuildId::new(GUILD),
-            channel: ChannelId::new(42),
-            message: MessageId::new(500),
-            user: UserId::new(7),
+            guild: GUILD,
+            channel: ChannelId::of::<42>(),
+            message: MessageId::of::<500>(),
+            user: UserId::of::<7>(),
             emoji: "🙏".into(),
         };
         // The member added and removed; the events arrived the other way round.
@@ -340,7 +340,7 @@ mod crossing {
         assert_eq!(check.0.load(Ordering::SeqCst), 1);
         // A lone add is not contested: nobody is asked.
         let other = ReactionKey {
-            user: UserId::new(8),
+            user: UserId::of::<8>(),
             ..key
         };
         recorder.record(ReactionChange::Added(other)).await;

@@ -390,7 +390,7 @@ mod tests {
 
     fn guild_request(text: &str) -> GuildRequest {
         GuildRequest {
-            id: RequestId::new(1),
+            id: RequestId::of::<1>(),
             week: week(),
             region: "Latin America".into(),
             kind: Kind::Petition,
@@ -412,8 +412,8 @@ mod tests {
     #[test]
     fn who_names_members_as_mentions_in_two_lists() {
         let who = Who {
-            committed: vec![UserId::new(1)],
-            prayed: vec![UserId::new(2), UserId::new(3)],
+            committed: vec![UserId::of::<1>()],
+            prayed: vec![UserId::of::<2>(), UserId::of::<3>()],
         };
         let text = who_text(&guild_request("Pray for *Peru*."), &who);
         assert_eq!(
@@ -422,7 +422,7 @@ mod tests {
         );
         let many = Who {
             committed: Vec::new(),
-            prayed: (0..1000).map(UserId::new).collect(),
+            prayed: (1..=1000).filter_map(UserId::try_new).collect(),
         };
         let text = who_text(&guild_request("Pray."), &many);
         assert!(
@@ -489,7 +489,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, request)| Listed {
-                id: RequestId::new(i64::try_from(i).unwrap_or(0)),
+                id: RequestId::try_new(i64::try_from(i).unwrap_or(0) + 1).expect("ids are not 0"),
                 request,
                 answered: false,
             })
@@ -518,7 +518,7 @@ mod tests {
             countries: vec![],
         };
         let listed = [Listed {
-            id: RequestId::new(1),
+            id: RequestId::of::<1>(),
             request: &kenya,
             answered: false,
         }];
@@ -556,7 +556,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, request)| Listed {
-                id: RequestId::new(i64::try_from(i).unwrap_or(0) + 1),
+                id: RequestId::try_new(i64::try_from(i).unwrap_or(0) + 1).expect("ids are not 0"),
                 request,
                 answered: false,
             })
@@ -624,12 +624,12 @@ mod tests {
     #[test]
     fn a_praise_notes_masked_links_show_as_typed() {
         let note = "See [the verdict](https://evil.example/x) — **great** news";
-        let report = praise_report_text(UserId::new(5), note);
+        let report = praise_report_text(UserId::of::<5>(), note);
         assert_eq!(
             report,
             "🎉 **Praise report** from <@5>: See \\[the verdict\\](https://evil.example/x) — **great** news"
         );
-        let answered = praise_text(UserId::new(5), &guild_request("Pray for Peru."), note);
+        let answered = praise_text(UserId::of::<5>(), &guild_request("Pray for Peru."), note);
         assert!(
             answered.contains("shared: See \\[the verdict\\](https://evil.example/x)"),
             "{answered}"

@@ -267,6 +267,8 @@ fn cut(text: &str, limit: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[allow(unused_imports)]
+    use crate::ids::RequestId;
     use chrono::NaiveDate;
     use proptest::prelude::*;
 
@@ -280,7 +282,7 @@ mod tests {
 
     fn request(id: i64, region: &str, text: &str) -> RequestChoice {
         RequestChoice {
-            id: RequestId::new(id),
+            id: RequestId::try_new(id).expect("ids are not 0"),
             week: this_week(),
             region: region.into(),
             text: text.into(),
@@ -301,7 +303,7 @@ mod tests {
             .map(|c| c.value)
             .collect();
         assert_eq!(offered, ["8"]);
-        assert_eq!(resolve(&candidates, "nepal"), Ok(RequestId::new(8)));
+        assert_eq!(resolve(&candidates, "nepal"), Ok(RequestId::of::<8>()));
         assert!(resolve(&candidates, "7").is_err(), "not even by its id");
     }
 
@@ -450,7 +452,7 @@ mod tests {
         assert_eq!(ids(&choices(&candidates, "16 nov", this_week())), ["9"]);
         assert_eq!(
             resolve(&candidates, "16 Nov · Latin America · Pray for Guatemala."),
-            Ok(RequestId::new(9))
+            Ok(RequestId::of::<9>())
         );
     }
 
@@ -497,19 +499,19 @@ mod tests {
     fn a_request_listed_twice_is_offered_once() {
         let candidates = [sample()[0].clone(), sample()[0].clone()];
         assert_eq!(ids(&choices(&candidates, "", this_week())), ["1"]);
-        assert_eq!(resolve(&candidates, "guatemala"), Ok(RequestId::new(1)));
+        assert_eq!(resolve(&candidates, "guatemala"), Ok(RequestId::of::<1>()));
     }
 
     #[test]
     fn a_picked_choice_resolves_by_its_id() {
-        assert_eq!(resolve(&sample(), "2"), Ok(RequestId::new(2)));
-        assert_eq!(resolve(&sample(), " 3 \n"), Ok(RequestId::new(3)));
+        assert_eq!(resolve(&sample(), "2"), Ok(RequestId::of::<2>()));
+        assert_eq!(resolve(&sample(), " 3 \n"), Ok(RequestId::of::<3>()));
     }
 
     #[test]
     fn typed_words_that_match_one_request_resolve_to_it() {
-        assert_eq!(resolve(&sample(), "Guatemála"), Ok(RequestId::new(1)));
-        assert_eq!(resolve(&sample(), "kenya police"), Ok(RequestId::new(2)));
+        assert_eq!(resolve(&sample(), "Guatemála"), Ok(RequestId::of::<1>()));
+        assert_eq!(resolve(&sample(), "kenya police"), Ok(RequestId::of::<2>()));
     }
 
     #[test]
@@ -565,7 +567,7 @@ mod tests {
         let long = format!("kenya {}", "x".repeat(10_000));
         assert_eq!(resolve(&sample(), &long), Err(NotFound { close: vec![] }));
         let padded = format!("kenya{}", " ".repeat(10_000));
-        assert_eq!(resolve(&sample(), &padded), Ok(RequestId::new(2)));
+        assert_eq!(resolve(&sample(), &padded), Ok(RequestId::of::<2>()));
         let words_after = format!("{}kenya", " ".repeat(TYPED_LIMIT));
         assert!(resolve(&sample(), &words_after).is_err());
     }
@@ -586,7 +588,7 @@ mod tests {
                 .zip(&texts)
                 .enumerate()
                 .map(|(i, (region, text))| RequestChoice {
-                    id: RequestId::new(i as i64),
+                    id: RequestId::try_new(i as i64 + 1).expect("ids are not 0"),
                     week: PrayerWeek::containing(start + chrono::Days::new(day * (i as u64))),
                     region: region.clone(),
                     text: text.clone(),
