@@ -135,7 +135,8 @@ pub async fn setup(
             && timezone.as_deref().is_none_or(|z| z.trim().is_empty())
             && auto.is_none();
         if nothing_typed {
-            let when = super::schedule::schedule_status(store, id, current, super::now()).await?;
+            let when =
+                crate::schedule::status::schedule_status(store, id, current, super::now()).await?;
             return reply(
                 ctx,
                 format!(
@@ -145,7 +146,8 @@ pub async fn setup(
             .await;
         }
         store_schedule(ctx, id, schedule).await?;
-        let when = super::schedule::schedule_status(store, id, schedule, super::now()).await?;
+        let when =
+            crate::schedule::status::schedule_status(store, id, schedule, super::now()).await?;
         let warning = zone_warning(schedule, timezone.is_some());
         return reply(ctx, format!("{when}{warning}")).await;
     };
@@ -180,7 +182,7 @@ pub async fn setup(
         }
     }
     ctx.data().wake.notify_one();
-    let when = super::schedule::schedule_status(store, id, schedule, super::now()).await?;
+    let when = crate::schedule::status::schedule_status(store, id, schedule, super::now()).await?;
     let warning = zone_warning(schedule, timezone.is_some());
     reply(ctx, format!("{message} {when}{warning}")).await
 }

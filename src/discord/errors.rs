@@ -72,6 +72,16 @@ impl From<StorageError> for CommandError {
     }
 }
 
+impl From<crate::tracking::praise::PraiseError> for CommandError {
+    fn from(error: crate::tracking::praise::PraiseError) -> Self {
+        use crate::tracking::praise::PraiseError;
+        match error {
+            PraiseError::Storage(error) => error.into(),
+            said => UserError::new(said.to_string()).into(),
+        }
+    }
+}
+
 impl From<serenity::Error> for CommandError {
     fn from(error: serenity::Error) -> Self {
         CommandError::Internal(error.into())

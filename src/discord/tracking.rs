@@ -19,28 +19,16 @@ use super::{Context, Data, Error, UserError, now, today};
 use crate::bulletins::browse::{FindWeekError, WeekChoice, find_week};
 use crate::bulletins::week::PrayerWeek;
 use crate::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
-use crate::posting::buttons::{Button, PrayerAction};
-use crate::posting::{Messenger, OutgoingMessage};
-use crate::storage::{GuildRequest, PostedIn, PraiseOutcome, Scope, StoredWeek, WeekTracking};
-use crate::tracking::mentions::mention_messages;
+use crate::posting::buttons::Button;
+use crate::storage::{GuildRequest, Scope, StoredWeek, WeekTracking};
+use crate::tracking::praise::{Praise, checked_note, praise_request, praise_unlinked};
 use crate::tracking::recorder::ReactionCheck;
 use crate::tracking::report;
 use crate::tracking::search::{RequestChoice, choices, resolve};
-use crate::tracking::{self, Listed, ReactionChange, ReactionKey, Source};
+use crate::tracking::{self, Listed, ReactionChange, ReactionKey};
 
 /// How many weeks back `/prayer who` and `/praise` offer requests from.
 const RECENT_WEEKS: u32 = 4;
-
-/// The longest praise note taken (Discord's own limit on an option is
-/// 6,000; a note is read in a channel, not a document).
-const NOTE_LIMIT: usize = 1500;
-
-fn source(action: PrayerAction) -> Source {
-    match action {
-        PrayerAction::Commit => Source::Commit,
-        PrayerAction::Prayed => Source::Prayed,
-    }
-}
 
 /// The 🙏 a reaction event carries, if it is one a member left (not this
 /// bot nor any other, not another emoji) in a server. A removal names no
@@ -139,60 +127,20 @@ pub async fn on_press(
             .await?;
         return Ok(());
     };
-    let guild = GuildId::from(guild);
-    let user = UserId::from(press.user.id);
-    let store = &data.store;
-    let response = match button {
-        Button::Request(action, request) => {
-            // A press on one of this server's posts must name that post's
-            // request; a post whose bulletin was replaced names none.
-            let found = match store
-                .posted_in(guild, MessageId::from(press.message.id))
-                .await?
-            {
-                Some(PostedIn::Request(id)) if id == request => {
-                    store.guild_request(guild, request).await?
-                }
-                Some(_) => None,
-                None => store.guild_request(guild, request).await?,
-            };
-            match found {
-                None => CreateInteractionResponse::Message(private(report::GONE, None)),
-                Some(found) => {
-                    let new = store
-                        .mark(guild, request, user, source(action), now())
-                        .await?;
-                    let kept = action == PrayerAction::Prayed
-                        && store
-                            .marks(guild, &[request])
-                            .await?
-                            .iter()
-                            .any(|m| m.user == user && m.source == Source::Commit);
-                    let name = report::request_name(&found.region, &found.text);
-                    let text = report::press_answer(action, &name, new, kept);
-                    CreateInteractionResponse::Message(private(
-                        &text,
-                        Some((Button::Undo(action, request), "Undo")),
-                    ))
-                }
-            }
-        }
-        Button::Undo(action, request) => {
-            let text = match store.guild_request(guild, request).await? {
-                None => report::GONE.to_owned(),
-                Some(found) => {
-                    let undone = store.unmark(guild, request, user, source(action)).await?;
-                    let name = report::request_name(&found.region, &found.text);
-                    report::undo_answer(action, &name, undone)
-                }
-            };
-            CreateInteractionResponse::UpdateMessage(private(&text, None).components(Vec::new()))
-        }
-        Button::ForgetMe => {
-            let forgotten = store.forget_member(guild, user).await?;
-            let text = report::forgotten_text(forgotten);
-            CreateInteractionResponse::UpdateMessage(private(&text, None).components(Vec::new()))
-        }
+    let answer = crate::tracking::press::press(
+        &data.store,
+        guild.into(),
+        press.user.id.into(),
+        press.message.id.into(),
+        button,
+        now(),
+    )
+    .await?;
+    let message = private(&answer.text, answer.button);
+    let response = if answer.replaces {
+        CreateInteractionResponse::UpdateMessage(message.components(Vec::new()))
+    } else {
+        CreateInteractionResponse::Message(message)
     };
     press.create_response(&ctx.http, response).await?;
     Ok(())
@@ -493,16 +441,13 @@ pub async fn praise(
     request: Option<String>,
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
-    let note = note.trim();
-    if note.is_empty() || note.chars().count() > NOTE_LIMIT {
-        return Err(UserError::new(format!(
-            "A praise note is 1 to {NOTE_LIMIT} characters; this one is {}. Nothing was posted.",
-            note.chars().count()
-        ))
-        .into());
-    }
     let store = &ctx.data().store;
-    let author = author(ctx);
+    let praise = Praise {
+        guild,
+        author: author(ctx),
+        note: &note,
+        now: now(),
+    };
     let Some(request) = request.filter(|r| !r.trim().is_empty()) else {
         // A report counts in the week `/prayer stats` shows by default:
         // this week, or the next with a bulletin when this one has none.
@@ -510,98 +455,16 @@ pub async fn praise(
             Ok(shown) => shown.stored.week,
             Err(_) => PrayerWeek::containing(today(ctx).await?),
         };
-        store
-            .record_praise(guild, None, week, author, note, now())
-            .await?;
-        let text = report::praise_report_text(author, note);
+        let text = praise_unlinked(store, praise, week).await?;
         return reply_pieces(ctx, vec![text], false).await;
     };
+    checked_note(&note)?;
     let found = named_request(ctx, guild, &request).await?;
-    if !found.is_prayable() {
-        return Err(UserError::new(
-            "That item gives thanks and asks for no prayer, so no one prayed for it to be told. Share your praise without `request` instead. Nothing was posted.",
-        )
-        .into());
-    }
     ctx.defer_ephemeral().await?;
     let _busy = ctx.data().busy.read().await;
-    match store
-        .record_praise(guild, Some(found.id), found.week, author, note, now())
-        .await?
-    {
-        PraiseOutcome::Recorded => {}
-        PraiseOutcome::AlreadyAnswered { by, at } => {
-            let by = by.map_or_else(|| "a member".to_owned(), report::mention);
-            return Err(UserError::new(format!(
-                "This request was already marked answered by {by} on <t:{}:D>. Nothing was posted.",
-                at.timestamp()
-            ))
-            .into());
-        }
-    }
-    let marks = store.marks(guild, &[found.id]).await?;
-    let who = tracking::who(&marks, found.id);
-    let mut told = who.everyone();
-    told.retain(|u| *u != author);
-    let off = store.notify_off(guild, &told).await?;
-    told.retain(|u| !off.contains(u));
-    let first = report::praise_text(author, &found, note);
-    let messages = mention_messages(&first, &told);
-    // The reply goes under the request's own post; a request never posted
-    // here (no weekly post yet) gets it where the command was used.
-    let (channel, reply_to) = match store.request_message(guild, found.id).await? {
-        Some((channel, message)) => (channel, Some(message)),
-        None => (ChannelId::from(ctx.channel_id()), None),
-    };
-    let messenger = ctx.data().rest.clone();
-    let mut posted = Ok(());
-    for (i, piece) in messages.iter().enumerate() {
-        let outgoing = OutgoingMessage {
-            content: piece.content.clone(),
-            buttons_for: None,
-            // The same on a retry, and different in every server.
-            nonce: crate::posting::stable_nonce('r', (guild.get(), found.id.get(), i)),
-            reply_to: reply_to.filter(|_| i == 0),
-            notify: piece.users.clone(),
-        };
-        if let Err(error) = messenger.send(channel, &outgoing).await {
-            posted = Err((channel, error));
-            break;
-        }
-    }
-    match posted {
-        Ok(()) => {
-            let text = posted_praise_text(channel, &told, &who);
-            reply(ctx, text).await
-        }
-        Err((channel, error)) => {
-            // Nothing is half-recorded: the member can try again.
-            store.withdraw_praise(guild, found.id).await?;
-            tracing::warn!(%error, "could not post a praise");
-            Err(UserError::new(format!(
-                "I could not post the praise in <#{channel}> ({error}). Nothing was recorded; an admin can check my permissions there, then try again."
-            ))
-            .into())
-        }
-    }
-}
-
-/// `/praise`'s answer once posted: where, and whom it told, named by what
-/// they did (committed, prayed, or some of each).
-fn posted_praise_text(channel: ChannelId, told: &[UserId], who: &tracking::Who) -> String {
-    let prayed = told.iter().filter(|u| who.prayed.contains(u)).count();
-    let did = if prayed == told.len() {
-        "prayed"
-    } else if prayed == 0 {
-        "committed to pray"
-    } else {
-        "committed or prayed"
-    };
-    match told.len() {
-        0 => format!("Posted your praise in <#{channel}>."),
-        1 => format!("Posted your praise in <#{channel}> and told the 1 member who {did}."),
-        n => format!("Posted your praise in <#{channel}> and told the {n} members who {did}."),
-    }
+    let here = ChannelId::from(ctx.channel_id());
+    let text = praise_request(store, &ctx.data().rest, praise, &found, here).await?;
+    reply(ctx, text).await
 }
 
 /// Whether a member's 🙏 stands on Discord now, asked through [`Rest`] (paced
@@ -632,34 +495,5 @@ impl ReactionCheck for Rest {
                 .and_then(|u| u["id"].as_str()?.parse::<u64>().ok());
             Some(first == Some(key.user.get()))
         })
-    }
-}
-
-#[cfg(test)]
-mod praise_words {
-    use super::*;
-
-    #[test]
-    fn the_answer_names_those_told_by_what_they_did() {
-        let (ann, bob) = (UserId::of::<1>(), UserId::of::<2>());
-        let channel = ChannelId::of::<9>();
-        let who = tracking::Who {
-            committed: vec![ann, bob],
-            prayed: vec![bob],
-        };
-        let text = |told: &[UserId]| posted_praise_text(channel, told, &who);
-        assert_eq!(text(&[]), "Posted your praise in <#9>.");
-        assert_eq!(
-            text(&[ann]),
-            "Posted your praise in <#9> and told the 1 member who committed to pray."
-        );
-        assert_eq!(
-            text(&[bob]),
-            "Posted your praise in <#9> and told the 1 member who prayed."
-        );
-        assert_eq!(
-            text(&[ann, bob]),
-            "Posted your praise in <#9> and told the 2 members who committed or prayed."
-        );
     }
 }

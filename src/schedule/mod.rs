@@ -16,6 +16,7 @@
 
 pub mod clock;
 pub mod scheduler;
+pub mod status;
 
 use std::fmt;
 

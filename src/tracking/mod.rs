@@ -11,6 +11,8 @@
 //! - a request is **covered** when at least one member committed or prayed.
 
 pub mod mentions;
+pub mod praise;
+pub mod press;
 pub mod recorder;
 pub mod report;
 pub mod search;

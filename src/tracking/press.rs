@@ -1,0 +1,154 @@
+//! A press of one of the bot's buttons, as a use-case: **I'll pray** and
+//! **Prayed** under a request, their **Undo**, and forget-me's confirm.
+//! Decided here from the store; the Discord handler only reads the press
+//! and sends the answer.
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{GuildId, MessageId, RequestId, UserId};
+use crate::posting::buttons::{Button, PrayerAction};
+use crate::storage::{GuildRequest, PostedIn, StorageError, Store};
+use crate::tracking::{Source, report};
+
+/// What the member sees after a press.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PressAnswer {
+    pub text: String,
+    /// A button under the answer (Undo), if any.
+    pub button: Option<(Button, &'static str)>,
+    /// Whether the answer replaces the message pressed (an Undo, a
+    /// confirmation) rather than coming as a new private message.
+    pub replaces: bool,
+}
+
+/// The mark a button leaves.
+pub fn source(action: PrayerAction) -> Source {
+    match action {
+        PrayerAction::Commit => Source::Commit,
+        PrayerAction::Prayed => Source::Prayed,
+    }
+}
+
+/// Records what `user` pressed on `message` in `guild`, and words the answer.
+pub async fn press(
+    store: &Store,
+    guild: GuildId,
+    user: UserId,
+    message: MessageId,
+    button: Button,
+    now: DateTime<Utc>,
+) -> Result<PressAnswer, StorageError> {
+    let replacing = |text: String| PressAnswer {
+        text,
+        button: None,
+        replaces: true,
+    };
+    Ok(match button {
+        Button::Request(action, request) => {
+            mark(store, guild, user, message, action, request, now).await?
+        }
+        Button::Undo(action, request) => {
+            replacing(match store.guild_request(guild, request).await? {
+                None => report::GONE.to_owned(),
+                Some(found) => {
+                    let undone = store.unmark(guild, request, user, source(action)).await?;
+                    report::undo_answer(action, &name(&found), undone)
+                }
+            })
+        }
+        Button::ForgetMe => {
+            let forgotten = store.forget_member(guild, user).await?;
+            replacing(report::forgotten_text(forgotten))
+        }
+    })
+}
+
+fn name(found: &GuildRequest) -> String {
+    report::request_name(&found.region, &found.text)
+}
+
+/// **I'll pray** or **Prayed** under a request.
+async fn mark(
+    store: &Store,
+    guild: GuildId,
+    user: UserId,
+    message: MessageId,
+    action: PrayerAction,
+    request: RequestId,
+    now: DateTime<Utc>,
+) -> Result<PressAnswer, StorageError> {
+    // A press on one of this server's posts must name that post's request;
+    // a post whose bulletin was replaced names none.
+    let found = match store.posted_in(guild, message).await? {
+        Some(PostedIn::Request(id)) if id == request => store.guild_request(guild, request).await?,
+        Some(_) => None,
+        None => store.guild_request(guild, request).await?,
+    };
+    let Some(found) = found else {
+        return Ok(PressAnswer {
+            text: report::GONE.to_owned(),
+            button: None,
+            replaces: false,
+        });
+    };
+    let new = store
+        .mark(guild, request, user, source(action), now)
+        .await?;
+    let kept = action == PrayerAction::Prayed
+        && store
+            .marks(guild, &[request])
+            .await?
+            .iter()
+            .any(|m| m.user == user && m.source == Source::Commit);
+    Ok(PressAnswer {
+        text: report::press_answer(action, &name(&found), new, kept),
+        button: Some((Button::Undo(action, request), "Undo")),
+        replaces: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::fixtures::{GUILD, now, posted, store};
+
+    const MEMBER: UserId = UserId::of::<5>();
+
+    #[tokio::test]
+    async fn a_press_records_a_mark_and_undo_takes_it_back() -> Result<(), StorageError> {
+        let store = store().await;
+        let requests = posted(&store).await?; // the first request's message is 500
+        let message = MessageId::of::<500>();
+        let pray = Button::Request(PrayerAction::Commit, requests[0]);
+        let answer = press(&store, GUILD, MEMBER, message, pray, now()).await?;
+        assert_eq!(
+            answer.button,
+            Some((Button::Undo(PrayerAction::Commit, requests[0]), "Undo"))
+        );
+        assert!(!answer.replaces);
+        assert_eq!(store.marks(GUILD, &requests[..1]).await?.len(), 1);
+        let undo = Button::Undo(PrayerAction::Commit, requests[0]);
+        let answer = press(&store, GUILD, MEMBER, message, undo, now()).await?;
+        assert!(answer.replaces && answer.button.is_none(), "{answer:?}");
+        assert!(store.marks(GUILD, &requests[..1]).await?.is_empty());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_press_naming_another_posts_request_records_nothing() -> Result<(), StorageError> {
+        let store = store().await;
+        let requests = posted(&store).await?;
+        // Message 500 carries the first request; a button naming the
+        // second there is forged or stale.
+        let forged = Button::Request(PrayerAction::Prayed, requests[1]);
+        let answer = press(&store, GUILD, MEMBER, MessageId::of::<500>(), forged, now()).await?;
+        assert_eq!(answer.text, report::GONE);
+        assert!(store.marks(GUILD, &requests).await?.is_empty());
+        // A request the store does not hold (any more) records nothing.
+        let gone = Button::Request(PrayerAction::Commit, RequestId::of::<999_999>());
+        let answer = press(&store, GUILD, MEMBER, MessageId::of::<9>(), gone, now()).await?;
+        assert_eq!(answer.text, report::GONE);
+        assert!(store.marks(GUILD, &requests).await?.is_empty());
+        Ok(())
+    }
+}
