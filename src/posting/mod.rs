@@ -349,23 +349,26 @@ pub async fn post_week(
     let settings = store.channel_settings(guild).await?;
     let plan = plan_post(&stored, &settings)?;
     let started = now();
-    let resuming = match store
-        .lease_week_post(
-            guild,
-            week,
-            stored.bulletin_id,
-            &run.owner,
-            started + run.lease,
-            started,
-        )
-        .await?
-    {
+    let until = started + run.lease;
+    let claim = store
+        .lease_week_post(guild, week, stored.bulletin_id, &run.owner, until, started)
+        .await?;
+    let resuming = match claim {
         WeekPostClaim::Finished => return Ok(PostOutcome::AlreadyPosted { week }),
         WeekPostClaim::Held { until } => return Ok(PostOutcome::InProgress { week, until }),
         WeekPostClaim::Claimed => false,
         WeekPostClaim::Unfinished => true,
     };
-    let sent = send_plan(store, messenger, guild, week, &plan, resuming, run, &now).await;
+    let poster = Poster {
+        store,
+        messenger,
+        guild,
+        week,
+        run,
+        now: &now,
+        plan: &plan,
+    };
+    let sent = poster.send(resuming).await;
     if sent.is_err()
         && let Err(error) = store.release_week_post(guild, week, &run.owner).await
     {
@@ -374,56 +377,82 @@ pub async fn post_week(
     sent
 }
 
-/// Sends what of `plan` is not sent yet, holding the post's lease.
-#[allow(clippy::too_many_arguments)] // post_week's own arguments, and the plan
-async fn send_plan(
-    store: &Store,
-    messenger: &impl Messenger,
+/// One run sending one server's post of one week, holding its lease.
+struct Poster<'a, M, N> {
+    store: &'a Store,
+    messenger: &'a M,
     guild: GuildId,
     week: PrayerWeek,
-    plan: &[PlannedMessage],
-    resuming: bool,
-    run: &PostRun,
-    now: &impl Fn() -> DateTime<Utc>,
-) -> Result<PostOutcome, PostError> {
-    let mut sent_before = store.posted_messages(guild, week).await?;
-    let recorded = |sent_before: &[PostedMessage], m: &PlannedMessage| {
+    run: &'a PostRun,
+    now: &'a N,
+    plan: &'a [PlannedMessage],
+}
+
+/// Where the sending loop ended.
+enum Sent {
+    /// Every message is sent; so many of them by an earlier run.
+    All { resumed: usize },
+    /// Another run took the post over.
+    TakenOver(PostOutcome),
+}
+
+impl<M: Messenger, N: Fn() -> DateTime<Utc>> Poster<'_, M, N> {
+    /// Sends what of the plan is not sent yet: first, when resuming, what
+    /// the channels show was sent though never recorded, and the 🙏 that
+    /// may have been lost; then the rest, in order; then the post is done.
+    async fn send(&self, resuming: bool) -> Result<PostOutcome, PostError> {
+        let mut sent_before = self.store.posted_messages(self.guild, self.week).await?;
+        if resuming {
+            for (channel, message_id) in self.read_back(&mut sent_before).await? {
+                self.messenger
+                    .react(channel, message_id, PRAY_EMOJI)
+                    .await
+                    .map_err(|e| self.interrupted(sent_before.len(), e))?;
+            }
+        }
+        match self.send_unsent(&sent_before).await? {
+            Sent::TakenOver(outcome) => Ok(outcome),
+            Sent::All { resumed } => self.finish(resumed).await,
+        }
+    }
+
+    /// The recorded message of `sent_before` that `message` planned.
+    fn recorded(sent_before: &[PostedMessage], m: &PlannedMessage) -> Option<MessageId> {
         sent_before
             .iter()
             .find(|s| s.channel_id == m.channel && s.request_id == m.request_id && s.part == m.part)
             .map(|s| s.message_id)
-    };
-    // The 🙏 a resumed post adds again: adding it twice is harmless
-    // (Discord keeps one per user), and it may have been lost.
-    let mut to_react: Vec<(ChannelId, MessageId)> = Vec::new();
-    if resuming {
-        for channel in channels_of(plan) {
-            let unrecorded = plan
+    }
+
+    /// Records the messages the channels show were sent but never
+    /// recorded (a crash between Discord's answer and the record); returns
+    /// the 🙏 to add again: adding one twice is harmless (Discord keeps one
+    /// per user), and it may have been lost.
+    async fn read_back(
+        &self,
+        sent_before: &mut Vec<PostedMessage>,
+    ) -> Result<Vec<(ChannelId, MessageId)>, PostError> {
+        let mut to_react = Vec::new();
+        for channel in channels_of(self.plan) {
+            let unrecorded = self
+                .plan
                 .iter()
-                .any(|m| m.channel == channel && recorded(&sent_before, m).is_none());
+                .any(|m| m.channel == channel && Self::recorded(sent_before, m).is_none());
             if !unrecorded {
                 continue;
             }
-            let seen = messenger
-                .recent_messages(channel)
-                .await
-                .map_err(|e| PostError::Unread {
-                    week,
-                    channel,
-                    reason: e,
-                })?;
-            for (index, message_id) in recognise(plan, channel, &sent_before, &seen) {
-                let message = &plan[index];
-                let posted = PostedMessage {
-                    message_id,
-                    channel_id: channel,
-                    request_id: message.request_id,
-                    part: message.part,
-                };
-                store
-                    .record_posted_message(guild, week, posted, now())
-                    .await?;
-                sent_before.push(posted);
+            let seen =
+                self.messenger
+                    .recent_messages(channel)
+                    .await
+                    .map_err(|e| PostError::Unread {
+                        week: self.week,
+                        channel,
+                        reason: e,
+                    })?;
+            for (index, message_id) in recognise(self.plan, channel, sent_before, &seen) {
+                let message = &self.plan[index];
+                sent_before.push(self.record(message, message_id).await?);
                 if message.prayable {
                     to_react.push((channel, message_id));
                 }
@@ -431,103 +460,142 @@ async fn send_plan(
         }
         // A post cut short between its last message and that message's 🙏
         // lost the reaction.
-        let last_sent = plan
+        let last_sent = self
+            .plan
             .iter()
             .rev()
-            .find_map(|m| recorded(&sent_before, m).map(|id| (m, id)));
+            .find_map(|m| Self::recorded(sent_before, m).map(|id| (m, id)));
         if let Some((message, message_id)) = last_sent
             && message.prayable
             && !to_react.contains(&(message.channel, message_id))
         {
             to_react.push((message.channel, message_id));
         }
+        Ok(to_react)
     }
-    let interrupted = |sent: usize, reason: SendError| {
-        if messenger.stopping() {
-            PostError::Stopped {
-                week,
-                sent,
-                total: plan.len(),
-            }
-        } else {
-            PostError::Interrupted {
-                week,
-                sent,
-                total: plan.len(),
-                reason,
-            }
-        }
-    };
-    for (channel, message_id) in to_react {
-        messenger
-            .react(channel, message_id, PRAY_EMOJI)
-            .await
-            .map_err(|e| interrupted(sent_before.len(), e))?;
-    }
-    let mut resumed = 0;
-    for (index, message) in plan.iter().enumerate() {
-        if recorded(&sent_before, message).is_some() {
-            resumed += 1;
-            continue;
-        }
-        // The boundary between messages: nothing is half-sent here.
-        if messenger.stopping() {
-            return Err(PostError::Stopped {
-                week,
-                sent: index,
-                total: plan.len(),
-            });
-        }
-        if !store
-            .renew_week_post(guild, week, &run.owner, now() + run.lease)
-            .await?
-        {
-            tracing::warn!("another run took the post over; this one sends nothing more");
-            let until = store
-                .week_post_lease(guild, week)
-                .await?
-                .unwrap_or_else(now);
-            return Ok(PostOutcome::InProgress { week, until });
-        }
-        let outgoing = OutgoingMessage {
-            content: message.content.clone(),
-            buttons_for: message.request_id.filter(|_| message.prayable),
-            nonce: nonce(guild, week, message),
-            reply_to: None,
-            notify: Vec::new(),
-        };
-        let message_id = messenger
-            .send(message.channel, &outgoing)
-            .await
-            .map_err(|e| interrupted(index, e))?;
+
+    /// Records `message` as sent with `message_id`.
+    async fn record(
+        &self,
+        message: &PlannedMessage,
+        message_id: MessageId,
+    ) -> Result<PostedMessage, PostError> {
         let posted = PostedMessage {
             message_id,
             channel_id: message.channel,
             request_id: message.request_id,
             part: message.part,
         };
-        store
-            .record_posted_message(guild, week, posted, now())
+        self.store
+            .record_posted_message(self.guild, self.week, posted, (self.now)())
             .await?;
-        if message.prayable {
-            messenger
-                .react(message.channel, message_id, PRAY_EMOJI)
-                .await
-                .map_err(|e| interrupted(index + 1, e))?;
+        Ok(posted)
+    }
+
+    /// Why the post stopped after `sent` messages: the process is stopping,
+    /// or Discord refused for `reason`.
+    fn interrupted(&self, sent: usize, reason: SendError) -> PostError {
+        let (week, total) = (self.week, self.plan.len());
+        if self.messenger.stopping() {
+            PostError::Stopped { week, sent, total }
+        } else {
+            PostError::Interrupted {
+                week,
+                sent,
+                total,
+                reason,
+            }
         }
     }
-    store.finish_week_post(guild, week, now()).await?;
-    tracing::info!(
-        "posted the week of {week} to server {guild}: {} messages ({resumed} sent before) in {} channels",
-        plan.len(),
-        channels_of(plan).len()
-    );
-    Ok(PostOutcome::Posted {
-        week,
-        messages: plan.len(),
-        channels: channels_of(plan),
-        resumed,
-    })
+
+    /// Sends, in order, every planned message not in `sent_before`,
+    /// renewing the lease before each and recording each right after
+    /// Discord takes it.
+    async fn send_unsent(&self, sent_before: &[PostedMessage]) -> Result<Sent, PostError> {
+        let mut resumed = 0;
+        for (index, message) in self.plan.iter().enumerate() {
+            if Self::recorded(sent_before, message).is_some() {
+                resumed += 1;
+                continue;
+            }
+            // The boundary between messages: nothing is half-sent here.
+            if self.messenger.stopping() {
+                let (week, total) = (self.week, self.plan.len());
+                return Err(PostError::Stopped {
+                    week,
+                    sent: index,
+                    total,
+                });
+            }
+            if let Some(outcome) = self.taken_over().await? {
+                return Ok(Sent::TakenOver(outcome));
+            }
+            self.send_one(index, message).await?;
+        }
+        Ok(Sent::All { resumed })
+    }
+
+    /// Renews the lease; if another run took the post over, what to say.
+    async fn taken_over(&self) -> Result<Option<PostOutcome>, PostError> {
+        let (store, guild, week) = (self.store, self.guild, self.week);
+        let until = (self.now)() + self.run.lease;
+        if store
+            .renew_week_post(guild, week, &self.run.owner, until)
+            .await?
+        {
+            return Ok(None);
+        }
+        tracing::warn!("another run took the post over; this one sends nothing more");
+        let until = store
+            .week_post_lease(guild, week)
+            .await?
+            .unwrap_or_else(self.now);
+        Ok(Some(PostOutcome::InProgress { week, until }))
+    }
+
+    /// Sends the plan's message `index`, records it, and adds the 🙏 under
+    /// a request that can be prayed for.
+    async fn send_one(&self, index: usize, message: &PlannedMessage) -> Result<(), PostError> {
+        let outgoing = OutgoingMessage {
+            content: message.content.clone(),
+            buttons_for: message.request_id.filter(|_| message.prayable),
+            nonce: nonce(self.guild, self.week, message),
+            reply_to: None,
+            notify: Vec::new(),
+        };
+        let message_id = self
+            .messenger
+            .send(message.channel, &outgoing)
+            .await
+            .map_err(|e| self.interrupted(index, e))?;
+        self.record(message, message_id).await?;
+        if message.prayable {
+            self.messenger
+                .react(message.channel, message_id, PRAY_EMOJI)
+                .await
+                .map_err(|e| self.interrupted(index + 1, e))?;
+        }
+        Ok(())
+    }
+
+    /// Marks the post complete and says what it did.
+    async fn finish(&self, resumed: usize) -> Result<PostOutcome, PostError> {
+        let (guild, week, plan) = (self.guild, self.week, self.plan);
+        self.store
+            .finish_week_post(guild, week, (self.now)())
+            .await?;
+        tracing::info!(
+            "posted the week of {week} to server {guild}: {} messages ({resumed} sent before) in {} channels",
+            plan.len(),
+            channels_of(plan).len()
+        );
+        Ok(PostOutcome::Posted {
+            week,
+            messages: plan.len(),
+            channels: channels_of(plan),
+            resumed,
+        })
+    }
 }
 
 /// The channels `plan` sends to, in order.
