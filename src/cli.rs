@@ -12,7 +12,9 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::bulletins::browse::{FindWeekError, find_week};
-use crate::bulletins::import::{ImportContext, ImportError, import_bulletin};
+use crate::bulletins::import::{
+    self, ImportContext, ImportError, Verdict, import_bulletin, outcome_words,
+};
 use crate::bulletins::parse::{
     Bulletin, Kind, MAX_BULLETIN_BYTES, decode_bulletin, parse_bulletin,
 };
@@ -20,7 +22,7 @@ use crate::bulletins::week::{Placement, PrayerWeek, place_bulletin};
 use crate::config::{ConfigError, DEFAULT_DATABASE, SettingsFile, bot_settings};
 use crate::posting::render::{find_region, group_by_region, render_week};
 use crate::read::{ReadError, io_message, read_capped};
-use crate::storage::{ImportOutcome, Scope, StorageError, Store};
+use crate::storage::{Scope, StorageError, Store};
 
 /// Keeps a group praying together through a weekly prayer bulletin.
 #[derive(Debug, Parser)]
@@ -410,117 +412,129 @@ async fn import(
     files: &[PathBuf],
     context: &ImportContext,
 ) -> ExitCode {
-    let bar = (files.len() >= 10 && io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new(files.len() as u64);
-        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}") {
-            bar.set_style(style);
-        }
-        bar
-    });
-    let mut say = |line: String, to_stderr: bool| {
-        let mut print = || {
-            if to_stderr {
-                warn(&line);
-            } else {
-                out.line(&line);
-            }
-        };
-        match &bar {
-            Some(bar) => bar.suspend(print),
-            None => print(),
-        }
-    };
-    let (mut added, mut unchanged, mut failed) = (0, 0, 0);
+    let progress = Progress::for_files(files.len());
+    let mut tally = Tally::default();
     for file in files {
         let name = file.display().to_string();
-        if let Some(bar) = &bar {
-            bar.set_message(name.clone());
-        }
-        let result = match read_bulletin_file(file) {
-            Ok(bytes) => import_bulletin(store, &name, &bytes, context)
-                .await
-                .map_err(|error| match error {
-                    ImportError::NotABulletin(reason) => reason.to_string(),
-                    ImportError::Storage(error) => format!("not stored: {error}"),
-                }),
-            Err(error) => Err(error.to_string()),
-        };
-        match result {
-            Ok(imported) => {
-                let b = &imported.bulletin;
-                let summary = format!(
-                    "{} in {}, {}",
-                    plural(b.requests.len(), "request"),
-                    plural(group_by_region(&b.requests).len(), "region"),
-                    plural(b.notes.len(), "note")
-                );
-                match imported.outcome {
-                    ImportOutcome::Added {
-                        week,
-                        replaced: None,
-                    } => {
-                        added += 1;
-                        say(format!("imported {name}: week of {week}, {summary}"), false);
-                    }
-                    ImportOutcome::Added {
-                        week,
-                        replaced: Some(old),
-                    } => {
-                        added += 1;
-                        say(
-                            format!(
-                                "imported {name}: week of {week}, {summary}; replaced the week's earlier bulletin “{old}”"
-                            ),
-                            false,
-                        );
-                    }
-                    ImportOutcome::AlreadyPosted { week } => {
-                        failed += 1;
-                        say(
-                            format!(
-                                "error: {name}: the week of {week} has already been posted with another bulletin; nothing changed (--force replaces it)"
-                            ),
-                            true,
-                        );
-                    }
-                    ref repeat => {
-                        let (words, refused) =
-                            crate::bulletins::import::repeat_words(repeat, "--week")
-                                .unwrap_or_default();
-                        if refused {
-                            failed += 1;
-                            say(format!("error: {name}: {words}"), true);
-                        } else if matches!(repeat, ImportOutcome::Moved { .. }) {
-                            added += 1;
-                            say(format!("moved {name}: {words}"), false);
-                        } else {
-                            unchanged += 1;
-                            say(format!("unchanged {name}: {words}"), false);
-                        }
-                    }
-                }
-            }
-            Err(reason) => {
-                failed += 1;
-                say(format!("error: {name}: {reason}"), true);
-            }
-        }
-        if let Some(bar) = &bar {
-            bar.inc(1);
-        }
+        progress.start(&name);
+        let (verdict, line) = import_one(store, file, &name, context).await;
+        tally.count(verdict);
+        progress.say(|| match verdict {
+            Verdict::Refused => warn(&line),
+            _ => out.line(&line),
+        });
+        progress.done();
     }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
+    progress.finish();
     if files.len() > 1 {
         out.line(format_args!(
-            "{added} imported, {unchanged} already imported, {failed} failed"
+            "{} imported, {} already imported, {} failed",
+            tally.added, tally.unchanged, tally.failed
         ));
     }
-    if failed > 0 {
+    if tally.failed > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// One file imported, as its line of output (a refusal goes to stderr).
+async fn import_one(
+    store: &Store,
+    file: &Path,
+    name: &str,
+    context: &ImportContext,
+) -> (Verdict, String) {
+    let imported = match read_bulletin_file(file) {
+        Ok(bytes) => import_bulletin(store, name, &bytes, context).await,
+        Err(error) => return (Verdict::Refused, format!("error: {name}: {error}")),
+    };
+    let imported = match imported {
+        Ok(imported) => imported,
+        Err(ImportError::NotABulletin(reason)) => {
+            return (Verdict::Refused, format!("error: {name}: {reason}"));
+        }
+        Err(ImportError::Storage(error)) => {
+            return (
+                Verdict::Refused,
+                format!("error: {name}: not stored: {error}"),
+            );
+        }
+    };
+    let b = &imported.bulletin;
+    let summary = format!(
+        "{} in {}, {}",
+        plural(b.requests.len(), "request"),
+        plural(group_by_region(&b.requests).len(), "region"),
+        plural(b.notes.len(), "note")
+    );
+    let (verdict, words) = outcome_words(&imported.outcome, &summary, import::CLI);
+    let said = match verdict {
+        Verdict::Added => "imported",
+        Verdict::Moved => "moved",
+        Verdict::Unchanged => "unchanged",
+        Verdict::Refused => "error",
+    };
+    (verdict, format!("{said} {name}: {words}"))
+}
+
+/// How many files each way went.
+#[derive(Default)]
+struct Tally {
+    added: usize,
+    unchanged: usize,
+    failed: usize,
+}
+
+impl Tally {
+    fn count(&mut self, verdict: Verdict) {
+        match verdict {
+            Verdict::Added | Verdict::Moved => self.added += 1,
+            Verdict::Unchanged => self.unchanged += 1,
+            Verdict::Refused => self.failed += 1,
+        }
+    }
+}
+
+/// A progress bar for ten files or more on a terminal; lines printed
+/// meanwhile go above it.
+struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    fn for_files(count: usize) -> Self {
+        Progress((count >= 10 && io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(count as u64);
+            if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}") {
+                bar.set_style(style);
+            }
+            bar
+        }))
+    }
+
+    fn start(&self, name: &str) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(name.to_owned());
+        }
+    }
+
+    fn done(&self) {
+        if let Some(bar) = &self.0 {
+            bar.inc(1);
+        }
+    }
+
+    fn say(&self, print: impl FnOnce()) {
+        match &self.0 {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        }
+    }
+
+    fn finish(self) {
+        if let Some(bar) = self.0 {
+            bar.finish_and_clear();
+        }
     }
 }
 

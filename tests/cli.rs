@@ -137,15 +137,16 @@ fn import_then_week_shows_the_coming_week_as_it_will_be_posted() {
     assert!(out.status.success(), "{}", stderr(&out));
     let printed = stdout(&out);
     assert!(
-        printed.contains("week-1.txt: week of 2026-11-23, 6 requests in 5 regions"),
+        printed.contains("week-1.txt: 6 requests in 5 regions, 1 note for the week of 2026-11-23."),
         "{printed}"
     );
     assert!(
-        printed.contains("week-2.html: week of 2026-11-30"),
+        printed
+            .contains("week-2.html: 5 requests in 4 regions, 0 notes for the week of 2026-11-30."),
         "{printed}"
     );
     assert!(
-        printed.contains("week-3.txt: week of 2026-12-07"),
+        printed.contains("week-3.txt: 4 requests in 4 regions, 1 note for the week of 2026-12-07."),
         "{printed}"
     );
     assert!(

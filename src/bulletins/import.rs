@@ -66,20 +66,72 @@ pub async fn import_bulletin(
     Ok(Imported { bulletin, outcome })
 }
 
-/// What an import that met the same bulletin already stored did, in
-/// words: one sentence or more, each with a capital and a full stop, and
-/// whether it was refused (the command then fails). The command line and
-/// `/prayer import` both say these; `week_option` is how each names its
-/// week option (`--week` or `week:`). `None` for the other outcomes.
-pub fn repeat_words(outcome: &ImportOutcome, week_option: &str) -> Option<(String, bool)> {
-    Some(match outcome {
+/// Who reads an import's outcome, and the words for the ways they have.
+#[derive(Debug, Clone, Copy)]
+pub struct Audience {
+    /// How they name a week: `--week` on the command line, `week:` in
+    /// `/prayer import`.
+    pub week_option: &'static str,
+    /// Where a week was posted, as they read it (" here" in a server).
+    pub posted_where: &'static str,
+    /// What they can do about a week already posted.
+    pub when_posted: &'static str,
+}
+
+/// The command line.
+pub const CLI: Audience = Audience {
+    week_option: "--week",
+    posted_where: "",
+    when_posted: "--force replaces it",
+};
+
+/// `/prayer import` in a server.
+pub const DISCORD: Audience = Audience {
+    week_option: "week:",
+    posted_where: " here",
+    when_posted: "`/prayer week` would no longer match what the channel shows. To correct something in that week, post the correction in the channel yourself; to use this bulletin, import it again with `week:` set to a week not yet posted",
+};
+
+/// What an import did, in one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Added,
+    Moved,
+    Unchanged,
+    Refused,
+}
+
+/// Every import outcome in words, once for the CLI and `/prayer import`
+/// alike: the verdict, and a sentence. `summary` names the bulletin (its
+/// requests and regions), as the caller shows it.
+pub fn outcome_words(outcome: &ImportOutcome, summary: &str, to: Audience) -> (Verdict, String) {
+    let week_option = to.week_option;
+    match outcome {
+        ImportOutcome::Added { week, replaced } => {
+            let replacing = replaced
+                .as_ref()
+                .map(|old| format!(", replacing “{old}”"))
+                .unwrap_or_default();
+            (
+                Verdict::Added,
+                format!("{summary} for the week of {week}{replacing}."),
+            )
+        }
+        ImportOutcome::AlreadyPosted { week } => (
+            Verdict::Refused,
+            format!(
+                "The week of {week} has already been posted{} with another bulletin, so this one was not imported: {}. Nothing changed.",
+                to.posted_where, to.when_posted
+            ),
+        ),
         ImportOutcome::AlreadyImported { week } => (
+            Verdict::Unchanged,
             format!(
                 "This bulletin is already imported, for the week of {week}. Nothing was added; to move it to another week not yet posted, import it again with `{week_option}` set to that week."
             ),
-            false,
         ),
         ImportOutcome::Moved { from, to, replaced } => (
+            Verdict::Moved,
             format!(
                 "This bulletin was imported for the week of {from}; it is now the bulletin of the week of {to}{}, and the week of {from} has none.",
                 replaced
@@ -87,28 +139,20 @@ pub fn repeat_words(outcome: &ImportOutcome, week_option: &str) -> Option<(Strin
                     .map(|old| format!(", replacing “{old}”"))
                     .unwrap_or_default()
             ),
-            false,
         ),
-        ImportOutcome::HeldElsewhere {
-            week,
-            named,
-            held: Held::Posted,
-        } => (
-            format!(
-                "This bulletin is already imported, for the week of {week}, which has been posted, so it was not stored for the week of {named} too: its requests would be posted twice. Nothing changed. To fill the week of {named}, import the bulletin meant for it."
-            ),
-            true,
+        ImportOutcome::HeldElsewhere { week, named, held } => {
+            (Verdict::Refused, held_elsewhere(*week, *named, *held))
+        }
+    }
+}
+
+fn held_elsewhere(week: PrayerWeek, named: PrayerWeek, held: Held) -> String {
+    match held {
+        Held::Posted => format!(
+            "This bulletin is already imported, for the week of {week}, which has been posted, so it was not stored for the week of {named} too: its requests would be posted twice. Nothing changed. To fill the week of {named}, import the bulletin meant for it."
         ),
-        ImportOutcome::HeldElsewhere {
-            week,
-            named,
-            held: Held::Shared,
-        } => (
-            format!(
-                "This bulletin is already imported for every server, for the week of {week}, so it was not stored for the week of {named} too: its requests would be posted twice. Nothing changed. Whoever runs the bot can move it with `prayer-bot import FILE --week {named}` while the week of {week} has not been posted."
-            ),
-            true,
+        Held::Shared => format!(
+            "This bulletin is already imported for every server, for the week of {week}, so it was not stored for the week of {named} too: its requests would be posted twice. Nothing changed. Whoever runs the bot can move it with `prayer-bot import FILE --week {named}` while the week of {week} has not been posted."
         ),
-        ImportOutcome::Added { .. } | ImportOutcome::AlreadyPosted { .. } => return None,
-    })
+    }
 }

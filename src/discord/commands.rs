@@ -11,7 +11,9 @@ use super::schedule::{Day, autocomplete_zone, changed_schedule, status};
 use super::tracking::{forget_me, mine, notify, praise, stats, who};
 use super::{Context, Error, UserError, admin_only, today};
 use crate::bulletins::browse::{FindWeekError, choose_week};
-use crate::bulletins::import::{ImportContext, ImportError, import_bulletin};
+use crate::bulletins::import::{
+    DISCORD, ImportContext, ImportError, Verdict, import_bulletin, outcome_words,
+};
 use crate::bulletins::parse::MAX_BULLETIN_BYTES;
 use crate::bulletins::week::PrayerWeek;
 use crate::ids::GuildId;
@@ -20,7 +22,7 @@ use crate::posting::render::{
     RequestStatus, find_region, group_by_region, render_digest, shown_typed,
 };
 use crate::posting::{PostError, PostOutcome, PostRun, post_week};
-use crate::storage::{ImportOutcome, Scope};
+use crate::storage::Scope;
 
 /// Every command the bot registers.
 pub fn all() -> Vec<poise::Command<super::Data, Error>> {
@@ -309,49 +311,30 @@ pub async fn import(
     };
     // A bulletin for a week already under way may be due at once.
     ctx.data().wake.notify_one();
-    let b = &imported.bulletin;
+    let (verdict, words) = outcome_words(&imported.outcome, &summary(&imported.bulletin), DISCORD);
+    match verdict {
+        Verdict::Refused => Err(UserError::new(words).into()),
+        Verdict::Added => reply(ctx, format!("Imported {words}")).await,
+        Verdict::Moved | Verdict::Unchanged => {
+            reply(ctx, format!("{}: {words}", summary(&imported.bulletin))).await
+        }
+    }
+}
+
+/// A bulletin as an import's answer names it: its title, and its requests
+/// by region.
+fn summary(b: &crate::bulletins::parse::Bulletin) -> String {
     let regions: Vec<&str> = group_by_region(&b.requests)
         .into_iter()
         .map(|(r, _)| r)
         .collect();
-    let summary = format!(
+    format!(
         "**{}**: {} requests in {} regions ({})",
         b.title,
         b.requests.len(),
         regions.len(),
         regions.join(", ")
-    );
-    let message = match imported.outcome {
-        ImportOutcome::Added {
-            week,
-            replaced: None,
-        } => format!("Imported {summary} for the week of {week}."),
-        ImportOutcome::Added {
-            week,
-            replaced: Some(old),
-        } => {
-            format!("Imported {summary} for the week of {week}, replacing “{old}”.")
-        }
-        ref repeat @ (ImportOutcome::AlreadyImported { .. }
-        | ImportOutcome::Moved { .. }
-        | ImportOutcome::HeldElsewhere { .. }) => {
-            let (words, refused) =
-                crate::bulletins::import::repeat_words(repeat, "week:").unwrap_or_default();
-            let words = format!("{summary}: {words}");
-            if refused {
-                return Err(UserError::new(words).into());
-            }
-            words
-        }
-        ImportOutcome::AlreadyPosted { week } => {
-            return Err(UserError::new(format!(
-                "The week of {week} has already been posted here, so `{}` was not imported: `/prayer week` would no longer match what the channel shows. To correct something in that week, post the correction in the channel yourself; to use this bulletin, import it again with `week:` set to a week not yet posted. Nothing changed.",
-                file.filename
-            ))
-            .into());
-        }
-    };
-    reply(ctx, message).await
+    )
 }
 
 /// The attachment's bytes, or why not in a sentence. serenity's own
