@@ -147,17 +147,6 @@ pub async fn run(cli: Cli, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Resu
             force,
             database,
         } => {
-            let database = or_default(database.database);
-            if week.is_some() && files.len() > 1 {
-                // Each file would replace the one before it in that week,
-                // and only the last would stay.
-                warn(format_args!(
-                    "error: --week names one week and a week holds one bulletin, but {} files were given; import them one at a time, each with its own --week",
-                    files.len()
-                ));
-                return Ok(ExitCode::from(USAGE));
-            }
-            let store = Store::open(&database).await?;
             let context = ImportContext {
                 scope: Scope::Shared,
                 week,
@@ -165,23 +154,14 @@ pub async fn run(cli: Cli, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Resu
                 today,
                 now,
             };
-            let code = import(&mut out, &store, &files, &context).await;
-            store.close().await;
-            code
+            import_files(&mut out, &or_default(database.database), &files, &context).await?
         }
         Command::Week {
             week,
             region,
             database,
         } => {
-            let database = or_default(database.database);
-            let store = match Store::open_read_only(&database).await {
-                Ok(store) => store,
-                Err(StorageError::Missing { location }) => bail!(
-                    "no database at {location}: import a bulletin first with `prayer-bot import FILE`"
-                ),
-                Err(error) => return Err(error.into()),
-            };
+            let store = open_to_read(&or_default(database.database)).await?;
             let result = show_week(&mut out, &store, week, region.as_deref(), today).await;
             store.close().await;
             result?
@@ -328,6 +308,40 @@ fn read_bulletin(file: &Path) -> anyhow::Result<Bulletin> {
     parse_bulletin(&text).map_err(|e| anyhow!("{name}: {e}"))
 }
 
+/// `import`: refuses one `--week` for several files, then imports each.
+async fn import_files(
+    out: &mut Output<impl Write>,
+    database: &str,
+    files: &[PathBuf],
+    context: &ImportContext,
+) -> anyhow::Result<ExitCode> {
+    if context.week.is_some() && files.len() > 1 {
+        // Each file would replace the one before it in that week, and only
+        // the last would stay.
+        warn(format_args!(
+            "error: --week names one week and a week holds one bulletin, but {} files were given; import them one at a time, each with its own --week",
+            files.len()
+        ));
+        return Ok(ExitCode::from(USAGE));
+    }
+    let store = Store::open(database).await?;
+    let code = import(out, &store, files, context).await;
+    store.close().await;
+    Ok(code)
+}
+
+/// The database `week` reads, opened read-only; a missing one is the
+/// user's to fix.
+async fn open_to_read(database: &str) -> anyhow::Result<Store> {
+    match Store::open_read_only(database).await {
+        Ok(store) => Ok(store),
+        Err(StorageError::Missing { location }) => bail!(
+            "no database at {location}: import a bulletin first with `prayer-bot import FILE`"
+        ),
+        Err(error) => Err(error.into()),
+    }
+}
+
 fn parse(
     out: &mut Output<impl Write>,
     file: &Path,
@@ -347,6 +361,19 @@ fn parse(
         out.line(serde_json::to_string_pretty(&value)?);
         return Ok(ExitCode::SUCCESS);
     }
+    print_heading(out, &bulletin, today);
+    print_requests(out, &bulletin);
+    if !bulletin.notes.is_empty() {
+        out.line("\nNotes (not requests)");
+        for note in &bulletin.notes {
+            out.line(format_args!("  {}: {}", note.region, note.text));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `parse`'s title, date (and the week it goes to) and verse.
+fn print_heading(out: &mut Output<impl Write>, bulletin: &Bulletin, today: NaiveDate) {
     out.line(format_args!("Title:    {}", bulletin.title));
     match (bulletin.date, place_bulletin(None, bulletin.date, today)) {
         (Some(date), Placement::Exactly(week)) => out.line(format_args!(
@@ -362,6 +389,10 @@ fn parse(
         )),
         None => out.line("Verse:    none"),
     }
+}
+
+/// `parse`'s requests: counted, then listed by region, each labelled.
+fn print_requests(out: &mut Output<impl Write>, bulletin: &Bulletin) {
     let praises = bulletin
         .requests
         .iter()
@@ -394,13 +425,6 @@ fn parse(
             out.line(format_args!("  {label} {}{}", request.text, countries));
         }
     }
-    if !bulletin.notes.is_empty() {
-        out.line("\nNotes (not requests)");
-        for note in &bulletin.notes {
-            out.line(format_args!("  {}: {}", note.region, note.text));
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// Imports each file in turn; a file that fails is reported on stderr and

@@ -1749,7 +1749,7 @@ async fn a_press_on_a_request_whose_bulletin_was_replaced_gets_a_clear_answer() 
         .expect("the import runs");
     let said = String::from_utf8_lossy(&replaced.stdout);
     assert!(
-        replaced.status.success() && said.contains("replaced the week's earlier bulletin"),
+        replaced.status.success() && said.contains("replacing “IJM Prayer Requests”"),
         "{said}{}",
         String::from_utf8_lossy(&replaced.stderr)
     );

@@ -17,6 +17,7 @@
 use std::collections::HashSet;
 
 use super::rest::Rest;
+use crate::bulletins::week::PrayerWeek;
 use crate::ids::{ChannelId, GuildId, MessageId, UserId};
 use crate::posting::SendError;
 use crate::storage::Store;
@@ -46,90 +47,159 @@ pub async fn catch_up(
             return;
         }
     };
-    let mut unread = 0usize;
+    let reader = Reader {
+        messenger,
+        store,
+        recorder,
+        bot,
+    };
     let now = super::now();
-    let (mut added, mut removed) = (0usize, 0usize);
+    let mut tally = Tally::default();
     for (guild, schedule) in schedules {
         if only.as_ref().is_some_and(|only| !only.contains(&guild)) {
             continue;
         }
         // The week the schedule is on: after a weekend post, the next week.
         let week = crate::schedule::scheduled_week(schedule, now);
-        let posts = match store.request_posts(guild, week).await {
-            Ok(posts) => posts,
-            Err(error) => {
-                tracing::error!(%error, "could not read a server's posts");
-                continue;
-            }
+        let Some(posts) = reader.posts(guild, week).await else {
+            continue;
         };
-        // The week before too: an outage over a weekend spans both.
-        let posts = with_week_before(&store, guild, week, posts).await;
         for (channel, message) in posts {
-            if messenger.stopping() {
+            if reader.messenger.stopping() {
                 break;
             }
-            let mut on_discord = match read_reactions(&messenger, channel, message, bot).await {
-                Ok(found) => found,
-                Err(error) => {
-                    if messenger.stopping() {
-                        break;
-                    }
-                    unread += 1;
-                    note_unread(&store, guild, message, &error).await;
-                    continue;
-                }
-            };
-            if let Err(error) = store.clear_unread(message).await {
-                tracing::error!(%error, "could not clear a message's problem");
-            }
-            let users: Vec<UserId> = on_discord.iter().map(|(user, _)| *user).collect();
-            match store.forgotten_among(guild, message, &users).await {
-                Ok(forgotten) => on_discord.retain(|(user, _)| !forgotten.contains(user)),
-                Err(error) => {
-                    tracing::error!(%error, "could not read who asked to be forgotten");
-                    continue;
-                }
-            }
-            let stored: HashSet<(UserId, String)> = match store.reactions_on(guild, message).await {
-                Ok(stored) => stored.into_iter().collect(),
-                Err(error) => {
-                    tracing::error!(%error, "could not read the stored reactions");
-                    continue;
-                }
-            };
-            let key = |(user, emoji): &(UserId, String)| ReactionKey {
-                guild,
-                channel,
-                message,
-                user: *user,
-                emoji: emoji.clone(),
-            };
-            for missed in on_discord.difference(&stored) {
-                recorder.record(ReactionChange::Added(key(missed))).await;
-                added += 1;
-            }
-            for gone in stored.difference(&on_discord) {
-                recorder.record(ReactionChange::Removed(key(gone))).await;
-                removed += 1;
-            }
+            reader.message(guild, channel, message, &mut tally).await;
         }
-        if messenger.stopping() {
+        if reader.messenger.stopping() {
             break;
         }
     }
-    recorder.flush().await;
-    if added + removed > 0 {
-        tracing::warn!(
+    reader.recorder.flush().await;
+    tally.log();
+}
+
+/// What one catch-up found.
+#[derive(Default)]
+struct Tally {
+    added: usize,
+    removed: usize,
+    unread: usize,
+}
+
+impl Tally {
+    fn log(&self) {
+        let Tally {
             added,
             removed,
-            "read back 🙏 reactions missed while disconnected"
-        );
-    }
-    if unread > 0 {
-        tracing::warn!(
             unread,
-            "some request messages could not be read back; /prayer status names them"
-        );
+        } = *self;
+        if added + removed > 0 {
+            tracing::warn!(
+                added,
+                removed,
+                "read back 🙏 reactions missed while disconnected"
+            );
+        }
+        if unread > 0 {
+            tracing::warn!(
+                unread,
+                "some request messages could not be read back; /prayer status names them"
+            );
+        }
+    }
+}
+
+/// What reading back needs: Discord, the store, and the recorder the
+/// differences go to.
+struct Reader {
+    messenger: Rest,
+    store: Store,
+    recorder: Recorder,
+    bot: UserId,
+}
+
+impl Reader {
+    /// `guild`'s request messages of `week` and the week before (an outage
+    /// over a weekend spans both); `None` if the store could not say.
+    async fn posts(&self, guild: GuildId, week: PrayerWeek) -> Option<Vec<(ChannelId, MessageId)>> {
+        match self.store.request_posts(guild, week).await {
+            Ok(posts) => Some(with_week_before(&self.store, guild, week, posts).await),
+            Err(error) => {
+                tracing::error!(%error, "could not read a server's posts");
+                None
+            }
+        }
+    }
+
+    /// Reads one message's 🙏 and queues the difference from the store.
+    async fn message(
+        &self,
+        guild: GuildId,
+        channel: ChannelId,
+        message: MessageId,
+        tally: &mut Tally,
+    ) {
+        let store = &self.store;
+        let on_discord = match read_reactions(&self.messenger, channel, message, self.bot).await {
+            Ok(found) => found,
+            Err(_) if self.messenger.stopping() => return,
+            Err(error) => {
+                tally.unread += 1;
+                note_unread(store, guild, message, &error).await;
+                return;
+            }
+        };
+        if let Err(error) = store.clear_unread(message).await {
+            tracing::error!(%error, "could not clear a message's problem");
+        }
+        let Some((on_discord, stored)) = self.compared(guild, message, on_discord).await else {
+            return;
+        };
+        let key = |(user, emoji): &(UserId, String)| ReactionKey {
+            guild,
+            channel,
+            message,
+            user: *user,
+            emoji: emoji.clone(),
+        };
+        for missed in on_discord.difference(&stored) {
+            self.recorder
+                .record(ReactionChange::Added(key(missed)))
+                .await;
+            tally.added += 1;
+        }
+        for gone in stored.difference(&on_discord) {
+            self.recorder
+                .record(ReactionChange::Removed(key(gone)))
+                .await;
+            tally.removed += 1;
+        }
+    }
+
+    /// What Discord shows on `message`, less the members who asked to be
+    /// forgotten, beside what the store holds; `None` if the store could
+    /// not say.
+    async fn compared(
+        &self,
+        guild: GuildId,
+        message: MessageId,
+        mut on_discord: HashSet<(UserId, String)>,
+    ) -> Option<(HashSet<(UserId, String)>, HashSet<(UserId, String)>)> {
+        let users: Vec<UserId> = on_discord.iter().map(|(user, _)| *user).collect();
+        match self.store.forgotten_among(guild, message, &users).await {
+            Ok(forgotten) => on_discord.retain(|(user, _)| !forgotten.contains(user)),
+            Err(error) => {
+                tracing::error!(%error, "could not read who asked to be forgotten");
+                return None;
+            }
+        }
+        match self.store.reactions_on(guild, message).await {
+            Ok(stored) => Some((on_discord, stored.into_iter().collect())),
+            Err(error) => {
+                tracing::error!(%error, "could not read the stored reactions");
+                None
+            }
+        }
     }
 }
 
@@ -138,7 +208,7 @@ pub async fn catch_up(
 async fn with_week_before(
     store: &Store,
     guild: GuildId,
-    week: crate::bulletins::week::PrayerWeek,
+    week: PrayerWeek,
     posts: Vec<(ChannelId, MessageId)>,
 ) -> Vec<(ChannelId, MessageId)> {
     let before = week.weeks_before(1);

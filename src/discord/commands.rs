@@ -21,7 +21,8 @@ use crate::posting::region::{autocomplete, match_region, region_choices};
 use crate::posting::render::{
     RequestStatus, find_region, group_by_region, render_digest, shown_typed,
 };
-use crate::posting::{PostError, PostOutcome, PostRun, post_week};
+use crate::posting::{PostError, PostRun, post_week};
+use crate::schedule::status::schedule_status;
 use crate::storage::Scope;
 
 /// Every command the bot registers.
@@ -114,45 +115,83 @@ pub async fn setup(
         Some(typed) => Some(known_region(ctx, guild, typed).await?),
         None => None,
     };
-    let id = guild;
-    let store = &ctx.data().store;
-    let current = store.schedule(id).await?;
+    let current = ctx.data().store.schedule(guild).await?;
     let schedule = changed_schedule(current, weekday, time.as_deref(), timezone.as_deref(), auto)?;
-    let default_channel = store.channel_settings(guild).await?.default_channel;
-    let Some(channel) = channel else {
-        if let Some(region) = region {
-            return Err(UserError::new(format!(
-                "Name the channel for **{region}**'s requests: `/prayer setup channel:#channel region:{region}`. Nothing was changed."
-            ))
-            .into());
-        }
-        let Some(default_channel) = default_channel else {
-            return Err(UserError::new(
-                "The first setup needs a channel for the posts: run `/prayer setup channel:#channel` (you can give the weekday, time and time zone at the same time). Nothing was changed.",
-            )
-            .into());
-        };
-        let nothing_typed = weekday.is_none()
+    let asked = Setup {
+        guild,
+        current,
+        schedule,
+        zone_typed: timezone.is_some(),
+        nothing_typed: weekday.is_none()
             && time.as_deref().is_none_or(|t| t.trim().is_empty())
             && timezone.as_deref().is_none_or(|z| z.trim().is_empty())
-            && auto.is_none();
-        if nothing_typed {
-            let when =
-                crate::schedule::status::schedule_status(store, id, current, super::now()).await?;
-            return reply(
-                ctx,
-                format!(
-                    "Weekly posts go to <#{default_channel}>. {when} To change something, give `channel`, `weekday`, `time`, `timezone` or `auto`. Nothing was changed."
-                ),
-            )
-            .await;
-        }
-        store_schedule(ctx, id, schedule).await?;
-        let when =
-            crate::schedule::status::schedule_status(store, id, schedule, super::now()).await?;
-        let warning = zone_warning(schedule, timezone.is_some());
-        return reply(ctx, format!("{when}{warning}")).await;
+            && auto.is_none(),
     };
+    match channel {
+        Some(channel) => route(ctx, &asked, channel, region).await,
+        None => match region {
+            Some(region) => Err(UserError::new(format!(
+                "Name the channel for **{region}**'s requests: `/prayer setup channel:#channel region:{region}`. Nothing was changed."
+            ))
+            .into()),
+            None => schedule_only(ctx, &asked).await,
+        },
+    }
+}
+
+/// What `/prayer setup` was asked, beside the channel and region.
+struct Setup {
+    guild: GuildId,
+    /// The schedule before, and as changed by what was typed.
+    current: crate::schedule::Schedule,
+    schedule: crate::schedule::Schedule,
+    zone_typed: bool,
+    /// Whether no schedule option was given at all.
+    nothing_typed: bool,
+}
+
+impl Setup {
+    /// The schedule in words, and the fixed-offset zone warning if any.
+    async fn words(&self, store: &crate::storage::Store) -> Result<String, Error> {
+        let when = schedule_status(store, self.guild, self.schedule, super::now()).await?;
+        Ok(format!(
+            "{when}{}",
+            zone_warning(self.schedule, self.zone_typed)
+        ))
+    }
+}
+
+/// `/prayer setup` without a channel: the schedule changes (or is shown).
+async fn schedule_only(ctx: Context<'_>, asked: &Setup) -> Result<(), Error> {
+    let store = &ctx.data().store;
+    let Some(default_channel) = store.channel_settings(asked.guild).await?.default_channel else {
+        return Err(UserError::new(
+            "The first setup needs a channel for the posts: run `/prayer setup channel:#channel` (you can give the weekday, time and time zone at the same time). Nothing was changed.",
+        )
+        .into());
+    };
+    if asked.nothing_typed {
+        let when = schedule_status(store, asked.guild, asked.current, super::now()).await?;
+        return reply(
+            ctx,
+            format!(
+                "Weekly posts go to <#{default_channel}>. {when} To change something, give `channel`, `weekday`, `time`, `timezone` or `auto`. Nothing was changed."
+            ),
+        )
+        .await;
+    }
+    store_schedule(ctx, asked.guild, asked.schedule).await?;
+    reply(ctx, asked.words(store).await?).await
+}
+
+/// `/prayer setup channel:`: the posts (or one region's) go to `channel`,
+/// once the bot may post there; the schedule changes with it.
+async fn route(
+    ctx: Context<'_>,
+    asked: &Setup,
+    channel: serenity::ChannelId,
+    region: Option<String>,
+) -> Result<(), Error> {
     let missing = super::permissions::missing_in(ctx, channel).await?;
     if !missing.is_empty() {
         return Err(UserError::new(format!(
@@ -161,32 +200,29 @@ pub async fn setup(
         ))
         .into());
     }
-    let message = match &region {
-        Some(region) => format!(
-            "Requests for **{region}** will be posted in <#{channel}>; other regions go to the default channel."
-        ),
-        None => format!("Weekly posts will go to <#{channel}>."),
-    };
+    let store = &ctx.data().store;
     // The schedule first: a server's settings row made by the channel
     // below would otherwise carry the default (automatic posts on) for a
     // moment, and the scheduler could post a week the admin turned off.
-    store_schedule(ctx, id, schedule).await?;
-    match region {
+    store_schedule(ctx, asked.guild, asked.schedule).await?;
+    let message = match region {
         Some(region) => {
             store
-                .set_region_channel(guild, &region, channel.into())
+                .set_region_channel(asked.guild, &region, channel.into())
                 .await?;
+            format!(
+                "Requests for **{region}** will be posted in <#{channel}>; other regions go to the default channel."
+            )
         }
         None => {
             store
-                .set_default_channel(guild, channel.into(), super::now())
+                .set_default_channel(asked.guild, channel.into(), super::now())
                 .await?;
+            format!("Weekly posts will go to <#{channel}>.")
         }
-    }
+    };
     ctx.data().wake.notify_one();
-    let when = crate::schedule::status::schedule_status(store, id, schedule, super::now()).await?;
-    let warning = zone_warning(schedule, timezone.is_some());
-    reply(ctx, format!("{message} {when}{warning}")).await
+    reply(ctx, format!("{message} {}", asked.words(store).await?)).await
 }
 
 /// Stores `schedule` as an admin set it, with the instant from which its
@@ -371,64 +407,37 @@ pub async fn post(
     // No lock of its own: the week's lease keeps this post and the
     // scheduler's (or a second admin's, or another process's) apart, and
     // the one that finds it held answers InProgress below.
-    let store = &ctx.data().store;
-    // `post_week` reads the week's bulletin itself and says if there is none.
-    // Left out, the week is this week: never a later one in its place.
     let week = match named {
         Some(week) => week,
-        None => {
-            let current = PrayerWeek::containing(today(ctx).await?);
-            match choose_week(store, Scope::Guild(guild), None, today(ctx).await?).await {
-                Ok((week, _)) if week == current => week,
-                Ok((next, _)) => {
-                    return Err(UserError::new(format!(
-                        "This week ({current}) has no bulletin; the next with one is {next}: run `/prayer post week:{next}`, or import this week's with `/prayer import`. Nothing was posted."
-                    ))
-                    .into());
-                }
-                Err(FindWeekError::Storage(error)) => return Err(error.into()),
-                Err(_) => {
-                    return Err(UserError::new(format!(
-                        "This week ({current}) has no bulletin, nor has any later week: load one with `/prayer import`. Nothing was posted."
-                    ))
-                    .into());
-                }
-            }
-        }
+        None => this_week_to_post(ctx, guild).await?,
     };
-    let messenger = ctx.data().rest.clone();
+    let store = &ctx.data().store;
     let run = PostRun::new(PostRun::LEASE);
-    let message = match post_week(store, &messenger, guild, week, &run, super::now).await {
-        Ok(PostOutcome::Posted {
-            week,
-            messages,
-            channels,
-            resumed,
-        }) => {
-            let channels: Vec<String> = channels.iter().map(|c| format!("<#{c}>")).collect();
-            let resumed = if resumed > 0 {
-                format!(
-                    " ({resumed} had been posted before an interruption and were not sent again)"
-                )
-            } else {
-                String::new()
-            };
-            format!(
-                "Posted the week of {week}: {messages} messages in {}{resumed}.",
-                channels.join(", ")
-            )
-        }
-        Ok(PostOutcome::AlreadyPosted { week }) => {
-            format!("The week of {week} has already been posted here. Nothing was posted again.")
-        }
-        Ok(PostOutcome::InProgress { week, until }) => format!(
-            "The week of {week} is being posted right now by another run of the bot (the schedule, or a second copy of the bot). Check back in a few minutes; if it is still not finished after {} UTC, run `/prayer post` again to post the rest. Nothing will be posted twice.",
-            until.format("%H:%M:%S")
-        ),
+    let message = match post_week(store, &ctx.data().rest, guild, week, &run, super::now).await {
+        Ok(outcome) => outcome.words(),
         // The admin hears how far the post got before the process goes.
         Err(stopped @ PostError::Stopped { .. }) => stopped.to_string(),
         Err(PostError::Storage(error)) => return Err(error.into()),
         Err(error) => return Err(UserError::new(error.to_string()).into()),
     };
     reply(ctx, message).await
+}
+
+/// The week `/prayer post` posts when none is named: this week, never a
+/// later one in its place (`post_week` says if it has no bulletin).
+async fn this_week_to_post(ctx: Context<'_>, guild: GuildId) -> Result<PrayerWeek, Error> {
+    let today = today(ctx).await?;
+    let current = PrayerWeek::containing(today);
+    match choose_week(&ctx.data().store, Scope::Guild(guild), None, today).await {
+        Ok((week, _)) if week == current => Ok(week),
+        Ok((next, _)) => Err(UserError::new(format!(
+            "This week ({current}) has no bulletin; the next with one is {next}: run `/prayer post week:{next}`, or import this week's with `/prayer import`. Nothing was posted."
+        ))
+        .into()),
+        Err(FindWeekError::Storage(error)) => Err(error.into()),
+        Err(_) => Err(UserError::new(format!(
+            "This week ({current}) has no bulletin, nor has any later week: load one with `/prayer import`. Nothing was posted."
+        ))
+        .into()),
+    }
 }

@@ -62,6 +62,25 @@ pub struct Data {
     pub tasks: Tasks,
 }
 
+impl Data {
+    /// What commands reach, and the recorder's writer task (kept until the
+    /// store closes).
+    fn new(store: Store, rest: Rest, owner: &Shutdown) -> (Self, tokio::task::JoinHandle<()>) {
+        let check = Arc::new(rest.clone());
+        let (recorder, writer) = Recorder::start(store.clone(), now, Some(check));
+        let data = Data {
+            store,
+            busy: Arc::new(RwLock::new(())),
+            wake: Arc::new(Notify::new()),
+            stop: owner.stop(),
+            recorder,
+            rest,
+            tasks: owner.tasks(),
+        };
+        (data, writer)
+    }
+}
+
 pub type Error = CommandError;
 pub type Context<'a> = poise::Context<'a, Data, Error>;
 
@@ -320,17 +339,8 @@ pub async fn run(
         owner.stop(),
         settings.global_rate_limit,
     );
-    let check = Arc::new(rest.clone());
-    let (recorder, writer) = Recorder::start(store.clone(), now, Some(check));
-    let data = Data {
-        store: store.clone(),
-        busy: Arc::new(RwLock::new(())),
-        wake: Arc::new(Notify::new()),
-        stop: owner.stop(),
-        recorder: recorder.clone(),
-        rest: rest.clone(),
-        tasks: owner.tasks(),
-    };
+    let (data, writer) = Data::new(store.clone(), rest.clone(), &owner);
+    let recorder = data.recorder.clone();
     let busy = data.busy.clone();
     let mut shutdown = Box::pin(shutdown);
     let stopping = || tracing::info!("stopping: a stop signal arrived");
@@ -352,13 +362,7 @@ pub async fn run(
     };
     watcher.abort();
     if let Some(ended) = ended {
-        // The gateway gave up (a refused token, say): nothing to wait for
-        // but the reactions already queued.
-        recorder.flush().await;
-        store.close().await;
-        ended?;
-        tracing::warn!("stopped: the connection to Discord ended");
-        return Ok(());
+        return gave_up(ended, recorder, store).await;
     }
     stopping();
     let stop = Stopping {
@@ -415,6 +419,20 @@ impl Stopping {
             tracing::warn!("reactions still being written after {DISCONNECT:?}; stopping anyway");
         }
     }
+}
+
+/// The gateway gave up (a refused token, say): nothing to wait for but the
+/// reactions already queued.
+async fn gave_up(
+    ended: Result<(), serenity::Error>,
+    recorder: Recorder,
+    store: Store,
+) -> anyhow::Result<()> {
+    recorder.flush().await;
+    store.close().await;
+    ended?;
+    tracing::warn!("stopped: the connection to Discord ended");
+    Ok(())
 }
 
 async fn stopped(store: Store) -> anyhow::Result<()> {

@@ -326,6 +326,42 @@ pub enum PostOutcome {
     },
 }
 
+impl PostOutcome {
+    /// What the admin who asked for the post reads.
+    pub fn words(&self) -> String {
+        match self {
+            PostOutcome::Posted {
+                week,
+                messages,
+                channels,
+                resumed,
+            } => {
+                let channels: Vec<String> = channels.iter().map(|c| format!("<#{c}>")).collect();
+                let resumed = if *resumed > 0 {
+                    format!(
+                        " ({resumed} had been posted before an interruption and were not sent again)"
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "Posted the week of {week}: {messages} messages in {}{resumed}.",
+                    channels.join(", ")
+                )
+            }
+            PostOutcome::AlreadyPosted { week } => {
+                format!(
+                    "The week of {week} has already been posted here. Nothing was posted again."
+                )
+            }
+            PostOutcome::InProgress { week, until } => format!(
+                "The week of {week} is being posted right now by another run of the bot (the schedule, or a second copy of the bot). Check back in a few minutes; if it is still not finished after {} UTC, run `/prayer post` again to post the rest. Nothing will be posted twice.",
+                until.format("%H:%M:%S")
+            ),
+        }
+    }
+}
+
 /// Posts `week` to `guild`, exactly once: a week already posted posts
 /// nothing; a week another run is posting is left to it; a post
 /// interrupted part-way resumes where it stopped, after reading back what
