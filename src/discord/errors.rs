@@ -82,6 +82,12 @@ impl From<crate::tracking::praise::PraiseError> for CommandError {
     }
 }
 
+impl From<crate::posting::SendError> for CommandError {
+    fn from(error: crate::posting::SendError) -> Self {
+        CommandError::Internal(error.into())
+    }
+}
+
 impl From<serenity::Error> for CommandError {
     fn from(error: serenity::Error) -> Self {
         CommandError::Internal(error.into())

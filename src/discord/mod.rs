@@ -279,10 +279,14 @@ fn framework(data: Data) -> poise::Framework<Data, Error> {
     };
     poise::Framework::builder()
         .options(options)
-        .setup(|ctx, _ready, framework| {
+        .setup(|_ctx, ready, framework| {
             Box::pin(async move {
                 // Once, on the first shard's READY, however many shards.
-                poise::builtins::register_globally(ctx, &framework.options().commands).await?;
+                let commands =
+                    poise::builtins::create_application_commands(&framework.options().commands);
+                data.rest
+                    .register_commands(ready.application.id, &commands)
+                    .await?;
                 start_scheduler(&data);
                 Ok(data)
             })

@@ -34,7 +34,6 @@ pub async fn missing_in(ctx: Context<'_>, channel: ChannelId) -> Result<Vec<&'st
     let guild_id = ctx
         .guild_id()
         .ok_or_else(|| UserError::new("This command works in a server."))?;
-    let http = &ctx.serenity_context().http;
     let bot = ctx.serenity_context().cache.current_user().id;
     // The server's roles, channels and members come from the gateway's
     // GUILD_CREATE; the bot's own member is asked for when not cached.
@@ -54,7 +53,7 @@ pub async fn missing_in(ctx: Context<'_>, channel: ChannelId) -> Result<Vec<&'st
     };
     let member = match cached_member {
         Some(member) => member,
-        None => http.get_member(guild_id, bot).await?,
+        None => ctx.data().rest.member(guild_id, bot).await?,
     };
     Ok(missing_for_posting(
         guild.user_permissions_in(target, &member),

@@ -270,6 +270,45 @@ impl Rest {
         }
     }
 
+    /// A member of a server, as serenity reads it (the bot's own, for its
+    /// permissions when the cache lacks it).
+    pub async fn member(
+        &self,
+        guild: serenity::GuildId,
+        user: serenity::UserId,
+    ) -> Result<serenity::Member, SendError> {
+        let route = Route::GuildMember {
+            guild_id: guild,
+            user_id: user,
+        };
+        let mut value: serde_json::Value = serde_json::from_slice(&self.get(route, None).await?)
+            .map_err(|e| SendError::invalid(format!("Discord's member could not be read ({e})")))?;
+        if let Some(map) = value.as_object_mut() {
+            map.insert("guild_id".to_owned(), guild.get().to_string().into());
+        }
+        serde_json::from_value(value)
+            .map_err(|e| SendError::invalid(format!("Discord's member could not be read ({e})")))
+    }
+
+    /// Registers `commands` as the application's global commands, replacing
+    /// whatever was registered before (Discord's bulk overwrite).
+    pub async fn register_commands(
+        &self,
+        application: serenity::ApplicationId,
+        commands: &[serenity::CreateCommand],
+    ) -> Result<(), SendError> {
+        let body = serde_json::to_vec(commands)
+            .map_err(|e| SendError::invalid(format!("the commands could not be encoded ({e})")))?;
+        self.call(|| {
+            let route = Route::Commands {
+                application_id: application,
+            };
+            Request::new(route, LightMethod::Put).body(Some(body.clone()))
+        })
+        .await
+        .map(drop)
+    }
+
     /// Reads one message (with its reaction counts).
     pub async fn read_message(
         &self,
