@@ -562,13 +562,17 @@ fn every_crate_path_is_one_the_module_map_allows() {
     for source in &sources {
         let Some(row) = row_of(&rows, &source.name) else {
             wrong.push(format!(
-                "{}: no row of {DOC}'s module map holds this file; add one",
+                "{}: no row of {DOC}'s module map holds this file; add one to the table \
+                 of its folder (path, what it does, may depend on)",
                 source.name
             ));
             continue;
         };
         let own = module_of(&source.name);
         let own_row = Some(row.path.clone());
+        // One message per module a file may not use: its first line and
+        // path, and how many more uses there are.
+        let mut unlisted: Vec<(String, usize, String, usize)> = Vec::new();
         for (line, path) in crate_paths(source) {
             let Some(target) = module_named(&path, &modules) else {
                 continue;
@@ -580,10 +584,21 @@ fn every_crate_path_is_one_the_module_map_allows() {
             if same_row || within(target, &own) || allows(&rows, row, target, &sources) {
                 continue;
             }
+            match unlisted.iter_mut().find(|(t, ..)| t == target) {
+                Some((.., more)) => *more += 1,
+                None => unlisted.push((target.clone(), line, path, 0)),
+            }
+        }
+        for (target, line, path, more) in unlisted {
+            let more = if more > 0 {
+                format!(" (and {more} more use(s) in the file)")
+            } else {
+                String::new()
+            };
             wrong.push(format!(
-                "{}:{line}: uses `{path}` (module `{target}`), which the row `{}` of {DOC}'s \
-                 module map does not list under \"may depend on\"; list `{target}` there if the \
-                 dependency is meant, or do without it",
+                "{}:{line}: uses `{path}` (module `{target}`){more}, which the row `{}` of \
+                 {DOC}'s module map does not list under \"may depend on\"; list `{target}` \
+                 there if the dependency is meant, or do without it",
                 source.name, row.path
             ));
         }
