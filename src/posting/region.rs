@@ -106,7 +106,7 @@ pub fn match_region(choices: &[&str], typed: &str) -> Result<String, UnknownRegi
             let distance = if candidate.contains(&key) || key.contains(&candidate) {
                 0
             } else {
-                edit_distance(&candidate, &key)
+                strsim::levenshtein(&candidate, &key)
             };
             // Close means within a third of the name's letters (at least 2).
             let close_enough = (candidate.chars().count() / 3).max(2);
@@ -121,27 +121,6 @@ pub fn match_region(choices: &[&str], typed: &str) -> Result<String, UnknownRegi
             .map(|(_, name)| name.to_owned())
             .collect(),
     })
-}
-
-/// Levenshtein distance in characters, in O(len(a) · len(b)) time and
-/// O(len(b)) space; callers keep both short.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                diagonal
-            } else {
-                1 + diagonal.min(above).min(row[j])
-            };
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
@@ -202,8 +181,11 @@ mod tests {
 
     #[test]
     fn edit_distance_counts_single_character_edits() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("same", "same"), 0);
+        // Close matches are counted with `strsim::levenshtein`, in
+        // characters, not bytes: an accent is one edit.
+        assert_eq!(strsim::levenshtein("kitten", "sitting"), 3);
+        assert_eq!(strsim::levenshtein("", "abc"), 3);
+        assert_eq!(strsim::levenshtein("same", "same"), 0);
+        assert_eq!(strsim::levenshtein("latin américa", "latin america"), 1);
     }
 }

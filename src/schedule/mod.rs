@@ -28,7 +28,7 @@ use chrono_tz::{TZ_VARIANTS, Tz};
 
 use crate::bulletins::week::PrayerWeek;
 use crate::ids::GuildId;
-use crate::posting::region::{CHOICE_LIMIT, CHOICE_NAME_LIMIT, edit_distance};
+use crate::posting::region::{CHOICE_LIMIT, CHOICE_NAME_LIMIT};
 
 /// 09:00, the time of day a new server posts at.
 pub const DEFAULT_TIME: NaiveTime = match NaiveTime::from_hms_opt(9, 0, 0) {
@@ -517,6 +517,12 @@ impl std::error::Error for UnknownZone {}
 /// in any letter case, with spaces around it ignored. Anything else is
 /// refused with up to three close names: those that contain what was typed
 /// (`york` finds America/New_York), then those a few edits away.
+///
+/// chrono-tz's own `Tz::from_str_insensitive` needs its `case-insensitive`
+/// feature, which builds the zone tables again in a build script
+/// (chrono-tz-build, parse-zoneinfo, uncased: none in the lock file); a scan
+/// of the ~600 names with `eq_ignore_ascii_case` does the same here (zone
+/// names are ASCII).
 pub fn parse_zone(typed: &str) -> Result<Tz, UnknownZone> {
     let trimmed = typed.trim();
     if let Some(zone) = TZ_VARIANTS
@@ -590,7 +596,7 @@ fn close_zones(key: &str) -> Vec<&'static str> {
                 // Lengths this far apart are further apart in edits: skip
                 // the quadratic comparison.
                 .filter(|candidate| candidate.len().abs_diff(length) <= close_enough)
-                .map(|candidate| edit_distance(candidate, key))
+                .map(|candidate| strsim::levenshtein(candidate, key))
                 .min()?;
             (distance <= close_enough).then_some((distance, name.len(), name))
         })
