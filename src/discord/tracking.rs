@@ -285,12 +285,7 @@ pub async fn tracked_week(
     );
     let tracking = tracking?;
     // The server's today, from the zone the tracking statement read.
-    let zone = match tracking.zone.as_deref() {
-        Some(name) => name
-            .parse::<chrono_tz::Tz>()
-            .map_err(|_| anyhow::anyhow!("a stored time zone `{name}` is unknown"))?,
-        None => chrono_tz::UTC,
-    };
+    let zone = tracking.zone.unwrap_or(chrono_tz::UTC);
     let today = crate::schedule::local_today(zone, now());
     let current = PrayerWeek::containing(today);
     let found = match (named, likely_bulletin?) {

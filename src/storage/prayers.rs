@@ -66,10 +66,10 @@ pub struct WeekTracking {
     pub marks: Vec<Mark>,
     pub answered: HashSet<RequestId>,
     pub praise_reports: usize,
-    /// The server's time zone as stored (IANA name), if it has settings:
-    /// read here so a command that shows a week needs no statement of its
-    /// own to learn the server's today.
-    pub zone: Option<String>,
+    /// The server's time zone, if it has settings: read here so a command
+    /// that shows a week needs no statement of its own to learn the
+    /// server's today.
+    pub zone: Option<chrono_tz::Tz>,
 }
 
 /// What `/prayer forget-me` erased.
@@ -432,7 +432,13 @@ impl Store {
                     // also carries the zone, in its own column.
                     let count: i64 = row.try_get("request_id")?;
                     tracking.praise_reports = usize::try_from(count).unwrap_or(0);
-                    tracking.zone = row.try_get("time_zone")?;
+                    let zone: Option<String> = row.try_get("time_zone")?;
+                    tracking.zone = zone
+                        .map(|name| {
+                            name.parse::<chrono_tz::Tz>()
+                                .map_err(|_| StorageError::Corrupt(format!("time zone `{name}`")))
+                        })
+                        .transpose()?;
                 }
             }
         }
@@ -1012,17 +1018,13 @@ mod tests {
         };
         store.set_schedule(HERE, &sydney, now()).await?;
         assert_eq!(
-            store.week_tracking(HERE, w).await?.zone.as_deref(),
-            Some("Australia/Sydney")
+            store.week_tracking(HERE, w).await?.zone,
+            Some(chrono_tz::Australia::Sydney)
         );
         // A week with no bulletin, marks or praise still reads the zone.
         assert_eq!(
-            store
-                .week_tracking(HERE, week("2030-01-07"))
-                .await?
-                .zone
-                .as_deref(),
-            Some("Australia/Sydney")
+            store.week_tracking(HERE, week("2030-01-07")).await?.zone,
+            Some(chrono_tz::Australia::Sydney)
         );
         Ok(())
     }
