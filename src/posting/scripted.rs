@@ -140,7 +140,10 @@ impl Scripted {
 
     /// The channels messages were sent to, in order.
     pub fn channels(&self) -> Vec<u64> {
-        self.lock_sent().iter().map(|(channel, _)| *channel).collect()
+        self.lock_sent()
+            .iter()
+            .map(|(channel, _)| *channel)
+            .collect()
     }
 
     fn lock_sent(&self) -> std::sync::MutexGuard<'_, Vec<(u64, OutgoingMessage)>> {
