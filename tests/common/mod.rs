@@ -192,6 +192,34 @@ where
     }
 }
 
+/// Asks `ask` until its answer satisfies `done`, for at most [`WAIT`];
+/// that answer. A failure shows the last answer and `context()` (the
+/// bot's log, say).
+pub async fn answer_until<F, Fut>(
+    what: &str,
+    mut ask: F,
+    done: impl Fn(&str) -> bool,
+    context: impl Fn() -> String,
+) -> String
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = String>,
+{
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let text = ask().await;
+        if done(&text) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} never came to it: {text}\n{}",
+            context()
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 /// `/prayer sub` with `options`, sent by `who`.
 pub fn prayer(
     fake: &FakeDiscord,
