@@ -17,9 +17,7 @@ use chrono::{NaiveDate, Utc};
 use fake_discord::{CommandCall, CommandOption, FakeUser};
 use prayer_bot::bulletins::week::{Placement, PrayerWeek};
 use prayer_bot::storage::{Scope, Store};
-use support::{
-    Latencies, fake_with_servers, guild_id, millis, resident_kib, round, user_id,
-};
+use support::{Latencies, fake_with_servers, guild_id, millis, resident_kib, round, user_id};
 
 const SERVERS: u64 = 1_000;
 const WEEKS: u64 = 52;

@@ -99,6 +99,12 @@ pub fn start_bot(fake: &FakeDiscord, db: &str) -> tokio::process::Child {
     bot_command(fake, db).spawn().expect("the bot starts")
 }
 
+/// Ends a process started here and waits for it.
+pub async fn stop(mut child: tokio::process::Child) {
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+}
+
 /// Waits until `who` (the bot or the floor) is connected to `fake` and
 /// has registered its commands.
 pub async fn registered(fake: &FakeDiscord, who: &str) {
