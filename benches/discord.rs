@@ -13,9 +13,9 @@ mod support;
 
 use std::time::Instant;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use fake_discord::{CommandCall, CommandOption, FakeUser};
-use prayer_bot::bulletins::week::{Placement, PrayerWeek};
+use prayer_bot::bulletins::week::PrayerWeek;
 use prayer_bot::storage::{Scope, Store};
 use support::{Latencies, fake_with_servers, guild_id, millis, resident_kib, round, user_id};
 
@@ -45,18 +45,7 @@ async fn build_database(path: &str) -> Vec<PrayerWeek> {
     let started = Instant::now();
     for guild in 1..=SERVERS {
         for (week, bulletin) in weeks.iter().zip(&bulletins) {
-            store
-                .import(
-                    Scope::Guild(guild_id(guild)),
-                    bulletin,
-                    &bulletin.fingerprint(),
-                    Placement::Exactly(*week),
-                    false,
-                    "bench",
-                    Utc::now(),
-                )
-                .await
-                .expect("imports");
+            support::import(&store, Scope::Guild(guild_id(guild)), bulletin, *week).await;
         }
     }
     println!(

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use fake_discord::{FakeDiscord, Options, RateLimits, RecordedRequest};
 use prayer_bot::bulletins::parse::parse_bulletin;
-use prayer_bot::bulletins::week::{Placement, PrayerWeek};
+use prayer_bot::bulletins::week::PrayerWeek;
 use prayer_bot::ids::GuildId;
 use prayer_bot::schedule::Schedule;
 use prayer_bot::storage::{Scope, Store};
@@ -96,18 +96,7 @@ async fn build_database(path: &str) {
     let bulletin = parse_bulletin(BULLETIN).expect("the bench bulletin parses");
     assert_eq!(bulletin.requests.len() as u64, REQUESTS, "eight requests");
     let week: PrayerWeek = WEEK.parse().expect("a week");
-    store
-        .import(
-            Scope::Shared,
-            &bulletin,
-            &bulletin.fingerprint(),
-            Placement::Exactly(week),
-            false,
-            "bench",
-            Utc::now(),
-        )
-        .await
-        .expect("imports");
+    support::import(&store, Scope::Shared, &bulletin, week).await;
     for n in 1..=SERVERS {
         store
             .set_default_channel(guild_id(n), channel_id(n), Utc::now())

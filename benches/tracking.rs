@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use fake_discord::{CommandCall, CommandOption, Emoji, FakeDiscord, FakeUser, ReactionEvent};
 use poise::serenity_prelude as serenity;
-use prayer_bot::bulletins::week::{Placement, PrayerWeek};
+use prayer_bot::bulletins::week::PrayerWeek;
 use prayer_bot::ids::{GuildId, MessageId, RequestId, UserId};
 use prayer_bot::storage::{PostedMessage, Scope, Store};
 use prayer_bot::tracking::{ReactionKey, ReactionStep, Source};
@@ -200,18 +200,7 @@ async fn reaction_database(path: &str) -> (Store, Vec<u64>) {
     let store = Store::open(path).await.expect("the store opens");
     let week = PrayerWeek::containing(Utc::now().date_naive());
     let bulletin = &bulletins(1)[0];
-    store
-        .import(
-            Scope::Guild(guild_id(1)),
-            bulletin,
-            &bulletin.fingerprint(),
-            Placement::Exactly(week),
-            false,
-            "bench",
-            Utc::now(),
-        )
-        .await
-        .expect("imports");
+    support::import(&store, Scope::Guild(guild_id(1)), bulletin, week).await;
     let messages = post_week(&store, 1, week).await;
     (store, messages)
 }
@@ -438,18 +427,7 @@ async fn command_database(path: &str) -> (Vec<PrayerWeek>, Vec<Vec<i64>>) {
     let started = Instant::now();
     let mut requests = Vec::new();
     for (week, bulletin) in weeks.iter().zip(&bulletins) {
-        store
-            .import(
-                Scope::Shared,
-                bulletin,
-                &bulletin.fingerprint(),
-                Placement::Exactly(*week),
-                false,
-                "bench",
-                Utc::now(),
-            )
-            .await
-            .expect("imports");
+        support::import(&store, Scope::Shared, bulletin, *week).await;
         let stored = store
             .week(Scope::Shared, *week)
             .await

@@ -7,9 +7,12 @@
 
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
 use fake_discord::{CommandCall, FakeChannel, FakeDiscord, FakeGuild, FakeUser, Invoker, Options};
 use poise::serenity_prelude as serenity;
 use prayer_bot::bulletins::parse::{Bulletin, parse_bulletin};
+use prayer_bot::bulletins::week::{Placement, PrayerWeek};
+use prayer_bot::storage::{Scope, Store};
 
 /// A well-formed token the fake accepts; it is nobody's secret.
 pub const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789_-";
@@ -171,6 +174,22 @@ pub fn bulletins(count: u64) -> Vec<Bulletin> {
             parse_bulletin(&text).expect("the bench bulletin parses")
         })
         .collect()
+}
+
+/// Imports `bulletin` for `week` in `scope`, as the bench's own.
+pub async fn import(store: &Store, scope: Scope, bulletin: &Bulletin, week: PrayerWeek) {
+    store
+        .import(
+            scope,
+            bulletin,
+            &bulletin.fingerprint(),
+            Placement::Exactly(week),
+            false,
+            "bench",
+            Utc::now(),
+        )
+        .await
+        .expect("imports");
 }
 
 /// Round-trip times of commands.
