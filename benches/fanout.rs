@@ -26,7 +26,7 @@ use prayer_bot::bulletins::week::PrayerWeek;
 use prayer_bot::ids::GuildId;
 use prayer_bot::schedule::Schedule;
 use prayer_bot::storage::{Scope, Store};
-use support::{WAIT, channel_id, guild_id, resident_kib, verdict};
+use support::{WAIT, channel_id, guild_id, resident_kib};
 
 const SERVERS: u64 = 1_000;
 /// Discord's limits this many times faster: the 17,000 requests need at
@@ -424,7 +424,7 @@ async fn measure() {
         println!("  {line}");
     }
 
-    let rows: Vec<(String, String, String, Option<bool>)> = vec![
+    let rows: Vec<support::Row> = vec![
         (
             "wall time, first message to last 🙏".to_owned(),
             format!("{:.2} s", secs(f.wall)),
@@ -468,16 +468,6 @@ async fn measure() {
             Some(f.missing_reactions == 0),
         ),
     ];
-    let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
-    println!();
-    println!(
-        "{:width$}  {:>14}  {:<26}  result",
-        "figure", "value", "target"
-    );
-    for (figure, value, target, pass) in &rows {
-        let result = pass.map_or("", verdict);
-        let pad = width - figure.chars().count();
-        println!("{figure}{:pad$}  {value:>14}  {target:<26}  {result}", "");
-    }
+    support::print_table(&rows, 14);
     fake.shutdown().await;
 }

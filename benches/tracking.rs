@@ -37,7 +37,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use support::{
     Latencies, TOKEN, WAIT, bulletins, channel_id, fake_options, fake_with_servers, guild_id,
-    median, millis, resident_kib, round, start_bot, stop, user_id, verdict,
+    median, millis, resident_kib, round, start_bot, stop, user_id,
 };
 
 // A: reactions.
@@ -692,19 +692,13 @@ async fn measure() {
             true,
         ),
     ];
-    let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
-    println!();
-    println!(
-        "{:width$}  {:>16}  {:<26}  result",
-        "figure", "value", "target"
-    );
-    for (figure, value, target, pass) in &rows {
-        let result = if target.starts_with('(') {
-            ""
-        } else {
-            verdict(*pass)
-        };
-        let pad = width - figure.chars().count();
-        println!("{figure}{:pad$}  {value:>16}  {target:<26}  {result}", "");
-    }
+    // A target in brackets is shown, not met or missed.
+    let rows: Vec<support::Row> = rows
+        .into_iter()
+        .map(|(figure, value, target, pass)| {
+            let pass = (!target.starts_with('(')).then_some(pass);
+            (figure, value, target, pass)
+        })
+        .collect();
+    support::print_table(&rows, 16);
 }

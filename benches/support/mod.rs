@@ -247,3 +247,25 @@ pub fn median(mut values: Vec<f64>) -> f64 {
 pub fn verdict(pass: bool) -> &'static str {
     if pass { "PASS" } else { "MISS" }
 }
+
+/// A figure of the table a bench ends with: its name, value, target, and
+/// whether it met the target (`None`: shown only).
+pub type Row = (String, String, String, Option<bool>);
+
+/// Prints the table of `rows`, values right-aligned in `value_width`.
+pub fn print_table(rows: &[Row], value_width: usize) {
+    let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    println!();
+    println!(
+        "{:width$}  {:>value_width$}  {:<26}  result",
+        "figure", "value", "target"
+    );
+    for (figure, value, target, pass) in rows {
+        let result = pass.map_or("", verdict);
+        let pad = width - figure.chars().count();
+        println!(
+            "{figure}{:pad$}  {value:>value_width$}  {target:<26}  {result}",
+            ""
+        );
+    }
+}
