@@ -27,12 +27,7 @@ fn main() {
     if let Some(url) = support::flag_value("--floor-bot") {
         return support::floor_bot(url);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(measure());
+    support::run_on(1, measure());
 }
 
 async fn build_database(path: &str) -> Vec<PrayerWeek> {

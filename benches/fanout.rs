@@ -80,12 +80,7 @@ Southeast Asia
 ";
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(measure());
+    support::run_on(2, measure());
 }
 
 /// 1,000 servers, each with its default channel and the default schedule,

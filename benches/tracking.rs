@@ -70,12 +70,7 @@ fn main() {
     if let Some(url) = support::flag_value("--floor-reactions") {
         return floor_reactions(url);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(measure());
+    support::run_on(2, measure());
 }
 
 // ----- the floors -----

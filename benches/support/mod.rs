@@ -20,6 +20,16 @@ pub const WAIT: Duration = Duration::from_secs(30);
 /// Commands timed in one round.
 pub const PER_ROUND: usize = 200;
 
+/// Runs `measure` on a runtime of `workers` threads.
+pub fn run_on(workers: usize, measure: impl Future<Output = ()>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(measure);
+}
+
 /// The value after `flag` on the command line (the bench binary started
 /// again as a floor gets the fake's URL so).
 pub fn flag_value(flag: &str) -> Option<String> {
