@@ -36,8 +36,8 @@ use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use support::{
-    Latencies, TOKEN, WAIT, bulletins, channel_id, fake_options, fake_with_servers, guild_id,
-    median, millis, resident_kib, round, start_bot, stop, user_id,
+    Latencies, WAIT, bulletins, channel_id, fake_options, fake_with_servers, guild_id, median,
+    millis, resident_kib, round, start_bot, stop, user_id,
 };
 
 // A: reactions.
@@ -107,15 +107,10 @@ fn floor_reactions(url: String) {
                 }
             }
         });
-        let http = serenity::HttpBuilder::new(TOKEN)
-            .proxy(url)
-            .ratelimiter_disabled(true)
-            .build();
-        let mut client =
-            serenity::ClientBuilder::new_with_http(http, prayer_bot::discord::intents())
-                .event_handler(Counter)
-                .await
-                .expect("the reaction floor builds");
+        let mut client = support::floor_client(url)
+            .event_handler(Counter)
+            .await
+            .expect("the reaction floor builds");
         client.start().await.expect("the reaction floor runs");
     });
 }

@@ -56,10 +56,6 @@ pub fn floor_bot(url: String) {
 
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async move {
-        let http = serenity::HttpBuilder::new(TOKEN)
-            .proxy(url)
-            .ratelimiter_disabled(true)
-            .build();
         let framework = poise::Framework::builder()
             .options(poise::FrameworkOptions {
                 commands: vec![ping()],
@@ -73,13 +69,22 @@ pub fn floor_bot(url: String) {
                 })
             })
             .build();
-        let mut client =
-            serenity::ClientBuilder::new_with_http(http, prayer_bot::discord::intents())
-                .framework(framework)
-                .await
-                .expect("the floor client builds");
+        let mut client = floor_client(url)
+            .framework(framework)
+            .await
+            .expect("the floor client builds");
         client.start().await.expect("the floor client runs");
     });
+}
+
+/// A serenity client of a floor, talking to the fake at `url` unpaced,
+/// with the bot's intents.
+pub fn floor_client(url: String) -> serenity::ClientBuilder {
+    let http = serenity::HttpBuilder::new(TOKEN)
+        .proxy(url)
+        .ratelimiter_disabled(true)
+        .build();
+    serenity::ClientBuilder::new_with_http(http, prayer_bot::discord::intents())
 }
 
 /// Starts the floor bot against `fake` and waits until it has registered
