@@ -109,6 +109,14 @@ async fn scheduled(store: Store, guild: u64, general: u64, schedule: Schedule) {
     common::scheduled(&store, guild, general, schedule).await;
 }
 
+/// The default schedule, posting only by hand (`/prayer post`).
+fn by_hand() -> Schedule {
+    Schedule {
+        auto: false,
+        ..Schedule::default()
+    }
+}
+
 fn new_york_monday_nine() -> Schedule {
     Schedule {
         weekday: Weekday::Mon,
@@ -341,15 +349,7 @@ async fn a_first_setup_on_saturday_does_not_post_the_week_by_itself() {
 #[tokio::test]
 async fn setup_without_a_channel_changes_only_what_is_given_once_a_channel_is_set() {
     let bot = start_at("2026-11-24T12:00:00Z", |store, guild, general, _| {
-        scheduled(
-            store,
-            guild,
-            general,
-            Schedule {
-                auto: false,
-                ..Schedule::default()
-            },
-        )
+        scheduled(store, guild, general, by_hand())
     })
     .await;
     let general = bot.world.general.id;
@@ -382,15 +382,7 @@ async fn setup_without_a_channel_changes_only_what_is_given_once_a_channel_is_se
 async fn post_with_no_week_posts_this_week_or_names_the_week_that_has_a_bulletin() {
     // Tuesday 17 November: this week has no bulletin; the next one has.
     let bot = start_at("2026-11-17T12:00:00Z", |store, guild, general, _| {
-        scheduled(
-            store,
-            guild,
-            general,
-            Schedule {
-                auto: false,
-                ..Schedule::default()
-            },
-        )
+        scheduled(store, guild, general, by_hand())
     })
     .await;
     let refused = bot.answer(&bot.prayer("post", vec![])).await;
@@ -437,15 +429,7 @@ async fn a_sunday_post_carries_the_week_that_begins_the_next_day() {
 #[tokio::test]
 async fn on_saturday_status_asks_for_next_weeks_bulletin() {
     let bot = start_at("2026-11-28T12:00:00Z", |store, guild, general, _| {
-        scheduled(
-            store,
-            guild,
-            general,
-            Schedule {
-                auto: false,
-                ..Schedule::default()
-            },
-        )
+        scheduled(store, guild, general, by_hand())
     })
     .await;
     let status = bot.answer(&bot.prayer("status", vec![])).await;
