@@ -13,19 +13,21 @@
 //! says PASS or MISS for each target. Setup failures panic. Run with
 //! `cargo bench --bench fanout`.
 
+mod support;
+
 use std::collections::{HashMap, HashSet};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use fake_discord::{FakeChannel, FakeDiscord, FakeGuild, Options, RateLimits, RecordedRequest};
+use fake_discord::{FakeDiscord, Options, RateLimits, RecordedRequest};
 use prayer_bot::bulletins::parse::parse_bulletin;
-use prayer_bot::bulletins::week::{Placement, PrayerWeek};
+use prayer_bot::bulletins::week::PrayerWeek;
 use prayer_bot::ids::GuildId;
 use prayer_bot::schedule::Schedule;
 use prayer_bot::storage::{Scope, Store};
+use support::{WAIT, channel_id, guild_id, resident_kib};
 
-const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789_-";
 const SERVERS: u64 = 1_000;
 /// Discord's limits this many times faster: the 17,000 requests need at
 /// least 34 s under a global limit of 500/s, so a run ends well inside
@@ -38,7 +40,6 @@ const START_TIME: &str = "2026-11-23T10:00:00Z";
 const REQUESTS: u64 = 8;
 /// A header and the requests, in each server's one channel.
 const MESSAGES_PER_SERVER: u64 = 1 + REQUESTS;
-const WAIT: Duration = Duration::from_secs(30);
 /// With nothing new served for this long, what has not come is missing.
 const STALL: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(250);
@@ -79,20 +80,7 @@ Southeast Asia
 ";
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(measure());
-}
-
-fn guild_id(n: u64) -> u64 {
-    1_100_000_000_000_000_000 + n
-}
-
-fn channel_id(n: u64) -> u64 {
-    1_200_000_000_000_000_000 + n
+    support::run_on(2, measure());
 }
 
 /// 1,000 servers, each with its default channel and the default schedule,
@@ -103,18 +91,7 @@ async fn build_database(path: &str) {
     let bulletin = parse_bulletin(BULLETIN).expect("the bench bulletin parses");
     assert_eq!(bulletin.requests.len() as u64, REQUESTS, "eight requests");
     let week: PrayerWeek = WEEK.parse().expect("a week");
-    store
-        .import(
-            Scope::Shared,
-            &bulletin,
-            &bulletin.fingerprint(),
-            Placement::Exactly(week),
-            false,
-            "bench",
-            Utc::now(),
-        )
-        .await
-        .expect("imports");
+    support::import(&store, Scope::Shared, &bulletin, week).await;
     for n in 1..=SERVERS {
         store
             .set_default_channel(
@@ -145,21 +122,11 @@ fn limits() -> RateLimits {
 }
 
 async fn fake_with_servers() -> FakeDiscord {
-    // The spec check costs the fake, not the bot; it is off here and on in
-    // the tests, which send the same requests.
-    let fake = FakeDiscord::start_with(Options {
-        check_spec: false,
+    let options = Options {
         rate_limits: Some(limits()),
-        ..Options::default()
-    })
-    .await;
-    for n in 1..=SERVERS {
-        fake.add_guild(
-            FakeGuild::new(guild_id(n), format!("Group {n}"), fake.owner().id)
-                .with_channel(FakeChannel::text(channel_id(n), "prayer")),
-        );
-    }
-    fake
+        ..support::fake_options()
+    };
+    support::fake_with_servers(SERVERS, options).await
 }
 
 fn is_message(r: &RecordedRequest) -> bool {
@@ -385,10 +352,6 @@ fn figures(log: &[RecordedRequest]) -> Figures {
     }
 }
 
-fn verdict(pass: bool) -> &'static str {
-    if pass { "PASS" } else { "MISS" }
-}
-
 async fn measure() {
     let dir = tempfile::tempdir().expect("a directory");
     let db = dir.path().join("fanout.db").to_string_lossy().into_owned();
@@ -399,17 +362,12 @@ async fn measure() {
     let log_path = dir.path().join("bot.log");
     let log = std::fs::File::create(&log_path).expect("a log file");
     let launched = Instant::now();
-    let mut bot = tokio::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
-        .arg("run")
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("DISCORD_API_URL", fake.base_url())
-        .env("DATABASE_URL", &db)
+    let mut bot = support::bot_command(&fake, &db)
         .env("PRAYER_BOT_START_TIME", START_TIME)
         .env("DISCORD_GLOBAL_RATE_LIMIT", global_rate.to_string())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(log)
-        .kill_on_drop(true)
         .spawn()
         .expect("the bot starts");
     fake.wait_until_ready(WAIT).await.expect("the bot connects");
@@ -469,7 +427,7 @@ async fn measure() {
         println!("  {line}");
     }
 
-    let rows: Vec<(String, String, String, Option<bool>)> = vec![
+    let rows: Vec<support::Row> = vec![
         (
             "wall time, first message to last 🙏".to_owned(),
             format!("{:.2} s", secs(f.wall)),
@@ -513,26 +471,6 @@ async fn measure() {
             Some(f.missing_reactions == 0),
         ),
     ];
-    let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
-    println!();
-    println!(
-        "{:width$}  {:>14}  {:<26}  result",
-        "figure", "value", "target"
-    );
-    for (figure, value, target, pass) in &rows {
-        let result = pass.map_or("", verdict);
-        let pad = width - figure.chars().count();
-        println!("{figure}{:pad$}  {value:>14}  {target:<26}  {result}", "");
-    }
+    support::print_table(&rows, 14);
     fake.shutdown().await;
-}
-
-fn resident_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }

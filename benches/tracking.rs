@@ -19,26 +19,26 @@
 //! Nothing here asserts on a timing: the table at the end says PASS or MISS
 //! for each target. Setup failures panic.
 
+mod support;
+
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use fake_discord::{
-    CommandCall, CommandOption, Emoji, FakeChannel, FakeDiscord, FakeGuild, FakeUser, Invoker,
-    Options, ReactionEvent,
-};
+use fake_discord::{CommandCall, CommandOption, Emoji, FakeDiscord, FakeUser, ReactionEvent};
 use poise::serenity_prelude as serenity;
-use prayer_bot::bulletins::parse::{Bulletin, parse_bulletin};
-use prayer_bot::bulletins::week::{Placement, PrayerWeek};
-use prayer_bot::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
+use prayer_bot::bulletins::week::PrayerWeek;
+use prayer_bot::ids::{GuildId, MessageId, RequestId, UserId};
 use prayer_bot::storage::{PostedMessage, Scope, Store};
 use prayer_bot::tracking::{ReactionKey, ReactionStep, Source};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789_-";
-const WAIT: Duration = Duration::from_secs(30);
+use support::{
+    Latencies, WAIT, bulletins, channel_id, fake_options, fake_with_servers, guild_id, median,
+    millis, resident_kib, round, start_bot, stop, user_id,
+};
 
 // A: reactions.
 const REACTIONS: u64 = 50_000;
@@ -62,70 +62,18 @@ const REACTIONS_PER_SERVER: u64 = 40;
 const BUTTONS_PER_SERVER: u64 = 60;
 const MEMBERS_PER_SERVER: u64 = 50;
 const ROUNDS: usize = 10;
-const PER_ROUND: usize = 200;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(at) = args.iter().position(|a| a == "--floor-bot") {
-        let url = args.get(at + 1).expect("the fake's URL").clone();
-        return floor_bot(url);
+    if let Some(url) = support::flag_value("--floor-bot") {
+        return support::floor_bot(url);
     }
-    if let Some(at) = args.iter().position(|a| a == "--floor-reactions") {
-        let url = args.get(at + 1).expect("the fake's URL").clone();
+    if let Some(url) = support::flag_value("--floor-reactions") {
         return floor_reactions(url);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(measure());
+    support::run_on(2, measure());
 }
 
 // ----- the floors -----
-
-/// The floor for commands: serenity + poise + loopback, and nothing of
-/// prayer-bot (as in `benches/discord.rs`).
-fn floor_bot(url: String) {
-    type Error = Box<dyn std::error::Error + Send + Sync>;
-
-    /// Replies with a fixed text
-    #[poise::command(slash_command)]
-    async fn ping(ctx: poise::Context<'_, (), Error>) -> Result<(), Error> {
-        let reply = poise::CreateReply::default()
-            .content("pong")
-            .allowed_mentions(serenity::CreateAllowedMentions::new());
-        ctx.send(reply).await?;
-        Ok(())
-    }
-
-    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    runtime.block_on(async move {
-        let http = serenity::HttpBuilder::new(TOKEN)
-            .proxy(url)
-            .ratelimiter_disabled(true)
-            .build();
-        let framework = poise::Framework::builder()
-            .options(poise::FrameworkOptions {
-                commands: vec![ping()],
-                initialize_owners: false,
-                ..Default::default()
-            })
-            .setup(|ctx, _ready, framework| {
-                Box::pin(async move {
-                    poise::builtins::register_globally(ctx, &framework.options().commands).await?;
-                    Ok(())
-                })
-            })
-            .build();
-        let mut client =
-            serenity::ClientBuilder::new_with_http(http, prayer_bot::discord::intents())
-                .framework(framework)
-                .await
-                .expect("the floor client builds");
-        client.start().await.expect("the floor client runs");
-    });
-}
 
 /// Reactions counted by the reaction floor.
 static COUNTED: AtomicU64 = AtomicU64::new(0);
@@ -159,54 +107,15 @@ fn floor_reactions(url: String) {
                 }
             }
         });
-        let http = serenity::HttpBuilder::new(TOKEN)
-            .proxy(url)
-            .ratelimiter_disabled(true)
-            .build();
-        let mut client =
-            serenity::ClientBuilder::new_with_http(http, prayer_bot::discord::intents())
-                .event_handler(Counter)
-                .await
-                .expect("the reaction floor builds");
+        let mut client = support::floor_client(url)
+            .event_handler(Counter)
+            .await
+            .expect("the reaction floor builds");
         client.start().await.expect("the reaction floor runs");
     });
 }
 
 // ----- shared pieces -----
-
-const BULLETIN_HEAD: &str =
-    "IJM Prayer Requests\n\n“Learn to do right; seek justice.”\n— Isaiah 1:17\n\n";
-
-/// `count` distinct bulletins, each with five regions and eight requests.
-fn bulletins(count: u64) -> Vec<Bulletin> {
-    (0..count)
-        .map(|n| {
-            let mut text = BULLETIN_HEAD.to_owned();
-            for region in ["Africa", "Latin America", "South Asia", "Southeast Asia", "IJM HQ & Global Partners"] {
-                text.push_str(&format!("{region}\n\n"));
-                text.push_str(&format!(
-                    "• Please pray for the survivors and staff in week {n}, that the courts will rule justly and the families will be safe. Pray for wisdom for the prosecutors.\n\n"
-                ));
-                if region.starts_with("Latin") || region.starts_with("South ") {
-                    text.push_str("• Praise God for a rescue of eleven workers this week, and for the officials who acted quickly.\n\n");
-                }
-            }
-            parse_bulletin(&text).expect("the bench bulletin parses")
-        })
-        .collect()
-}
-
-fn guild_id(n: u64) -> u64 {
-    1_100_000_000_000_000_000 + n
-}
-
-fn channel_id(n: u64) -> u64 {
-    1_200_000_000_000_000_000 + n
-}
-
-fn user_id(n: u64) -> u64 {
-    1_300_000_000_000_000_000 + n
-}
 
 /// The message id of request `r`'s post in server `n` (`r == 0` is the
 /// week's header).
@@ -247,7 +156,7 @@ async fn post_week(store: &Store, n: u64, week: PrayerWeek) -> Vec<MessageId> {
         .expect("claims the post");
     let header = PostedMessage {
         message_id: MessageId::try_new(message_id(n, 0)).expect("ids are not 0"),
-        channel_id: ChannelId::try_new(channel_id(n)).expect("ids are not 0"),
+        channel_id: prayer_bot::ids::ChannelId::try_new(channel_id(n)).expect("ids are not 0"),
         request_id: None,
         part: 0,
     };
@@ -264,7 +173,7 @@ async fn post_week(store: &Store, n: u64, week: PrayerWeek) -> Vec<MessageId> {
     for (r, request) in (1..).zip(&stored.request_ids) {
         let message = PostedMessage {
             message_id: MessageId::try_new(message_id(n, r)).expect("ids are not 0"),
-            channel_id: ChannelId::try_new(channel_id(n)).expect("ids are not 0"),
+            channel_id: prayer_bot::ids::ChannelId::try_new(channel_id(n)).expect("ids are not 0"),
             request_id: Some(*request),
             part: 0,
         };
@@ -290,62 +199,6 @@ async fn post_week(store: &Store, n: u64, week: PrayerWeek) -> Vec<MessageId> {
     messages
 }
 
-fn fake_options() -> Options {
-    // The spec check costs the fake, not the bot; it is off here and on in
-    // the tests, which send the same requests.
-    Options {
-        check_spec: false,
-        ..Options::default()
-    }
-}
-
-async fn fake_with_servers(servers: u64) -> FakeDiscord {
-    let fake = FakeDiscord::start_with(fake_options()).await;
-    for n in 1..=servers {
-        fake.add_guild(
-            FakeGuild::new(guild_id(n), format!("Group {n}"), fake.owner().id)
-                .with_channel(FakeChannel::text(channel_id(n), "prayer")),
-        );
-    }
-    fake
-}
-
-fn start_bot(fake: &FakeDiscord, db: &str) -> tokio::process::Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
-        .arg("run")
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("DISCORD_API_URL", fake.base_url())
-        .env("DATABASE_URL", db)
-        .env("RUST_LOG", "error")
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the bot starts")
-}
-
-async fn stop(mut child: tokio::process::Child) {
-    let _ = child.start_kill();
-    let _ = child.wait().await;
-}
-
-fn resident_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn millis(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 // ----- A: reactions -----
 
 /// One server's week posted, in a new database; returns its request
@@ -354,18 +207,13 @@ async fn reaction_database(path: &str) -> (Store, Vec<MessageId>) {
     let store = Store::open(path).await.expect("the store opens");
     let week = PrayerWeek::containing(Utc::now().date_naive());
     let bulletin = &bulletins(1)[0];
-    store
-        .import(
-            Scope::Guild(GuildId::try_new(guild_id(1)).expect("ids are not 0")),
-            bulletin,
-            &bulletin.fingerprint(),
-            Placement::Exactly(week),
-            false,
-            "bench",
-            Utc::now(),
-        )
-        .await
-        .expect("imports");
+    support::import(
+        &store,
+        Scope::Guild(prayer_bot::ids::GuildId::try_new(guild_id(1)).expect("ids are not 0")),
+        bulletin,
+        week,
+    )
+    .await;
     let messages = post_week(&store, 1, week).await;
     (store, messages)
 }
@@ -450,7 +298,7 @@ async fn bot_reaction_round() -> (Burst, u64) {
         .to_string_lossy()
         .into_owned();
     let (store, messages) = reaction_database(&db).await;
-    let fake = fake_with_servers(1).await;
+    let fake = fake_with_servers(1, fake_options()).await;
     let bot = start_bot(&fake, &db);
     fake.wait_until_ready(WAIT).await.expect("the bot connects");
     fake.wait_for("PUT", "/applications/*/commands", WAIT)
@@ -486,7 +334,7 @@ async fn bot_reaction_round() -> (Burst, u64) {
 }
 
 async fn floor_reaction_round() -> Burst {
-    let fake = fake_with_servers(1).await;
+    let fake = fake_with_servers(1, fake_options()).await;
     let mut floor = tokio::process::Command::new(std::env::current_exe().expect("this bench"))
         .args(["--floor-reactions", &fake.base_url()])
         .stdout(Stdio::piped())
@@ -598,18 +446,7 @@ async fn command_database(path: &str) -> (Vec<PrayerWeek>, Vec<Vec<RequestId>>) 
     let started = Instant::now();
     let mut requests = Vec::new();
     for (week, bulletin) in weeks.iter().zip(&bulletins) {
-        store
-            .import(
-                Scope::Shared,
-                bulletin,
-                &bulletin.fingerprint(),
-                Placement::Exactly(*week),
-                false,
-                "bench",
-                Utc::now(),
-            )
-            .await
-            .expect("imports");
+        support::import(&store, Scope::Shared, bulletin, *week).await;
         let stored = store
             .week(Scope::Shared, *week)
             .await
@@ -674,34 +511,6 @@ async fn command_database(path: &str) -> (Vec<PrayerWeek>, Vec<Vec<RequestId>>) 
     (weeks, requests)
 }
 
-struct Latencies(Vec<Duration>);
-
-impl Latencies {
-    fn percentile(&mut self, p: f64) -> Duration {
-        self.0.sort();
-        let index = ((self.0.len() as f64 - 1.0) * p).round() as usize;
-        self.0[index]
-    }
-}
-
-async fn round(
-    fake: &FakeDiscord,
-    call: impl Fn(usize) -> (CommandCall, u64),
-    into: &mut Latencies,
-) {
-    let user = FakeUser::new(user_id(7), "reader");
-    for i in 0..PER_ROUND {
-        let (command, n) = call(i);
-        let invoker = Invoker::in_guild(user.clone(), guild_id(n), channel_id(n)).non_admin();
-        let started = Instant::now();
-        let sent = fake.send_command(command, invoker).expect("sent");
-        fake.wait_for_callback(&sent, WAIT).await.expect("answered");
-        into.0.push(started.elapsed());
-    }
-    // The log would otherwise grow through the run and slow the waits.
-    fake.clear_requests();
-}
-
 struct Percentiles {
     p50: Duration,
     p99: Duration,
@@ -735,31 +544,12 @@ async fn measure_commands() -> CommandFigures {
         .into_owned();
     let (weeks, requests) = command_database(&db).await;
 
-    let bot_fake = fake_with_servers(SERVERS).await;
+    let bot_fake = fake_with_servers(SERVERS, fake_options()).await;
     let bot = start_bot(&bot_fake, &db);
-    bot_fake
-        .wait_until_ready(WAIT)
-        .await
-        .expect("the bot connects");
-    bot_fake
-        .wait_for("PUT", "/applications/*/commands", WAIT)
-        .await
-        .expect("the bot registers its commands");
+    support::registered(&bot_fake, "the bot").await;
 
-    let floor_fake = fake_with_servers(SERVERS).await;
-    let floor = tokio::process::Command::new(std::env::current_exe().expect("this bench"))
-        .args(["--floor-bot", &floor_fake.base_url()])
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the floor bot starts");
-    floor_fake
-        .wait_until_ready(WAIT)
-        .await
-        .expect("the floor connects");
-    floor_fake
-        .wait_for("PUT", "/applications/*/commands", WAIT)
-        .await
-        .expect("the floor registers its command");
+    let floor_fake = fake_with_servers(SERVERS, fake_options()).await;
+    let floor = support::start_floor(&floor_fake).await;
 
     let server = |i: usize| (i as u64 * 7919) % SERVERS + 1;
     let who_call = |i: usize| {
@@ -788,21 +578,22 @@ async fn measure_commands() -> CommandFigures {
         )
     };
     let ping_call = |i: usize| (CommandCall::new("ping"), server(i));
+    let user = FakeUser::new(user_id(7), "reader");
 
     // One warm-up round each: connections, caches and statements.
     let mut warm = Latencies(Vec::new());
-    round(&bot_fake, who_call, &mut warm).await;
-    round(&bot_fake, stats_call, &mut warm).await;
-    round(&floor_fake, ping_call, &mut warm).await;
+    round(&bot_fake, &user, who_call, &mut warm).await;
+    round(&bot_fake, &user, stats_call, &mut warm).await;
+    round(&floor_fake, &user, ping_call, &mut warm).await;
 
     let mut who = Latencies(Vec::new());
     let mut stats = Latencies(Vec::new());
     let mut floor_times = Latencies(Vec::new());
     for _ in 0..ROUNDS {
-        round(&bot_fake, who_call, &mut who).await;
-        round(&floor_fake, ping_call, &mut floor_times).await;
-        round(&bot_fake, stats_call, &mut stats).await;
-        round(&floor_fake, ping_call, &mut floor_times).await;
+        round(&bot_fake, &user, who_call, &mut who).await;
+        round(&floor_fake, &user, ping_call, &mut floor_times).await;
+        round(&bot_fake, &user, stats_call, &mut stats).await;
+        round(&floor_fake, &user, ping_call, &mut floor_times).await;
     }
     let pid = bot.id().unwrap_or(0);
     let (rss_kib, peak_kib) = (resident_kib(pid, "VmRSS:"), resident_kib(pid, "VmHWM:"));
@@ -818,10 +609,6 @@ async fn measure_commands() -> CommandFigures {
 }
 
 // ----- the report -----
-
-fn verdict(pass: bool) -> &'static str {
-    if pass { "PASS" } else { "MISS" }
-}
 
 async fn measure() {
     let reactions = measure_reactions().await;
@@ -924,19 +711,13 @@ async fn measure() {
             true,
         ),
     ];
-    let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
-    println!();
-    println!(
-        "{:width$}  {:>16}  {:<26}  result",
-        "figure", "value", "target"
-    );
-    for (figure, value, target, pass) in &rows {
-        let result = if target.starts_with('(') {
-            ""
-        } else {
-            verdict(*pass)
-        };
-        let pad = width - figure.chars().count();
-        println!("{figure}{:pad$}  {value:>16}  {target:<26}  {result}", "");
-    }
+    // A target in brackets is shown, not met or missed.
+    let rows: Vec<support::Row> = rows
+        .into_iter()
+        .map(|(figure, value, target, pass)| {
+            let pass = (!target.starts_with('(')).then_some(pass);
+            (figure, value, target, pass)
+        })
+        .collect();
+    support::print_table(&rows, 16);
 }

@@ -2,39 +2,26 @@
 //! on 127.0.0.1. Every request body it sends is checked against Discord's
 //! OpenAPI description when `../shared/discord-api-spec` is present.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use fake_discord::{
     CommandCall, CommandOption, ComponentPress, FakeChannel, FakeDiscord, FakeGuild, FakeMember,
-    FakeRole, FakeUser, Invoker, Overwrite, ReactionEvent, RecordedRequest, SentInteraction,
-    permissions,
+    FakeUser, Invoker, ReactionEvent, RecordedRequest, SentInteraction,
 };
 use prayer_bot::bulletins::week::PrayerWeek;
 use serde_json::Value;
 
-/// A well-formed token the fake accepts; it is nobody's secret.
-const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789_-";
-const WAIT: Duration = Duration::from_secs(15);
+use common::{WAIT, World};
 
 fn project(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+    common::project(path)
 }
 
 fn this_week() -> PrayerWeek {
     PrayerWeek::containing(chrono::Utc::now().date_naive())
-}
-
-/// A server with a default channel, a channel for one region, and a
-/// channel where the bot may not post; an admin and an ordinary member.
-struct World {
-    guild: u64,
-    general: FakeChannel,
-    latin: FakeChannel,
-    locked: FakeChannel,
-    admin: FakeUser,
-    member: FakeUser,
 }
 
 struct Bot {
@@ -57,18 +44,7 @@ async fn start_with_rate_limits(
 ) -> Bot {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = dir.path().join("prayer-bot.db");
-    let imported = std::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
-        .arg("import")
-        .arg(bulletin)
-        .args(["--week", &this_week().to_string(), "--database"])
-        .arg(&db)
-        .output()
-        .expect("the import runs");
-    assert!(
-        imported.status.success(),
-        "{}",
-        String::from_utf8_lossy(&imported.stderr)
-    );
+    common::import(&db, bulletin, &this_week().to_string());
 
     // Discord's limits enforced: a message or reply over them is refused
     // with 400, as Discord does, not only recorded.
@@ -78,75 +54,25 @@ async fn start_with_rate_limits(
         ..fake_discord::Options::default()
     })
     .await;
-    let guild = fake.next_id();
-    let admins = FakeRole::new(fake.next_id(), "Admins", permissions::MANAGE_GUILD);
-    let admin = FakeUser::new(fake.next_id(), "ada");
-    let member = FakeUser::new(fake.next_id(), "bob");
-    let general = FakeChannel::text(fake.next_id(), "prayer");
-    let latin = FakeChannel::text(fake.next_id(), "latin-america");
-    let locked =
-        FakeChannel::text(fake.next_id(), "announcements").with_overwrite(Overwrite::member(
-            fake.bot_user_id(),
-            0,
-            permissions::SEND_MESSAGES | permissions::ADD_REACTIONS,
-        ));
-    fake.add_guild(
-        FakeGuild::new(guild, "Prayer Group", fake.owner().id)
-            .with_role(admins.clone())
-            .with_channel(general.clone())
-            .with_channel(latin.clone())
-            .with_channel(locked.clone())
-            .with_member(FakeMember::new(admin.clone()).with_roles([admins.id]))
-            .with_member(FakeMember::new(member.clone())),
-    );
-    let log = std::fs::File::create(dir.path().join("bot.log")).expect("a log file");
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
-        .arg("run")
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("DISCORD_API_URL", fake.base_url())
-        .env("DATABASE_URL", &db)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the bot starts");
-    fake.wait_until_ready(WAIT)
-        .await
-        .expect("the bot connects to the fake, not to Discord");
-    fake.wait_for("PUT", "/applications/*/commands", WAIT)
-        .await
-        .expect("the bot registers its commands");
+    let world = World::add_to(&fake);
+    let command = common::bot_command(&fake.base_url(), &db);
+    let child = common::spawn_logged(command, &dir.path().join("bot.log"));
+    common::registered(&fake).await;
     Bot {
         fake,
         child,
-        world: World {
-            guild,
-            general,
-            latin,
-            locked,
-            admin,
-            member,
-        },
+        world,
         _dir: dir,
     }
 }
 
 impl Bot {
     fn as_admin(&self) -> Invoker {
-        Invoker::in_guild(
-            self.world.admin.clone(),
-            self.world.guild,
-            self.world.general.id,
-        )
+        self.world.as_admin()
     }
 
     fn as_member(&self) -> Invoker {
-        Invoker::in_guild(
-            self.world.member.clone(),
-            self.world.guild,
-            self.world.general.id,
-        )
+        self.world.as_member()
     }
 
     fn prayer(
@@ -155,53 +81,16 @@ impl Bot {
         options: Vec<CommandOption>,
         who: Invoker,
     ) -> SentInteraction {
-        self.fake
-            .send_command(
-                CommandCall::new("prayer").subcommand(subcommand, options),
-                who,
-            )
-            .expect("the interaction is sent")
+        common::prayer(&self.fake, subcommand, options, who)
     }
 
     /// The answer to an interaction: its text, and whether only the asker sees it.
     async fn answer(&self, sent: &SentInteraction) -> (String, bool) {
-        let callback = self
-            .fake
-            .wait_for_callback(sent, WAIT)
-            .await
-            .expect("the bot answers");
-        let body = callback.body.clone().unwrap_or(Value::Null);
-        let ephemeral = body["data"]["flags"].as_u64().is_some_and(|f| f & 64 != 0);
-        assert_no_pings(&body["data"]);
-        if body["type"] == 5 {
-            // A deferred answer comes as an edit of the original or a follow-up.
-            let webhook = sent.webhook_route(self.fake.application_id());
-            let (original, follow_up) = (
-                format!("{webhook}/messages/@original$"),
-                format!("{webhook}$"),
-            );
-            let edit = self
-                .fake
-                .wait_for_request(
-                    |r| r.is("PATCH", &original) || r.is("POST", &follow_up),
-                    WAIT,
-                )
-                .await
-                .expect("the deferred answer");
-            let body = edit.body.unwrap_or(Value::Null);
-            assert_no_pings(&body);
-            return (
-                body["content"].as_str().unwrap_or_default().to_owned(),
-                ephemeral,
-            );
+        let answer = common::answer(&self.fake, sent).await;
+        for body in &answer.bodies {
+            assert_no_pings(body);
         }
-        (
-            body["data"]["content"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            ephemeral,
-        )
+        (answer.text, answer.ephemeral)
     }
 
     async fn setup_channel(&self, channel: &FakeChannel, region: Option<&str>) -> String {
@@ -978,12 +867,7 @@ async fn a_post_that_discord_interrupts_resumes_without_posting_twice() {
 #[tokio::test]
 async fn sigterm_stops_the_bot_cleanly_with_exit_status_0() {
     let mut bot = start(&example()).await;
-    let pid = bot.child.id().expect("the bot is running");
-    let pid = libc::pid_t::try_from(pid).expect("a pid");
-    // SAFETY: kill(2) with a pid this test started and a valid signal
-    // number touches no memory of ours.
-    let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
-    assert_eq!(sent, 0, "SIGTERM was delivered");
+    common::send_signal(&bot.child, libc::SIGTERM);
     let status = tokio::time::timeout(WAIT, bot.child.wait())
         .await
         .expect("the bot stops within the timeout")
@@ -1022,18 +906,9 @@ fn a_missing_or_malformed_token_is_one_clear_line_and_exit_status_2() {
 /// logging to `log` with RUST_LOG unset (the default filter: the bot's
 /// events at INFO, its dependencies' warnings).
 fn run_bot(api_url: &str, db: &Path, log: &Path) -> tokio::process::Child {
-    let log = std::fs::File::create(log).expect("a log file");
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
-        .arg("run")
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("DISCORD_API_URL", api_url)
-        .env("DATABASE_URL", db)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the bot starts")
+    let mut command = common::bot_command(api_url, db);
+    command.env_remove("RUST_LOG");
+    common::spawn_logged(command, log)
 }
 
 /// A 127.0.0.1 address where nothing listens: bound, then let go.
@@ -1042,14 +917,7 @@ fn closed_port() -> u16 {
     listener.local_addr().expect("its address").port()
 }
 
-fn send_signal(child: &tokio::process::Child, signal: libc::c_int) {
-    let pid = child.id().expect("the bot is running");
-    let pid = libc::pid_t::try_from(pid).expect("a pid");
-    // SAFETY: kill(2) with a pid this test started and a valid signal
-    // number touches no memory of ours.
-    let sent = unsafe { libc::kill(pid, signal) };
-    assert_eq!(sent, 0, "the signal was delivered");
-}
+use common::send_signal;
 
 /// How long a stopping bot may take: a few seconds of grace, with room
 /// for a slow machine.
@@ -1504,18 +1372,9 @@ impl Bot {
     /// Asks `/prayer who` until the answer satisfies `done`: reactions are
     /// written in the background, a moment after they arrive.
     async fn who_until(&self, request: i64, done: impl Fn(&str) -> bool) -> String {
-        let deadline = tokio::time::Instant::now() + WAIT;
-        loop {
-            let (text, _) = self.who(&request.to_string(), self.as_admin()).await;
-            if done(&text) {
-                return text;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "`/prayer who` never showed the change: {text}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let request = request.to_string();
+        let ask = || async { self.who(&request, self.as_admin()).await.0 };
+        common::answer_until("`/prayer who`", ask, done, String::new).await
     }
 
     fn reaction(&self, user: u64, on: &Posted, emoji: &str) -> ReactionEvent {

@@ -3,40 +3,21 @@
 //! (`PRAYER_BOT_START_TIME`), so "Monday 08:59:56 in New York" is a few
 //! seconds away. The bulletin is for the week of Monday 23 November 2026.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+mod common;
+
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveTime, Utc, Weekday};
+use chrono::{NaiveTime, Weekday};
+use common::{World, instant, until};
 use fake_discord::{
-    CommandCall, CommandOption, FakeChannel, FakeDiscord, FakeGuild, FakeMember, FakeRole,
-    FakeUser, Invoker, Overwrite, ScriptedResponse, SentInteraction, permissions,
+    CommandOption, FakeDiscord, FakeUser, Invoker, ScriptedResponse, SentInteraction,
 };
 use prayer_bot::ids::{ChannelId, GuildId};
 use prayer_bot::schedule::Schedule;
 use prayer_bot::storage::Store;
-use serde_json::Value;
 
-const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789_-";
-const WAIT: Duration = Duration::from_secs(15);
 const WEEK: &str = "2026-11-23";
-
-fn project(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn instant(text: &str) -> DateTime<Utc> {
-    text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
-}
-
-/// One server: a default channel, a channel the bot may not post in, and
-/// an admin.
-struct World {
-    guild: u64,
-    general: FakeChannel,
-    locked: FakeChannel,
-    admin: FakeUser,
-}
 
 struct Bot {
     fake: FakeDiscord,
@@ -48,23 +29,6 @@ struct Bot {
     clock: String,
     child: tokio::process::Child,
     _dir: tempfile::TempDir,
-}
-
-/// Starts `prayer-bot run` on `db` against `fake`, its clock at `clock`.
-fn spawn_bot(fake: &FakeDiscord, db: &Path, clock: &str, log: &Path) -> tokio::process::Child {
-    let log = std::fs::File::create(log).expect("a log file");
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
-        .arg("run")
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("DISCORD_API_URL", fake.base_url())
-        .env("DATABASE_URL", db)
-        .env("PRAYER_BOT_START_TIME", clock)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the bot starts")
 }
 
 /// Imports the example bulletin for the week of 23 November, lets
@@ -107,18 +71,7 @@ where
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = dir.path().join("prayer-bot.db");
     for (file, week) in [("examples/week-1.txt", WEEK)].iter().chain(more) {
-        let imported = std::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
-            .arg("import")
-            .arg(project(file))
-            .args(["--week", week, "--database"])
-            .arg(&db)
-            .output()
-            .expect("the import runs");
-        assert!(
-            imported.status.success(),
-            "{}",
-            String::from_utf8_lossy(&imported.stderr)
-        );
+        common::import(&db, &common::project(file), week);
     }
 
     let fake = FakeDiscord::start_with(fake_discord::Options {
@@ -126,46 +79,24 @@ where
         ..fake_discord::Options::default()
     })
     .await;
-    let guild = fake.next_id();
-    let admins = FakeRole::new(fake.next_id(), "Admins", permissions::MANAGE_GUILD);
-    let admin = FakeUser::new(fake.next_id(), "ada");
-    let general = FakeChannel::text(fake.next_id(), "prayer");
-    let locked =
-        FakeChannel::text(fake.next_id(), "announcements").with_overwrite(Overwrite::member(
-            fake.bot_user_id(),
-            0,
-            permissions::SEND_MESSAGES | permissions::ADD_REACTIONS,
-        ));
-    fake.add_guild(
-        FakeGuild::new(guild, "Prayer Group", fake.owner().id)
-            .with_role(admins.clone())
-            .with_channel(general.clone())
-            .with_channel(locked.clone())
-            .with_member(FakeMember::new(admin.clone()).with_roles([admins.id])),
-    );
-    let store = Store::open(db.to_str().expect("a UTF-8 path"))
-        .await
-        .expect("the database opens");
-    prepare(store.clone(), guild, general.id, locked.id).await;
+    let world = World::add_to(&fake);
+    let store = common::open_store(&db).await;
+    prepare(
+        store.clone(),
+        world.guild,
+        world.general.id,
+        world.locked.id,
+    )
+    .await;
     store.close().await;
-    script(&fake, general.id);
+    script(&fake, world.general.id);
 
     let started = Instant::now();
-    let child = spawn_bot(&fake, &db, clock, &dir.path().join("bot.log"));
-    fake.wait_until_ready(WAIT)
-        .await
-        .expect("the bot connects to the fake, not to Discord");
-    fake.wait_for("PUT", "/applications/*/commands", WAIT)
-        .await
-        .expect("the bot registers its commands");
+    let child = common::spawn_bot(&fake, &db, clock, &dir.path().join("bot.log"));
+    common::registered(&fake).await;
     Bot {
         fake,
-        world: World {
-            guild,
-            general,
-            locked,
-            admin,
-        },
+        world,
         started,
         db,
         clock: clock.to_owned(),
@@ -176,22 +107,15 @@ where
 
 /// The server posts to `general`, on `schedule`.
 async fn scheduled(store: Store, guild: u64, general: u64, schedule: Schedule) {
-    store
-        .set_default_channel(
-            GuildId::try_new(guild).expect("ids are not 0"),
-            ChannelId::try_new(general).expect("ids are not 0"),
-            Utc::now(),
-        )
-        .await
-        .expect("the channel is set");
-    store
-        .set_schedule(
-            GuildId::try_new(guild).expect("ids are not 0"),
-            &schedule,
-            Utc::now(),
-        )
-        .await
-        .expect("the schedule is set");
+    common::scheduled(&store, guild, general, schedule).await;
+}
+
+/// The default schedule, posting only by hand (`/prayer post`).
+fn by_hand() -> Schedule {
+    Schedule {
+        auto: false,
+        ..Schedule::default()
+    }
 }
 
 fn new_york_monday_nine() -> Schedule {
@@ -205,83 +129,42 @@ fn new_york_monday_nine() -> Schedule {
 
 impl Bot {
     fn as_admin(&self) -> Invoker {
-        Invoker::in_guild(
-            self.world.admin.clone(),
-            self.world.guild,
-            self.world.general.id,
-        )
+        self.world.as_admin()
     }
 
     fn prayer(&self, sub: &str, options: Vec<CommandOption>) -> SentInteraction {
-        let call = CommandCall::new("prayer").subcommand(sub, options);
-        self.fake
-            .send_command(call, self.as_admin())
-            .expect("the command is sent")
+        common::prayer(&self.fake, sub, options, self.as_admin())
     }
 
     /// The text of the (possibly deferred) answer to `sent`.
     async fn answer(&self, sent: &SentInteraction) -> String {
-        let callback = self
-            .fake
-            .wait_for_callback(sent, WAIT)
-            .await
-            .expect("the bot answers");
-        let body = callback.body.unwrap_or(Value::Null);
-        if body["type"] == 5 {
-            let webhook = sent.webhook_route(self.fake.application_id());
-            let (original, follow_up) = (
-                format!("{webhook}/messages/@original$"),
-                format!("{webhook}$"),
-            );
-            let edit = self
-                .fake
-                .wait_for_request(
-                    |r| r.is("PATCH", &original) || r.is("POST", &follow_up),
-                    WAIT,
-                )
-                .await
-                .expect("the deferred answer");
-            return edit.body.unwrap_or(Value::Null)["content"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-        }
-        body["data"]["content"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        common::answer(&self.fake, sent).await.text
     }
 
     /// Messages the bot created in `channel`.
     fn sent_to(&self, channel: u64) -> Vec<String> {
-        self.fake
-            .requests_matching("POST", &format!("/channels/{channel}/messages$"))
-            .into_iter()
-            .filter(|r| r.status == 200)
-            .map(|r| {
-                r.body.unwrap_or(Value::Null)["content"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned()
-            })
-            .collect()
+        common::sent_to(&self.fake, channel)
     }
 
     /// Waits until `channel` has at least `count` messages from the bot.
     async fn wait_for_posts(&self, channel: u64, count: usize) -> Vec<String> {
-        let deadline = Instant::now() + WAIT;
-        loop {
+        until(&format!("{count} messages"), || async move {
             let sent = self.sent_to(channel);
-            if sent.len() >= count {
-                return sent;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "only {} messages arrived: {sent:?}",
-                sent.len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            (sent.len() >= count).then_some(sent)
+        })
+        .await
+    }
+
+    /// Waits until `/prayer status` says the post of the week of
+    /// 2026-11-23 finished.
+    async fn finished(&self) {
+        until("the post finishes", || async {
+            let status = self.answer(&self.prayer("status", vec![])).await;
+            (status.contains("**Last post.** The week of 2026-11-23:")
+                && status.contains("finished <t:"))
+            .then_some(())
+        })
+        .await;
     }
 }
 
@@ -310,7 +193,7 @@ async fn the_week_is_posted_at_the_servers_local_time_and_not_before() {
         posts[0]
     );
     // Once: a later look finds nothing new.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    bot.finished().await;
     let total = bot.sent_to(general).len();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(bot.sent_to(general).len(), total, "posted once");
@@ -409,17 +292,7 @@ async fn a_zone_change_after_this_weeks_post_never_posts_last_week() {
     let general = bot.world.general.id;
     let posts = bot.wait_for_posts(general, 2).await;
     assert!(posts[0].contains("23 November 2026"), "{}", posts[0]);
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let status = bot.answer(&bot.prayer("status", vec![])).await;
-        if status.contains("**Last post.** The week of 2026-11-23:")
-            && status.contains("finished <t:")
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the post never finished");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    bot.finished().await;
     let before = bot.sent_to(general).len();
     // In Etc/GMT+12 it is still Sunday 22 November: last week is running.
     let answer = bot
@@ -477,15 +350,7 @@ async fn a_first_setup_on_saturday_does_not_post_the_week_by_itself() {
 #[tokio::test]
 async fn setup_without_a_channel_changes_only_what_is_given_once_a_channel_is_set() {
     let bot = start_at("2026-11-24T12:00:00Z", |store, guild, general, _| {
-        scheduled(
-            store,
-            guild,
-            general,
-            Schedule {
-                auto: false,
-                ..Schedule::default()
-            },
-        )
+        scheduled(store, guild, general, by_hand())
     })
     .await;
     let general = bot.world.general.id;
@@ -518,15 +383,7 @@ async fn setup_without_a_channel_changes_only_what_is_given_once_a_channel_is_se
 async fn post_with_no_week_posts_this_week_or_names_the_week_that_has_a_bulletin() {
     // Tuesday 17 November: this week has no bulletin; the next one has.
     let bot = start_at("2026-11-17T12:00:00Z", |store, guild, general, _| {
-        scheduled(
-            store,
-            guild,
-            general,
-            Schedule {
-                auto: false,
-                ..Schedule::default()
-            },
-        )
+        scheduled(store, guild, general, by_hand())
     })
     .await;
     let refused = bot.answer(&bot.prayer("post", vec![])).await;
@@ -573,15 +430,7 @@ async fn a_sunday_post_carries_the_week_that_begins_the_next_day() {
 #[tokio::test]
 async fn on_saturday_status_asks_for_next_weeks_bulletin() {
     let bot = start_at("2026-11-28T12:00:00Z", |store, guild, general, _| {
-        scheduled(
-            store,
-            guild,
-            general,
-            Schedule {
-                auto: false,
-                ..Schedule::default()
-            },
-        )
+        scheduled(store, guild, general, by_hand())
     })
     .await;
     let status = bot.answer(&bot.prayer("status", vec![])).await;
@@ -642,18 +491,15 @@ async fn a_channel_the_bot_may_not_post_in_is_reported_once_where_admins_see_it(
     )
     .await;
     let general = bot.world.general.id;
-    let deadline = Instant::now() + WAIT;
-    let reports = loop {
+    let reports = until("the admins are told", || async {
         let reports: Vec<String> = bot
             .sent_to(general)
             .into_iter()
             .filter(|m| m.starts_with("⚠️"))
             .collect();
-        if !reports.is_empty() || Instant::now() > deadline {
-            break reports;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+        (!reports.is_empty()).then_some(reports)
+    })
+    .await;
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert!(reports[0].contains("week of 2026-11-23"), "{}", reports[0]);
     assert!(reports[0].contains("/prayer status"), "{}", reports[0]);
@@ -677,19 +523,6 @@ async fn a_channel_the_bot_may_not_post_in_is_reported_once_where_admins_see_it(
     assert_eq!(again, 1);
 }
 
-/// The request id a posted message's buttons name, with the message id.
-fn request_messages(fake: &FakeDiscord, channel: u64) -> Vec<(u64, i64)> {
-    fake.messages_in(channel)
-        .iter()
-        .filter_map(|m| {
-            let custom_id = m["components"][0]["components"][0]["custom_id"].as_str()?;
-            let request = custom_id.strip_prefix("prayer:commit:")?.parse().ok()?;
-            let id = m["id"].as_str()?.parse().ok()?;
-            Some((id, request))
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn reactions_made_while_the_bot_was_away_are_read_back_on_a_new_session() {
     let bot = start_at("2026-11-25T12:00:00Z", |store, guild, general, _| {
@@ -699,8 +532,8 @@ async fn reactions_made_while_the_bot_was_away_are_read_back_on_a_new_session() 
     let general = bot.world.general.id;
     bot.wait_for_posts(general, 3).await;
     // Let the post finish (its last reaction) before reading it back.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let requests = request_messages(&bot.fake, general);
+    bot.finished().await;
+    let requests = common::request_messages(&bot.fake, general);
     let (message, request) = *requests.first().expect("a request's message");
 
     // A member's 🙏🏽, recorded while connected.
@@ -717,11 +550,10 @@ async fn reactions_made_while_the_bot_was_away_are_read_back_on_a_new_session() 
             vec![CommandOption::string("request", request.to_string())],
         )
     };
-    let deadline = Instant::now() + WAIT;
-    while !who(&bot.answer(&ask()).await, early.id) {
-        assert!(Instant::now() < deadline, "the reaction was never recorded");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until("the reaction is recorded", || async {
+        who(&bot.answer(&ask()).await, early.id).then_some(())
+    })
+    .await;
 
     // While the bot cannot hear: another member adds 🙏, the first removes
     // theirs; Discord sends the bot neither event.
@@ -735,23 +567,16 @@ async fn reactions_made_while_the_bot_was_away_are_read_back_on_a_new_session() 
         .expect("the gateway closes");
     // Commands sent before the new session is up would be lost with the
     // old one.
-    let deadline = Instant::now() + WAIT;
-    while bot.fake.identify_count() < 2 || !bot.fake.is_connected() {
-        assert!(Instant::now() < deadline, "the bot never identified again");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until("the bot identifies again", || async {
+        (bot.fake.identify_count() >= 2 && bot.fake.is_connected()).then_some(())
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    loop {
+    until("the reactions made meanwhile are read back", || async {
         let text = bot.answer(&ask()).await;
-        if who(&text, late.id) && !who(&text, early.id) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the reactions made meanwhile were not read back: {text}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        (who(&text, late.id) && !who(&text, early.id)).then_some(())
+    })
+    .await;
     bot.fake.assert_no_spec_violations();
 }
 
@@ -763,18 +588,14 @@ async fn two_bot_processes_on_one_database_post_the_week_once() {
     })
     .await;
     let log = bot.db.with_file_name("second.log");
-    let _second = spawn_bot(&bot.fake, &bot.db, &bot.clock, &log);
+    let _second = common::spawn_bot(&bot.fake, &bot.db, &bot.clock, &log);
     let general = bot.world.general.id;
     bot.wait_for_posts(general, 3).await;
     // The second process is connected, and has had time to try.
-    let deadline = Instant::now() + WAIT;
-    while bot.fake.identify_count() < 2 {
-        assert!(
-            Instant::now() < deadline,
-            "the second process never connected"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until("the second process connects", || async {
+        (bot.fake.identify_count() >= 2).then_some(())
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let sent = bot.sent_to(general);
     let mut unique = sent.clone();
@@ -785,7 +606,7 @@ async fn two_bot_processes_on_one_database_post_the_week_once() {
         sent.len(),
         "a message was posted twice: {sent:#?}"
     );
-    let requests = request_messages(&bot.fake, general);
+    let requests = common::request_messages(&bot.fake, general);
     assert!(requests.len() >= 2, "the week was posted: {sent:#?}");
     let mut ids: Vec<i64> = requests.iter().map(|(_, r)| *r).collect();
     ids.sort_unstable();
@@ -803,20 +624,12 @@ fn contents(fake: &FakeDiscord, channel: u64) -> Vec<String> {
 
 /// Waits until `channel` holds `count` messages and stays so for a moment.
 async fn settled(fake: &FakeDiscord, channel: u64, count: usize) -> Vec<String> {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let now = contents(fake, channel);
-        if now.len() >= count {
-            tokio::time::sleep(Duration::from_millis(400)).await;
-            return contents(fake, channel);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {count} arrived",
-            now.len()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until(&format!("{count} messages"), || async {
+        (contents(fake, channel).len() >= count).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    contents(fake, channel)
 }
 
 #[tokio::test]
@@ -856,20 +669,16 @@ async fn a_bot_killed_after_any_number_of_messages_posts_each_exactly_once_after
         )
         .await;
         let general = bot.world.general.id;
-        let deadline = Instant::now() + WAIT;
-        while bot.sent_to(general).len() < k {
-            assert!(
-                Instant::now() < deadline,
-                "k = {k}: the first messages never came"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        until(&format!("k = {k}: the first messages"), || async {
+            (bot.sent_to(general).len() >= k).then_some(())
+        })
+        .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         bot.child.start_kill().expect("the bot is killed");
         let _ = bot.child.wait().await;
 
         let log = bot.db.with_file_name("restarted.log");
-        let _restarted = spawn_bot(&bot.fake, &bot.db, LATER, &log);
+        let _restarted = common::spawn_bot(&bot.fake, &bot.db, LATER, &log);
         let after = settled(&bot.fake, general, n).await;
         assert_eq!(after, whole, "k = {k}: each message once, in order");
     }

@@ -5,30 +5,24 @@
 //! November 2026; the bot's clock starts on its Wednesday, so the week is
 //! posted at start.
 
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+mod common;
 
-use chrono::Utc;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::{WAIT, World, until};
 use fake_discord::{
-    CommandCall, CommandOption, ComponentPress, FakeChannel, FakeDiscord, FakeGuild, FakeMember,
-    FakeRole, FakeUser, Invoker, ReactionEvent, ScriptedResponse, SentInteraction, permissions,
+    CommandOption, ComponentPress, FakeChannel, FakeDiscord, FakeGuild, FakeMember, FakeUser,
+    Invoker, ReactionEvent, ScriptedResponse, SentInteraction,
 };
 use std::collections::HashSet;
 
-use prayer_bot::ids::{ChannelId, GuildId, MessageId, UserId};
+use prayer_bot::ids::{GuildId, MessageId, UserId};
 use prayer_bot::schedule::Schedule;
-use prayer_bot::storage::Store;
-use serde_json::{Value, json};
+use serde_json::json;
 
-const TOKEN: &str = "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789_-";
-const WAIT: Duration = Duration::from_secs(30);
 const WEEK: &str = "2026-11-23";
 const WEDNESDAY: &str = "2026-11-25T12:00:00Z";
-
-fn project(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
 
 struct Bot {
     fake: FakeDiscord,
@@ -55,55 +49,18 @@ struct Posted {
 async fn start() -> Bot {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = dir.path().join("prayer-bot.db");
-    let imported = std::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
-        .arg("import")
-        .arg(project("examples/week-1.txt"))
-        .args(["--week", WEEK, "--database"])
-        .arg(&db)
-        .output()
-        .expect("the import runs");
-    assert!(
-        imported.status.success(),
-        "{}",
-        String::from_utf8_lossy(&imported.stderr)
-    );
+    common::import(&db, &common::project("examples/week-1.txt"), WEEK);
     let fake = FakeDiscord::start().await;
-    let guild = fake.next_id();
-    let admins = FakeRole::new(fake.next_id(), "Admins", permissions::MANAGE_GUILD);
-    let admin = FakeUser::new(fake.next_id(), "ada");
-    let general = FakeChannel::text(fake.next_id(), "prayer");
-    fake.add_guild(
-        FakeGuild::new(guild, "Prayer Group", fake.owner().id)
-            .with_role(admins.clone())
-            .with_channel(general.clone())
-            .with_member(FakeMember::new(admin.clone()).with_roles([admins.id])),
-    );
-    let store = Store::open(db.to_str().expect("a UTF-8 path"))
-        .await
-        .expect("the database opens");
-    store
-        .set_default_channel(
-            GuildId::try_new(guild).expect("ids are not 0"),
-            ChannelId::try_new(general.id).expect("ids are not 0"),
-            Utc::now(),
-        )
-        .await
-        .expect("the channel is set");
-    store
-        .set_schedule(
-            GuildId::try_new(guild).expect("ids are not 0"),
-            &Schedule::default(),
-            Utc::now(),
-        )
-        .await
-        .expect("the schedule is set");
+    let world = World::add_to(&fake);
+    let store = common::open_store(&db).await;
+    common::scheduled(&store, world.guild, world.general.id, Schedule::default()).await;
     store.close().await;
-    let child = spawn_bot(&fake, &db, WEDNESDAY, &dir.path().join("bot-0.log"));
+    let child = common::spawn_bot(&fake, &db, WEDNESDAY, &dir.path().join("bot-0.log"));
     let bot = Bot {
         fake,
-        guild,
-        general,
-        admin,
+        guild: world.guild,
+        general: world.general,
+        admin: world.admin,
         db,
         child,
         runs: 1,
@@ -111,48 +68,6 @@ async fn start() -> Bot {
     };
     bot.connected(1).await;
     bot
-}
-
-/// Starts `prayer-bot run` on `db` against `fake`, its clock at `clock`.
-fn spawn_bot(fake: &FakeDiscord, db: &Path, clock: &str, log: &Path) -> tokio::process::Child {
-    let log = std::fs::File::create(log).expect("a log file");
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
-        .arg("run")
-        .env("DISCORD_TOKEN", TOKEN)
-        .env("DISCORD_API_URL", fake.base_url())
-        .env("DATABASE_URL", db)
-        .env("PRAYER_BOT_START_TIME", clock)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the bot starts")
-}
-
-fn sigterm(child: &tokio::process::Child) {
-    let pid = child.id().expect("the bot is running");
-    let pid = libc::pid_t::try_from(pid).expect("a pid");
-    // SAFETY: kill(2) with a pid this test started and a valid signal
-    // number touches no memory of ours.
-    let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
-    assert_eq!(sent, 0, "the signal was delivered");
-}
-
-/// Polls `check` until it gives a value, for at most [`WAIT`].
-async fn until<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(found) = check().await {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {WAIT:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 impl Bot {
@@ -171,7 +86,7 @@ impl Bot {
 
     /// Stops the bot with SIGTERM; it exits with status 0.
     async fn stop(&mut self) {
-        sigterm(&self.child);
+        common::send_signal(&self.child, libc::SIGTERM);
         let status = tokio::time::timeout(WAIT, self.child.wait())
             .await
             .expect("the bot stops")
@@ -187,7 +102,7 @@ impl Bot {
     /// Starts the bot again on the same database, its clock at `clock`.
     async fn restart(&mut self, clock: &str) {
         let log = self.dir.path().join(format!("bot-{}.log", self.runs));
-        self.child = spawn_bot(&self.fake, &self.db, clock, &log);
+        self.child = common::spawn_bot(&self.fake, &self.db, clock, &log);
         self.runs += 1;
         self.connected(self.runs).await;
     }
@@ -207,15 +122,9 @@ impl Bot {
     async fn posted(&self) -> Vec<Posted> {
         let (fake, channel, bot) = (&self.fake, self.general.id, self.fake.bot_user_id());
         until("the week is posted", || async move {
-            let found: Vec<Posted> = fake
-                .messages_in(channel)
-                .iter()
-                .filter_map(|m| {
-                    let custom_id = m["components"][0]["components"][0]["custom_id"].as_str()?;
-                    let request = custom_id.strip_prefix("prayer:commit:")?.parse().ok()?;
-                    let message = m["id"].as_str()?.parse().ok()?;
-                    Some(Posted { message, request })
-                })
+            let found: Vec<Posted> = common::request_messages(fake, channel)
+                .into_iter()
+                .map(|(message, request)| Posted { message, request })
                 .collect();
             let last = found.last()?;
             (found.len() >= 3 && fake.reactions(last.message, "🙏").contains(&bot)).then_some(found)
@@ -229,43 +138,11 @@ impl Bot {
 
     /// The text of the (possibly deferred) answer to `sent`.
     async fn answer(&self, sent: &SentInteraction) -> String {
-        let callback = self
-            .fake
-            .wait_for_callback(sent, WAIT)
-            .await
-            .expect("the bot answers");
-        let body = callback.body.unwrap_or(Value::Null);
-        if body["type"] == 5 {
-            let webhook = sent.webhook_route(self.fake.application_id());
-            let (original, follow_up) = (
-                format!("{webhook}/messages/@original$"),
-                format!("{webhook}$"),
-            );
-            let edit = self
-                .fake
-                .wait_for_request(
-                    |r| r.is("PATCH", &original) || r.is("POST", &follow_up),
-                    WAIT,
-                )
-                .await
-                .expect("the deferred answer");
-            return edit.body.unwrap_or(Value::Null)["content"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-        }
-        body["data"]["content"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        common::answer(&self.fake, sent).await.text
     }
 
     async fn prayer(&self, sub: &str, options: Vec<CommandOption>) -> String {
-        let call = CommandCall::new("prayer").subcommand(sub, options);
-        let sent = self
-            .fake
-            .send_command(call, self.invoker(&self.admin))
-            .expect("the command is sent");
+        let sent = common::prayer(&self.fake, sub, options, self.invoker(&self.admin));
         self.answer(&sent).await
     }
 
@@ -280,35 +157,13 @@ impl Bot {
 
     /// Asks `/prayer who` until its answer satisfies `done`; that answer.
     async fn who_until(&self, request: i64, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let text = self.who(request).await;
-            if done(&text) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "`/prayer who` never came to it: {text}\n{}",
-                self.logs()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let ask = || self.who(request);
+        common::answer_until("`/prayer who`", ask, done, || self.logs()).await
     }
 
     async fn status_until(&self, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let text = self.prayer("status", vec![]).await;
-            if done(&text) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "`/prayer status` never came to it: {text}\n{}",
-                self.logs()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let ask = || self.prayer("status", vec![]);
+        common::answer_until("`/prayer status`", ask, done, || self.logs()).await
     }
 
     fn react(&self, user: &FakeUser, on: Posted, emoji: &str) {
@@ -379,9 +234,7 @@ async fn a_forgotten_members_old_pray_reactions_are_not_read_back_but_a_new_one_
         .await;
     assert!(!text.contains(&mention(&ann)), "read back again: {text}");
     // What the database keeps of her is a hash, naming no one.
-    let store = Store::open(bot.db.to_str().expect("a UTF-8 path"))
-        .await
-        .expect("the database opens");
+    let store = common::open_store(&bot.db).await;
     let forgotten = store
         .forgotten_among(
             GuildId::try_new(bot.guild).expect("ids are not 0"),
@@ -511,9 +364,7 @@ async fn a_burst_of_pray_reactions_cut_by_a_stop_is_all_read_back_by_the_next_st
         bot.react(&member, on, "🙏");
     }
     bot.stop().await;
-    let store = Store::open(bot.db.to_str().expect("a UTF-8 path"))
-        .await
-        .expect("the database opens");
+    let store = common::open_store(&bot.db).await;
     let kept = store.mark_count().await.expect("counts");
     store.close().await;
     eprintln!("{kept} of {members} reactions were recorded before the stop");

@@ -9,6 +9,8 @@
 pub mod buttons;
 pub mod region;
 pub mod render;
+#[cfg(test)]
+pub(crate) mod scripted;
 
 use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
@@ -739,6 +741,7 @@ pub fn stable_nonce(kind: char, parts: impl std::hash::Hash) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::scripted::{Crash, Discord, Scripted};
     use super::*;
     use crate::bulletins::parse::parse_bulletin;
     use crate::bulletins::week::Placement;
@@ -747,186 +750,10 @@ mod tests {
     use std::sync::{Arc, Mutex};
     use tokio::sync::Notify;
 
-    /// A message as the fake Discord holds it.
-    #[derive(Debug, Clone)]
-    struct Held {
-        channel: ChannelId,
-        id: u64,
-        from_bot: bool,
-        message: OutgoingMessage,
-    }
-
-    /// What Discord holds: every message of a test, in order. Runs of one
-    /// test share it as two processes share Discord. It never drops a
-    /// resent nonce: every test runs as if Discord's nonce window had
-    /// passed, so a message sent twice shows twice.
-    #[derive(Clone, Default)]
-    struct Discord(Arc<Mutex<Vec<Held>>>);
-
-    impl Discord {
-        fn add(&self, channel: ChannelId, from_bot: bool, message: OutgoingMessage) -> u64 {
-            let mut held = self.0.lock().expect("lock");
-            let id = 1_000 + held.len() as u64;
-            held.push(Held {
-                channel,
-                id,
-                from_bot,
-                message,
-            });
-            id
-        }
-
-        fn held(&self) -> Vec<Held> {
-            self.0.lock().expect("lock").clone()
-        }
-
-        /// The nonces of the bot's messages, sorted: a nonce twice is a
-        /// message posted twice.
-        fn nonces(&self) -> Vec<String> {
-            let mut nonces: Vec<String> = self
-                .held()
-                .into_iter()
-                .filter(|h| h.from_bot && !h.message.nonce.is_empty())
-                .map(|h| h.message.nonce)
-                .collect();
-            nonces.sort();
-            nonces
-        }
-    }
-
-    /// How a run dies part-way: at its send number `n` (from 0), before
-    /// Discord gets the message, or after Discord took it but before the
-    /// answer came back, so the post never records it. The run then hangs
-    /// as a dead process would, holding its lease.
-    #[derive(Debug, Clone, Copy)]
-    enum Crash {
-        BeforeSend(usize),
-        AfterSend(usize),
-    }
-
-    #[derive(Default)]
-    struct Recorder {
-        /// What this run sent.
-        sent: Mutex<Vec<(ChannelId, OutgoingMessage)>>,
-        reactions: Mutex<Vec<(ChannelId, MessageId)>>,
-        fail_after: Option<usize>,
-        /// Says the process is stopping once this many messages are sent.
-        stop_after: Option<usize>,
-        /// Message ids start after this, so two recorders never share one.
-        first_id: u64,
-        discord: Discord,
-        crash: Option<Crash>,
-        crashed: Notify,
-        /// At this send (from 0) Discord takes the message but the answer
-        /// is lost: the send fails, and the post never records it.
-        lose_answer: Option<usize>,
-        /// Once this many messages are sent, another run takes the post
-        /// over at the given instant, its lease having run out.
-        thief: Option<(usize, Store, DateTime<Utc>)>,
-        /// The first send waits for this, so another run can try the post
-        /// while this one holds it.
-        gate: Option<Arc<Notify>>,
-    }
-
-    impl Messenger for Recorder {
-        async fn send(
-            &self,
-            channel: ChannelId,
-            message: &OutgoingMessage,
-        ) -> Result<MessageId, SendError> {
-            // Another task may run here, as another process would.
-            tokio::task::yield_now().await;
-            let count = self
-                .sent
-                .lock()
-                .map_err(|e| SendError::Unavailable(e.to_string()))?
-                .len();
-            if let Some(gate) = &self.gate
-                && count == 0
-            {
-                gate.notified().await;
-            }
-            if self.fail_after == Some(count) {
-                return Err(SendError::Unavailable("503 Service Unavailable".into()));
-            }
-            let deliver = !matches!(self.crash, Some(Crash::BeforeSend(n)) if n == count);
-            let id = if deliver {
-                self.sent
-                    .lock()
-                    .map_err(|e| SendError::Unavailable(e.to_string()))?
-                    .push((channel, message.clone()));
-                self.first_id + self.discord.add(channel, true, message.clone())
-            } else {
-                0
-            };
-            if matches!(self.crash, Some(Crash::BeforeSend(n) | Crash::AfterSend(n)) if n == count)
-            {
-                self.crashed.notify_one();
-                return std::future::pending().await;
-            }
-            if self.lose_answer == Some(count) {
-                return Err(SendError::Unavailable(
-                    "Discord could not be reached (timed out)".into(),
-                ));
-            }
-            if let Some((after, store, at)) = &self.thief
-                && *after == count + 1
-            {
-                let stored = store
-                    .week(Scope::Guild(GUILD), week())
-                    .await
-                    .map_err(|e| SendError::Unavailable(e.to_string()))?
-                    .ok_or_else(|| SendError::Unavailable("no week".into()))?;
-                let claim = store
-                    .lease_week_post(GUILD, week(), stored.bulletin_id, "thief", *at + LEASE, *at)
-                    .await
-                    .map_err(|e| SendError::Unavailable(e.to_string()))?;
-                assert_eq!(claim, WeekPostClaim::Unfinished);
-            }
-            MessageId::try_new(id).ok_or(SendError::Unavailable("no answer".into()))
-        }
-
-        async fn react(
-            &self,
-            channel: ChannelId,
-            message: MessageId,
-            _emoji: &str,
-        ) -> Result<(), SendError> {
-            let mut reactions = self
-                .reactions
-                .lock()
-                .map_err(|e| SendError::Unavailable(e.to_string()))?;
-            reactions.push((channel, message));
-            Ok(())
-        }
-
-        async fn recent_messages(&self, channel: ChannelId) -> Result<Vec<SeenMessage>, SendError> {
-            Ok(self
-                .discord
-                .held()
-                .into_iter()
-                .rev()
-                .filter(|h| h.channel == channel)
-                .take(usize::from(RECENT_MESSAGES))
-                .map(|h| SeenMessage {
-                    id: MessageId::try_new(self.first_id + h.id).expect("ids are not 0"),
-                    from_bot: h.from_bot,
-                    content: h.message.content,
-                    request: h.message.buttons_for,
-                })
-                .collect())
-        }
-
-        fn stopping(&self) -> bool {
-            let sent = self.sent.lock().map_or(0, |sent| sent.len());
-            self.stop_after.is_some_and(|n| sent >= n)
-        }
-    }
-
     /// A run that posts `week()` to `GUILD` through `recorder`.
     async fn post(
         store: &Store,
-        recorder: &Recorder,
+        recorder: &Scripted,
         owner: &str,
         at: DateTime<Utc>,
     ) -> Result<PostOutcome, PostError> {
@@ -939,7 +766,7 @@ mod tests {
 
     /// Runs a post until its messenger crashes, then drops it, as a
     /// process that died.
-    async fn post_until_it_crashes(store: &Store, recorder: &Recorder, owner: &str) {
+    async fn post_until_it_crashes(store: &Store, recorder: &Scripted, owner: &str) {
         tokio::select! {
             outcome = post(store, recorder, owner, now()) => {
                 panic!("the run was to crash, and ended: {outcome:?}")
@@ -1052,7 +879,7 @@ mod tests {
     #[tokio::test]
     async fn a_week_is_posted_once_with_reactions_and_buttons() {
         let store = store_with_default_channel().await;
-        let recorder = Recorder::default();
+        let recorder = Scripted::default();
         let outcome = post(&store, &recorder, "a", now()).await.expect("posts");
         assert!(matches!(
             outcome,
@@ -1095,7 +922,7 @@ mod tests {
             .set_default_channel(GUILD, ChannelId::of::<1>(), now())
             .await
             .expect("sets");
-        let recorder = Recorder::default();
+        let recorder = Scripted::default();
         post(&store, &recorder, "a", now()).await.expect("posts");
         let sent = recorder.sent.lock().expect("lock").clone();
         let find = |word: &str| {
@@ -1120,9 +947,9 @@ mod tests {
     #[tokio::test]
     async fn an_interrupted_post_resumes_without_sending_anything_twice() {
         let store = store_with_default_channel().await;
-        let failing = Recorder {
+        let failing = Scripted {
             fail_after: Some(2),
-            ..Recorder::default()
+            ..Scripted::default()
         };
         let error = post(&store, &failing, "a", now()).await.expect_err("fails");
         assert!(
@@ -1131,9 +958,9 @@ mod tests {
                 .contains("partly posted (2 of 5 messages)"),
             "{error}"
         );
-        let recorder = Recorder {
+        let recorder = Scripted {
             first_id: 500,
-            ..Recorder::default()
+            ..Scripted::default()
         };
         let outcome = post(&store, &recorder, "a", now()).await.expect("resumes");
         assert!(matches!(
@@ -1165,9 +992,9 @@ mod tests {
     #[tokio::test]
     async fn a_stop_ends_the_post_between_messages_and_the_next_post_sends_the_rest() {
         let store = store_with_default_channel().await;
-        let stopping = Recorder {
+        let stopping = Scripted {
             stop_after: Some(3),
-            ..Recorder::default()
+            ..Scripted::default()
         };
         let error = post(&store, &stopping, "a", now())
             .await
@@ -1184,9 +1011,9 @@ mod tests {
             "{error}"
         );
         assert_eq!(stopping.reactions.lock().expect("lock").len(), 2);
-        let recorder = Recorder {
+        let recorder = Scripted {
             first_id: 500,
-            ..Recorder::default()
+            ..Scripted::default()
         };
         let outcome = post(&store, &recorder, "a", now()).await.expect("resumes");
         assert!(matches!(outcome, PostOutcome::Posted { resumed: 3, .. }));
@@ -1196,7 +1023,7 @@ mod tests {
     #[tokio::test]
     async fn a_week_without_a_bulletin_or_channel_posts_nothing() {
         let store = store_with_bulletin(BULLETIN).await;
-        let recorder = Recorder::default();
+        let recorder = Scripted::default();
         let error = post(&store, &recorder, "a", now())
             .await
             .expect_err("no channel");
@@ -1260,7 +1087,7 @@ mod tests {
 
     /// Checks that Discord holds each message of the plan once, that the
     /// store maps each to its message, and that every petition got its 🙏.
-    async fn assert_posted_once(store: &Store, discord: &Discord, runs: &[&Recorder], case: &str) {
+    async fn assert_posted_once(store: &Store, discord: &Discord, runs: &[&Scripted], case: &str) {
         let plan = plan_of(store).await;
         assert_eq!(discord.nonces(), nonces(&plan), "{case}");
         let recorded = store.posted_messages(GUILD, week()).await.expect("reads");
@@ -1306,14 +1133,14 @@ mod tests {
             let case = format!("{crash:?}");
             let store = two_channel_store("sqlite::memory:").await;
             let discord = Discord::default();
-            let first = Recorder {
+            let first = Scripted {
                 crash: Some(crash),
                 discord: discord.clone(),
-                ..Recorder::default()
+                ..Scripted::default()
             };
-            let after = Recorder {
+            let after = Scripted {
                 discord: discord.clone(),
-                ..Recorder::default()
+                ..Scripted::default()
             };
             if matches!(crash, Crash::BeforeSend(n) if n == length) {
                 // It got through every message: nothing to crash on.
@@ -1366,10 +1193,10 @@ mod tests {
         let discord = Discord::default();
         // The header and Kenya are recorded; Nepal's first part reaches
         // Discord, but its answer never comes back.
-        let first = Recorder {
+        let first = Scripted {
             lose_answer: Some(2),
             discord: discord.clone(),
-            ..Recorder::default()
+            ..Scripted::default()
         };
         let error = post(&store, &first, "a", now()).await.expect_err("fails");
         assert!(
@@ -1379,9 +1206,9 @@ mod tests {
         // Long after Discord's nonce window, and at once: the failed run
         // let go of the post.
         let later = now() + TimeDelta::hours(1);
-        let second = Recorder {
+        let second = Scripted {
             discord: discord.clone(),
-            ..Recorder::default()
+            ..Scripted::default()
         };
         let outcome = post(&store, &second, "b", later).await.expect("resumes");
         assert!(
@@ -1422,10 +1249,10 @@ mod tests {
         // Last week the bot thanked God for Chile with the same words.
         discord.add(ChannelId::of::<2>(), true, copy(chile));
         // Channel 2's header reaches Discord, unrecorded.
-        let first = Recorder {
+        let first = Scripted {
             crash: Some(Crash::AfterSend(4)),
             discord: discord.clone(),
-            ..Recorder::default()
+            ..Scripted::default()
         };
         post_until_it_crashes(&store, &first, "a").await;
         // A member quotes the Peru request, buttons and all, after it.
@@ -1437,9 +1264,9 @@ mod tests {
                 ..copy(peru)
             },
         );
-        let second = Recorder {
+        let second = Scripted {
             discord: discord.clone(),
-            ..Recorder::default()
+            ..Scripted::default()
         };
         let later = now() + LEASE + TimeDelta::seconds(1);
         let outcome = post(&store, &second, "b", later).await.expect("resumes");
@@ -1469,10 +1296,10 @@ mod tests {
         // Whichever run gets the post waits to send its first message
         // until the other has answered, so the two overlap.
         let gate = Arc::new(Notify::new());
-        let recorder = || Recorder {
+        let recorder = || Scripted {
             discord: discord.clone(),
-            gate: Some(gate.clone()),
-            ..Recorder::default()
+            first_waits: Some(gate.clone()),
+            ..Scripted::default()
         };
         let (a, b) = (recorder(), recorder());
         let run = |store, recorder, owner| {
@@ -1510,6 +1337,21 @@ mod tests {
         assert_eq!(discord.nonces().len(), 7);
     }
 
+    /// Another run takes the post over at `at`, the first run's lease
+    /// having run out.
+    async fn take_over(store: Store, at: DateTime<Utc>) {
+        let stored = store
+            .week(Scope::Guild(GUILD), week())
+            .await
+            .expect("readable")
+            .expect("the week");
+        let claim = store
+            .lease_week_post(GUILD, week(), stored.bulletin_id, "thief", at + LEASE, at)
+            .await
+            .expect("the lease");
+        assert_eq!(claim, WeekPostClaim::Unfinished);
+    }
+
     #[tokio::test]
     async fn a_run_that_lost_its_post_to_another_sends_nothing_more() {
         let store = two_channel_store("sqlite::memory:").await;
@@ -1517,10 +1359,10 @@ mod tests {
         // The run stalls past its lease after two messages; another run
         // takes the post over.
         let taken_at = now() + LEASE + TimeDelta::seconds(1);
-        let slow = Recorder {
-            thief: Some((2, store.clone(), taken_at)),
+        let slow = Scripted {
+            after: Mutex::new(Some((2, Box::pin(take_over(store.clone(), taken_at))))),
             discord: discord.clone(),
-            ..Recorder::default()
+            ..Scripted::default()
         };
         let outcome = post(&store, &slow, "a", now()).await.expect("answers");
         assert_eq!(
@@ -1536,9 +1378,9 @@ mod tests {
             "nothing more sent"
         );
         // The run that took it over posts the rest.
-        let thief = Recorder {
+        let thief = Scripted {
             discord: discord.clone(),
-            ..Recorder::default()
+            ..Scripted::default()
         };
         let outcome = post(&store, &thief, "thief", taken_at)
             .await

@@ -2,42 +2,52 @@
 //! argument or a [`Clock`] handed down from here, so tests choose the
 //! instant (`tick(now)`), and a rehearsal against a fake Discord can start
 //! the bot's clock at any moment (`PRAYER_BOT_START_TIME`, see the README).
+//!
+//! A clock started at an instant runs on tokio's clock (`tokio::time`), so
+//! a test that pauses tokio's time (`start_paused`) also holds this clock
+//! still, and moves it as tokio's time moves.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use tokio::time::Instant;
 
-/// The bot's clock: the system clock, or the system clock shifted so that
-/// it read a chosen instant when it was made.
+/// The bot's clock: the system clock, or a clock that read a chosen
+/// instant when it was made and has run on tokio's clock since.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clock {
-    offset: TimeDelta,
+    /// The instant it read when it was made, and tokio's time then.
+    started: Option<(DateTime<Utc>, Instant)>,
 }
 
 impl Clock {
     /// The system clock.
     pub fn system() -> Clock {
-        Clock {
-            offset: TimeDelta::zero(),
-        }
+        Clock { started: None }
     }
 
-    /// A clock that reads `start` now and runs at the normal speed from
-    /// there.
+    /// A clock that reads `start` now and runs at tokio's speed from there:
+    /// the normal speed, or not at all while tokio's time is paused.
     pub fn starting_at(start: DateTime<Utc>) -> Clock {
         Clock {
-            offset: start.signed_duration_since(Utc::now()),
+            started: Some((start, Instant::now())),
         }
     }
 
     /// The current time by this clock.
     pub fn now(&self) -> DateTime<Utc> {
-        let now = Utc::now();
-        now.checked_add_signed(self.offset).unwrap_or(now)
+        match self.started {
+            None => Utc::now(),
+            Some((start, at)) => TimeDelta::from_std(at.elapsed())
+                .ok()
+                .and_then(|run| start.checked_add_signed(run))
+                .unwrap_or(start),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn a_clock_started_at_an_instant_reads_that_instant_and_runs_on() {
@@ -50,5 +60,14 @@ mod tests {
         );
         let system = Clock::system().now();
         assert!((system - Utc::now()).num_seconds().abs() < 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_started_clock_stands_still_and_moves_with_tokios_paused_time() {
+        let start = DateTime::from_timestamp(1_795_000_000, 0).unwrap_or_default();
+        let clock = Clock::starting_at(start);
+        assert_eq!(clock.now(), start);
+        tokio::time::sleep(Duration::from_secs(90)).await;
+        assert_eq!(clock.now(), start + TimeDelta::seconds(90));
     }
 }

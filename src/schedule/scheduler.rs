@@ -24,6 +24,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use futures::stream::{self, StreamExt};
 use tokio::sync::Notify;
 
+use crate::backoff::Backoff;
 use crate::bulletins::week::PrayerWeek;
 use crate::ids::GuildId;
 use crate::posting::{Messenger, OutgoingMessage, PostError, PostOutcome, PostRun, post_week};
@@ -37,24 +38,29 @@ const LONGEST_SLEEP: Duration = Duration::from_secs(15 * 60);
 
 /// The first pause after a server's post failed, doubled each time, up to
 /// [`LONGEST_BACKOFF`].
-const FIRST_BACKOFF: TimeDelta = TimeDelta::seconds(30);
-const LONGEST_BACKOFF: TimeDelta = TimeDelta::hours(1);
+const FIRST_BACKOFF: Duration = Duration::from_secs(30);
+const LONGEST_BACKOFF: Duration = Duration::from_secs(60 * 60);
 
-/// Servers whose last attempt failed: when to try again, and the pause
-/// after that.
+/// The first pause after the database could not be read, doubled each
+/// time, up to [`LONGEST_SLEEP`].
+const FIRST_PAUSE_AFTER_ERROR: Duration = Duration::from_secs(1);
+
+/// Servers whose last attempt failed: when to try again, and the backoff
+/// that gives the pause after that.
 #[derive(Debug, Default)]
-pub struct Backoff(HashMap<GuildId, (DateTime<Utc>, TimeDelta)>);
+pub struct Retries(HashMap<GuildId, (DateTime<Utc>, Backoff)>);
 
-impl Backoff {
+impl Retries {
     fn waiting(&self, guild: GuildId, now: DateTime<Utc>) -> bool {
         self.0.get(&guild).is_some_and(|(at, _)| *at > now)
     }
 
     fn failed(&mut self, guild: GuildId, now: DateTime<Utc>) {
-        let pause = self.0.get(&guild).map_or(FIRST_BACKOFF, |(_, pause)| {
-            (*pause * 2).min(LONGEST_BACKOFF)
-        });
-        self.0.insert(guild, (now + pause, pause));
+        let (at, backoff) = self
+            .0
+            .entry(guild)
+            .or_insert((now, Backoff::new(FIRST_BACKOFF, LONGEST_BACKOFF)));
+        *at = later_by(now, backoff.failed());
     }
 
     fn succeeded(&mut self, guild: GuildId) {
@@ -68,6 +74,14 @@ impl Backoff {
             .filter(|at| *at > now)
             .min()
     }
+}
+
+/// `now` plus `pause`, or the end of time if that overflows.
+fn later_by(now: DateTime<Utc>, pause: Duration) -> DateTime<Utc> {
+    TimeDelta::from_std(pause)
+        .ok()
+        .and_then(|pause| now.checked_add_signed(pause))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// What one tick did.
@@ -158,14 +172,38 @@ pub async fn tick(
     store: &Store,
     messenger: &impl Messenger,
     clock: Clock,
-    backoff: &mut Backoff,
+    retries: &mut Retries,
 ) -> Result<Tick, StorageError> {
     let now = clock.now();
     let servers = server_states(store, now).await?;
     let due: Vec<DuePost> = due_posts(&servers, now)
         .into_iter()
-        .filter(|due| !backoff.waiting(due.guild, now))
+        .filter(|due| !retries.waiting(due.guild, now))
         .collect();
+    let attempts = attempt_all(store, messenger, clock, due).await;
+    let (mut done, in_progress) = apply(attempts, retries)?;
+    // The next post times depend only on the schedules read above, not on
+    // what this tick posted: no second read of the database.
+    let now = clock.now();
+    done.next_wake = [
+        next_wake(&servers, now),
+        retries.next_retry(now),
+        in_progress,
+    ]
+    .into_iter()
+    .flatten()
+    .min();
+    Ok(done)
+}
+
+/// Runs the posts `due`, up to [`POSTS_AT_ONCE`] at once; what each came
+/// to, in the order the servers were due, whichever finished first.
+async fn attempt_all(
+    store: &Store,
+    messenger: &impl Messenger,
+    clock: Clock,
+    due: Vec<DuePost>,
+) -> Vec<(DuePost, Attempt)> {
     let storage_failed = AtomicBool::new(false);
     let mut attempts: Vec<(usize, DuePost, Attempt)> = stream::iter(due.into_iter().enumerate())
         .map(|(place, due)| {
@@ -178,17 +216,28 @@ pub async fn tick(
         .buffer_unordered(POSTS_AT_ONCE)
         .collect()
         .await;
-    // Reported in the order the servers were due, whichever finished first.
     attempts.sort_by_key(|(place, _, _)| *place);
+    attempts
+        .into_iter()
+        .map(|(_, due, attempt)| (due, attempt))
+        .collect()
+}
 
+/// Applies what the posts came to: the retries are updated and the tick
+/// told; the earliest lease another run holds is returned beside it. The
+/// first database error is returned instead, once all are applied.
+fn apply(
+    attempts: Vec<(DuePost, Attempt)>,
+    retries: &mut Retries,
+) -> Result<(Tick, Option<DateTime<Utc>>), StorageError> {
     let mut done = Tick::default();
     let mut in_progress: Option<DateTime<Utc>> = None;
     let mut storage_error = None;
-    for (_, due, attempt) in attempts {
+    for (due, attempt) in attempts {
         match attempt {
             Attempt::NotStarted { stopping } => done.stopped |= stopping,
             Attempt::Posted => {
-                backoff.succeeded(due.guild);
+                retries.succeeded(due.guild);
                 done.posted.push((due.guild, due.week));
             }
             // Another process holds the week; it is tried again once that
@@ -202,7 +251,7 @@ pub async fn tick(
                 at,
                 reported,
             } => {
-                backoff.failed(due.guild, at);
+                retries.failed(due.guild, at);
                 done.failed.push((due.guild, due.week, reason));
                 if let Err(error) = reported {
                     storage_error.get_or_insert(error);
@@ -213,21 +262,10 @@ pub async fn tick(
             }
         }
     }
-    if let Some(error) = storage_error {
-        return Err(error);
+    match storage_error {
+        Some(error) => Err(error),
+        None => Ok((done, in_progress)),
     }
-    // The next post times depend only on the schedules read above, not on
-    // what this tick posted: no second read of the database.
-    let now = clock.now();
-    done.next_wake = [
-        next_wake(&servers, now),
-        backoff.next_retry(now),
-        in_progress,
-    ]
-    .into_iter()
-    .flatten()
-    .min();
-    Ok(done)
 }
 
 /// One server's post in a [`tick`]: sent under a lease of its own,
@@ -320,38 +358,62 @@ async fn report(
 /// retried after a pause; the loop itself never ends on one.
 pub async fn run(
     store: Store,
-    messenger: impl Messenger,
+    messenger: impl Messenger + Sync,
     clock: Clock,
     wake: Arc<Notify>,
     stop: impl Future<Output = ()>,
 ) {
+    let mut posts = Posts {
+        store: &store,
+        messenger: &messenger,
+        clock,
+        retries: Retries::default(),
+    };
+    keep_ticking(&mut posts, clock, &wake, stop).await;
+}
+
+/// One look at what is due, as [`run`] repeats it.
+trait Step {
+    fn tick(&mut self) -> impl Future<Output = Result<Tick, StorageError>> + Send;
+}
+
+/// The scheduled posts: [`tick`] on a store, with the retries kept from one
+/// tick to the next.
+struct Posts<'a, M> {
+    store: &'a Store,
+    messenger: &'a M,
+    clock: Clock,
+    retries: Retries,
+}
+
+impl<M: Messenger + Sync> Step for Posts<'_, M> {
+    async fn tick(&mut self) -> Result<Tick, StorageError> {
+        tick(self.store, self.messenger, self.clock, &mut self.retries).await
+    }
+}
+
+/// The loop of [`run`] around any [`Step`], its waits on tokio's clock
+/// (so tests pause it).
+async fn keep_ticking(
+    step: &mut impl Step,
+    clock: Clock,
+    wake: &Notify,
+    stop: impl Future<Output = ()>,
+) {
     let mut stop = std::pin::pin!(stop);
-    let mut backoff = Backoff::default();
-    let mut pause_after_error = Duration::from_secs(1);
+    let mut errors = Backoff::new(FIRST_PAUSE_AFTER_ERROR, LONGEST_SLEEP);
     loop {
-        let sleep = match tick(&store, &messenger, clock, &mut backoff).await {
+        let sleep = match step.tick().await {
             Ok(done) => {
-                pause_after_error = Duration::from_secs(1);
+                errors.succeeded();
                 if done.stopped {
                     return;
                 }
-                let until = done
-                    .next_wake
-                    .map(|at| at.signed_duration_since(clock.now()));
-                until
-                    .and_then(|delta| delta.to_std().ok())
-                    .unwrap_or(if until.is_some() {
-                        Duration::ZERO
-                    } else {
-                        LONGEST_SLEEP
-                    })
-                    .min(LONGEST_SLEEP)
+                sleep_until(done.next_wake, clock.now())
             }
             Err(error) => {
                 tracing::error!(%error, "the scheduler could not read the database; trying again");
-                let pause = pause_after_error;
-                pause_after_error = (pause_after_error * 2).min(LONGEST_SLEEP);
-                pause
+                errors.failed()
             }
         };
         tokio::select! {
@@ -362,147 +424,25 @@ pub async fn run(
     }
 }
 
+/// How long to sleep at `now` for `next_wake`: none if it has passed,
+/// never more than [`LONGEST_SLEEP`], and that long if nothing is ahead.
+fn sleep_until(next_wake: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Duration {
+    let Some(at) = next_wake else {
+        return LONGEST_SLEEP;
+    };
+    at.signed_duration_since(now)
+        .to_std()
+        .unwrap_or(Duration::ZERO)
+        .min(LONGEST_SLEEP)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    #[allow(unused_imports)]
-    use crate::ids::GuildId;
-    use crate::posting::{SeenMessage, SendError};
+    use crate::posting::scripted::{Gate, Scripted};
     use crate::schedule::Schedule;
     use crate::storage::fixtures::*;
     use chrono::{NaiveTime, Weekday};
-    use std::sync::Mutex as StdMutex;
-
-    /// Accepts every message, or refuses them all.
-    #[derive(Default)]
-    struct Recording {
-        sent: StdMutex<Vec<(ChannelId, String)>>,
-        refuse: bool,
-    }
-
-    impl Messenger for Recording {
-        async fn send(
-            &self,
-            channel: ChannelId,
-            message: &OutgoingMessage,
-        ) -> Result<MessageId, SendError> {
-            if self.refuse && !message.content.starts_with("⚠️") {
-                return Err(SendError::Refused {
-                    status: 403,
-                    reason: "Missing Permissions".into(),
-                });
-            }
-            let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
-            sent.push((channel, message.content.clone()));
-            MessageId::try_new(1000 + sent.len() as u64).ok_or(SendError::Stopping)
-        }
-
-        async fn react(&self, _: ChannelId, _: MessageId, _: &str) -> Result<(), SendError> {
-            Ok(())
-        }
-
-        fn stopping(&self) -> bool {
-            false
-        }
-
-        async fn recent_messages(&self, _: ChannelId) -> Result<Vec<SeenMessage>, SendError> {
-            Ok(Vec::new())
-        }
-    }
-
-    impl Recording {
-        fn count(&self) -> usize {
-            self.sent.lock().map(|s| s.len()).unwrap_or(0)
-        }
-    }
-
-    /// Holds each channel's first message until the first messages of
-    /// `channels` channels have all come: posts sent one after another never
-    /// meet, and the first one's message fails after a few seconds.
-    struct Meeting {
-        first: tokio::sync::Barrier,
-        started: StdMutex<std::collections::HashSet<ChannelId>>,
-        sent: StdMutex<Vec<ChannelId>>,
-    }
-
-    impl Meeting {
-        fn of(channels: usize) -> Self {
-            Meeting {
-                first: tokio::sync::Barrier::new(channels),
-                started: StdMutex::default(),
-                sent: StdMutex::default(),
-            }
-        }
-    }
-
-    impl Messenger for Meeting {
-        async fn send(
-            &self,
-            channel: ChannelId,
-            _: &OutgoingMessage,
-        ) -> Result<MessageId, SendError> {
-            let first = self
-                .started
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(channel);
-            let patience = Duration::from_secs(5);
-            if first
-                && tokio::time::timeout(patience, self.first.wait())
-                    .await
-                    .is_err()
-            {
-                return Err(SendError::Unavailable(
-                    "the other server's post never began".into(),
-                ));
-            }
-            let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
-            sent.push(channel);
-            MessageId::try_new(1000 + sent.len() as u64).ok_or(SendError::Stopping)
-        }
-
-        async fn react(&self, _: ChannelId, _: MessageId, _: &str) -> Result<(), SendError> {
-            Ok(())
-        }
-
-        async fn recent_messages(&self, _: ChannelId) -> Result<Vec<SeenMessage>, SendError> {
-            Ok(Vec::new())
-        }
-    }
-
-    /// Holds every message until released, and says when the first one
-    /// is being sent.
-    struct Gate {
-        sending: Notify,
-        open: tokio::sync::Semaphore,
-    }
-
-    impl Gate {
-        fn closed() -> Self {
-            Gate {
-                sending: Notify::new(),
-                open: tokio::sync::Semaphore::new(0),
-            }
-        }
-    }
-
-    impl Messenger for Gate {
-        async fn send(&self, _: ChannelId, _: &OutgoingMessage) -> Result<MessageId, SendError> {
-            self.sending.notify_one();
-            match tokio::time::timeout(Duration::from_secs(5), self.open.acquire()).await {
-                Ok(Ok(_)) => Ok(MessageId::of::<1000>()),
-                _ => Err(SendError::Unavailable("the gate was never opened".into())),
-            }
-        }
-
-        async fn react(&self, _: ChannelId, _: MessageId, _: &str) -> Result<(), SendError> {
-            Ok(())
-        }
-
-        async fn recent_messages(&self, _: ChannelId) -> Result<Vec<SeenMessage>, SendError> {
-            Ok(Vec::new())
-        }
-    }
 
     fn at(text: &str) -> Clock {
         let instant: DateTime<Utc> = text.parse().unwrap_or_else(|e| panic!("{text}: {e}"));
@@ -531,10 +471,10 @@ mod tests {
     #[tokio::test]
     async fn the_week_is_posted_at_its_local_time_once() -> Result<(), StorageError> {
         let store = scheduled(chrono_tz::America::New_York).await?;
-        let messenger = Recording::default();
-        let mut backoff = Backoff::default();
+        let messenger = Scripted::default();
+        let mut retries = Retries::default();
         // 09:00 in New York on Monday 23 November 2026 is 14:00 UTC.
-        let early = tick(&store, &messenger, at("2026-11-23T13:59:00Z"), &mut backoff).await?;
+        let early = tick(&store, &messenger, at("2026-11-23T13:59:00Z"), &mut retries).await?;
         assert_eq!(messenger.count(), 0);
         let wake = early.next_wake.expect("a post ahead");
         assert_eq!(
@@ -543,11 +483,11 @@ mod tests {
                 .parse::<DateTime<Utc>>()
                 .unwrap_or_default()
         );
-        let done = tick(&store, &messenger, at("2026-11-23T14:00:01Z"), &mut backoff).await?;
+        let done = tick(&store, &messenger, at("2026-11-23T14:00:01Z"), &mut retries).await?;
         assert_eq!(done.posted, [(GUILD, week("2026-11-23"))]);
         let sent = messenger.count();
         assert!(sent >= 3, "a header and the requests: {sent}");
-        let again = tick(&store, &messenger, at("2026-11-23T15:00:00Z"), &mut backoff).await?;
+        let again = tick(&store, &messenger, at("2026-11-23T15:00:00Z"), &mut retries).await?;
         assert_eq!(again.posted, []);
         assert_eq!(messenger.count(), sent, "nothing twice");
         Ok(())
@@ -557,14 +497,14 @@ mod tests {
     async fn a_bot_back_on_wednesday_posts_but_one_back_next_week_does_not()
     -> Result<(), StorageError> {
         let store = scheduled(chrono_tz::UTC).await?;
-        let messenger = Recording::default();
-        let mut backoff = Backoff::default();
-        let done = tick(&store, &messenger, at("2026-11-25T12:00:00Z"), &mut backoff).await?;
+        let messenger = Scripted::default();
+        let mut retries = Retries::default();
+        let done = tick(&store, &messenger, at("2026-11-25T12:00:00Z"), &mut retries).await?;
         assert_eq!(done.posted.len(), 1, "caught up on Wednesday");
 
         let store = scheduled(chrono_tz::UTC).await?;
-        let messenger = Recording::default();
-        let done = tick(&store, &messenger, at("2026-11-30T12:00:00Z"), &mut backoff).await?;
+        let messenger = Scripted::default();
+        let done = tick(&store, &messenger, at("2026-11-30T12:00:00Z"), &mut retries).await?;
         assert_eq!(done.posted, [], "the week of the 23rd is over");
         assert_eq!(messenger.count(), 0);
         Ok(())
@@ -574,23 +514,23 @@ mod tests {
     async fn a_failing_post_is_reported_once_and_retried_after_a_pause() -> Result<(), StorageError>
     {
         let store = scheduled(chrono_tz::UTC).await?;
-        let messenger = Recording {
-            refuse: true,
-            ..Recording::default()
+        let messenger = Scripted {
+            refuse: Some(|m| !m.content.starts_with("⚠️")),
+            ..Scripted::default()
         };
-        let mut backoff = Backoff::default();
+        let mut retries = Retries::default();
         let clock = at("2026-11-23T09:30:00Z");
-        let done = tick(&store, &messenger, clock, &mut backoff).await?;
+        let done = tick(&store, &messenger, clock, &mut retries).await?;
         assert_eq!(done.failed.len(), 1);
         assert_eq!(messenger.count(), 1, "the admins are told");
         let retry = done.next_wake.expect("a retry");
         assert!(retry <= clock.now() + FIRST_BACKOFF, "{retry}");
         // Within the pause nothing is tried; after it, tried again but not
         // announced again.
-        let done = tick(&store, &messenger, clock, &mut backoff).await?;
+        let done = tick(&store, &messenger, clock, &mut retries).await?;
         assert_eq!(done.failed.len(), 0);
         let later = at("2026-11-23T09:31:00Z");
-        let done = tick(&store, &messenger, later, &mut backoff).await?;
+        let done = tick(&store, &messenger, later, &mut retries).await?;
         assert_eq!(done.failed.len(), 1);
         assert_eq!(messenger.count(), 1, "told once");
         let problem = store.post_problem(GUILD).await?.expect("kept");
@@ -611,15 +551,18 @@ mod tests {
         store
             .set_schedule(other, &Schedule::default(), now())
             .await?;
-        let messenger = Meeting::of(2);
+        let messenger = Scripted {
+            meet: Some(tokio::sync::Barrier::new(2)),
+            ..Scripted::default()
+        };
         let clock = at("2026-11-23T09:30:00Z");
-        let done = tick(&store, &messenger, clock, &mut Backoff::default()).await?;
+        let done = tick(&store, &messenger, clock, &mut Retries::default()).await?;
         assert_eq!(done.failed, [], "each post's first message met the other's");
         let mut posted = done.posted;
         posted.sort();
         let w = week("2026-11-23");
         assert_eq!(posted, [(GUILD, w), (other, w)]);
-        let sent = messenger.sent.lock().map(|s| s.clone()).unwrap_or_default();
+        let sent = messenger.channels();
         assert!(
             sent.contains(&ChannelId::of::<10>()) && sent.contains(&ChannelId::of::<20>()),
             "{sent:?}"
@@ -631,24 +574,169 @@ mod tests {
     async fn a_post_by_hand_while_the_schedule_posts_that_week_is_told_it_is_in_progress()
     -> Result<(), StorageError> {
         let store = scheduled(chrono_tz::UTC).await?;
-        let gate = Gate::closed();
+        let opened = Arc::new(Gate::closed());
+        let gate = Scripted {
+            gate: Some(opened.clone()),
+            ..Scripted::default()
+        };
         let clock = at("2026-11-23T09:30:00Z");
         let w = week("2026-11-23");
-        let mut backoff = Backoff::default();
+        let mut retries = Retries::default();
         let by_hand = async {
-            gate.sending.notified().await;
+            opened.sending.notified().await;
             // As `/prayer post` does: a run of its own, no lock.
             let run = PostRun::new(PostRun::LEASE);
             let answer = post_week(&store, &gate, GUILD, w, &run, || clock.now()).await;
-            gate.open.add_permits(100);
+            opened.open.add_permits(100);
             answer
         };
-        let (scheduled, by_hand) = tokio::join!(tick(&store, &gate, clock, &mut backoff), by_hand);
+        let (scheduled, by_hand) = tokio::join!(tick(&store, &gate, clock, &mut retries), by_hand);
         assert!(
             matches!(by_hand, Ok(PostOutcome::InProgress { week, .. }) if week == w),
             "{by_hand:?}"
         );
         assert_eq!(scheduled?.posted, [(GUILD, w)]);
         Ok(())
+    }
+
+    #[test]
+    fn a_servers_retries_double_from_thirty_seconds_to_an_hour() {
+        let guild = GUILD;
+        let start = now();
+        let mut retries = Retries::default();
+        let mut waits = Vec::new();
+        let mut at = start;
+        for _ in 0..9 {
+            retries.failed(guild, at);
+            let next = retries.next_retry(at).expect("a retry");
+            assert!(retries.waiting(guild, at), "not tried within the pause");
+            assert!(!retries.waiting(guild, next), "tried once it is over");
+            waits.push((next - at).num_seconds());
+            at = next;
+        }
+        assert_eq!(waits, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        retries.succeeded(guild);
+        assert_eq!(retries.next_retry(at), None);
+        retries.failed(guild, at);
+        assert_eq!(retries.next_retry(at), Some(at + TimeDelta::seconds(30)));
+    }
+
+    /// A step that answers from a script, noting the clock's time at each
+    /// tick; past the script, it says the process is stopping.
+    struct Script {
+        clock: Clock,
+        answers: std::collections::VecDeque<Result<Tick, StorageError>>,
+        ticked: Vec<DateTime<Utc>>,
+    }
+
+    impl Script {
+        fn new(clock: Clock, answers: Vec<Result<Tick, StorageError>>) -> Self {
+            Script {
+                clock,
+                answers: answers.into(),
+                ticked: Vec::new(),
+            }
+        }
+
+        /// The ticks, in seconds after `start`.
+        fn seconds_after(&self, start: DateTime<Utc>) -> Vec<i64> {
+            self.ticked
+                .iter()
+                .map(|at| (*at - start).num_seconds())
+                .collect()
+        }
+    }
+
+    impl Step for Script {
+        async fn tick(&mut self) -> Result<Tick, StorageError> {
+            self.ticked.push(self.clock.now());
+            self.answers.pop_front().unwrap_or(Ok(Tick {
+                stopped: true,
+                ..Tick::default()
+            }))
+        }
+    }
+
+    fn waking_at(at: Option<DateTime<Utc>>) -> Result<Tick, StorageError> {
+        Ok(Tick {
+            next_wake: at,
+            ..Tick::default()
+        })
+    }
+
+    fn unreadable() -> Result<Tick, StorageError> {
+        Err(StorageError::Corrupt("a test's database error".into()))
+    }
+
+    fn start() -> DateTime<Utc> {
+        "2026-11-23T13:59:00Z"
+            .parse()
+            .unwrap_or_else(|e| panic!("an instant: {e}"))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_loop_sleeps_until_the_next_post_time_and_looks_then_not_before() {
+        let clock = Clock::starting_at(start());
+        let nine = start() + TimeDelta::seconds(60);
+        let mut script = Script::new(clock, vec![waking_at(Some(nine))]);
+        keep_ticking(&mut script, clock, &Notify::new(), std::future::pending()).await;
+        assert_eq!(script.ticked, [start(), nine]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn it_looks_at_once_for_a_time_passed_and_after_the_longest_sleep_at_most() {
+        let clock = Clock::starting_at(start());
+        let answers = vec![
+            waking_at(Some(start() - TimeDelta::seconds(5))),
+            waking_at(Some(start() + TimeDelta::hours(2))),
+            waking_at(None),
+        ];
+        let mut script = Script::new(clock, answers);
+        keep_ticking(&mut script, clock, &Notify::new(), std::future::pending()).await;
+        assert_eq!(script.seconds_after(start()), [0, 0, 900, 1800]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wake_up_makes_the_loop_look_again_at_once() {
+        let clock = Clock::starting_at(start());
+        let wake = Notify::new();
+        let ahead = start() + TimeDelta::minutes(10);
+        let mut script = Script::new(clock, vec![waking_at(Some(ahead))]);
+        let schedule_set = async {
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            wake.notify_one();
+        };
+        tokio::join!(
+            keep_ticking(&mut script, clock, &wake, std::future::pending()),
+            schedule_set
+        );
+        assert_eq!(script.seconds_after(start()), [0, 20]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_database_error_is_retried_after_a_pause_that_doubles_until_a_tick_succeeds() {
+        let clock = Clock::starting_at(start());
+        let answers = vec![
+            unreadable(),
+            unreadable(),
+            unreadable(),
+            // Read at last, with a post due now: looked at again at once.
+            waking_at(Some(start() + TimeDelta::seconds(7))),
+            unreadable(),
+        ];
+        let mut script = Script::new(clock, answers);
+        keep_ticking(&mut script, clock, &Notify::new(), std::future::pending()).await;
+        // Paused 1 s, 2 s, 4 s; then, after the success, 1 s again.
+        assert_eq!(script.seconds_after(start()), [0, 1, 3, 7, 7, 8]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn stop_ends_the_loop_while_it_sleeps() {
+        let clock = Clock::starting_at(start());
+        let mut script = Script::new(clock, vec![waking_at(None)]);
+        let stop = tokio::time::sleep(Duration::from_secs(5));
+        keep_ticking(&mut script, clock, &Notify::new(), stop).await;
+        assert_eq!(script.ticked, [start()], "no tick after the stop");
+        assert_eq!(clock.now(), start() + TimeDelta::seconds(5));
     }
 }

@@ -25,6 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::backoff::Backoff;
 use crate::storage::Store;
 use crate::tracking::{self, ReactionChange, ReactionKey};
 
@@ -35,9 +36,11 @@ pub const MAX_BATCH: usize = 2048;
 /// itself waits.
 const QUEUE: usize = 16 * 1024;
 
-/// Attempts at writing one batch, and the first pause between them.
+/// Attempts at writing one batch, and the first and longest pause between
+/// them (the pause doubles: 50, 100, 200, 400 ms).
 const ATTEMPTS: u32 = 5;
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
+const LONGEST_PAUSE: Duration = Duration::from_millis(400);
 
 /// An add and a remove of one reaction this close together may have
 /// arrived in either order (the client hands each gateway event to a task
@@ -243,14 +246,13 @@ async fn write_batches<F>(
 async fn write(store: &Store, changes: Vec<ReactionChange>, now: DateTime<Utc>) {
     let count = changes.len();
     let steps = tracking::coalesce(changes);
-    let mut pause = FIRST_PAUSE;
+    let mut backoff = Backoff::new(FIRST_PAUSE, LONGEST_PAUSE);
     for attempt in 1..=ATTEMPTS {
         match store.apply_reactions(&steps, now).await {
             Ok(()) => return,
             Err(error) if attempt < ATTEMPTS => {
                 tracing::warn!(%error, attempt, "could not record {count} reaction changes; retrying");
-                tokio::time::sleep(pause).await;
-                pause *= 2;
+                tokio::time::sleep(backoff.failed()).await;
             }
             Err(error) => {
                 tracing::error!(%error, "could not record {count} reaction changes; they are lost until the reactions are read back");
