@@ -120,7 +120,7 @@ mod schedule;
 mod settings;
 
 pub use backup::Contents;
-pub use bulletins::{Held, ImportOutcome, StoredWeek};
+pub use bulletins::{BulletinImport, Held, ImportOutcome, StoredWeek};
 pub use posts::{PostedMessage, WeekPostClaim};
 pub use prayers::{Forgotten, GuildRequest, PostedIn, PraiseOutcome, UnreadPost, WeekTracking};
 pub use schedule::{LastPost, PostProblem, WeekState};
