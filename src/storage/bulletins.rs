@@ -168,36 +168,9 @@ impl Store {
             return Ok(None);
         };
         let bulletin_id: i64 = first.try_get("bulletin_id")?;
-        let mut notes = Vec::new();
-        for row in &rows {
-            if row.try_get::<i64, _>("note")? == 1 {
-                notes.push(Note {
-                    region: row.try_get("region")?,
-                    text: row.try_get("text")?,
-                });
-            }
-        }
-        let rows: Vec<&SqliteRow> = rows
-            .iter()
-            .filter(|row| row.try_get::<i64, _>("note").is_ok_and(|note| note == 0))
-            .collect();
-
-        let verse = match first.try_get::<Option<String>, _>("verse_text")? {
-            Some(text) => Some(Verse {
-                text,
-                reference: first.try_get("verse_reference")?,
-            }),
-            None => None,
-        };
-        let mut request_ids = Vec::with_capacity(rows.len());
-        let mut requests = Vec::with_capacity(rows.len());
-        for row in rows {
-            let Some(id) = row.try_get::<Option<RequestId>, _>("id")? else {
-                continue; // a bulletin without requests: the LEFT JOIN's one empty row
-            };
-            request_ids.push(id);
-            requests.push(request_from_row(row)?);
-        }
+        let notes = notes_from_rows(&rows)?;
+        let verse = verse_from_row(first)?;
+        let (request_ids, requests) = requests_from_rows(&rows)?;
         Ok(Some(StoredWeek {
             week,
             bulletin_id,
@@ -516,6 +489,52 @@ fn position(chunk_index: usize, index_in_chunk: usize) -> i64 {
 fn countries_json(countries: &[String]) -> String {
     // Serialising a list of strings cannot fail.
     serde_json::to_string(countries).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// The notes of a week's rows (those with `note` = 1), in order.
+fn notes_from_rows(rows: &[SqliteRow]) -> Result<Vec<Note>, StorageError> {
+    let mut notes = Vec::new();
+    for row in rows {
+        if row.try_get::<i64, _>("note")? == 1 {
+            notes.push(Note {
+                region: row.try_get("region")?,
+                text: row.try_get("text")?,
+            });
+        }
+    }
+    Ok(notes)
+}
+
+/// The requests of a week's rows (those with `note` = 0), in order, each
+/// with its id.
+fn requests_from_rows(
+    rows: &[SqliteRow],
+) -> Result<(Vec<RequestId>, Vec<PrayerRequest>), StorageError> {
+    let rows: Vec<&SqliteRow> = rows
+        .iter()
+        .filter(|row| row.try_get::<i64, _>("note").is_ok_and(|note| note == 0))
+        .collect();
+    let mut request_ids = Vec::with_capacity(rows.len());
+    let mut requests = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(id) = row.try_get::<Option<RequestId>, _>("id")? else {
+            continue; // a bulletin without requests: the LEFT JOIN's one empty row
+        };
+        request_ids.push(id);
+        requests.push(request_from_row(row)?);
+    }
+    Ok((request_ids, requests))
+}
+
+/// The verse a week's row carries, if its bulletin has one.
+fn verse_from_row(row: &SqliteRow) -> Result<Option<Verse>, StorageError> {
+    Ok(match row.try_get::<Option<String>, _>("verse_text")? {
+        Some(text) => Some(Verse {
+            text,
+            reference: row.try_get("verse_reference")?,
+        }),
+        None => None,
+    })
 }
 
 fn request_from_row(row: &SqliteRow) -> Result<PrayerRequest, StorageError> {
