@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::bulletins::parse::{Bulletin, ParseError, decode_bulletin, parse_bulletin};
 use crate::bulletins::week::{PrayerWeek, place_bulletin};
-use crate::storage::{Held, ImportOutcome, Scope, StorageError, Store};
+use crate::storage::{BulletinImport, Held, ImportOutcome, Scope, StorageError, Store};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -51,18 +51,16 @@ pub async fn import_bulletin(
     let text = decode_bulletin(bytes)?;
     let bulletin = parse_bulletin(&text)?;
     let placement = place_bulletin(context.week, bulletin.date, context.today);
-    let outcome = store
-        .import_to(
-            context.scope,
-            &bulletin,
-            &bulletin.fingerprint(),
-            placement,
-            context.week.is_some(),
-            context.force,
-            source,
-            context.now,
-        )
-        .await?;
+    let import = BulletinImport {
+        bulletin: &bulletin,
+        fingerprint: &bulletin.fingerprint(),
+        placement,
+        named: context.week.is_some(),
+        force: context.force,
+        source,
+        now: context.now,
+    };
+    let outcome = store.import_to(context.scope, &import).await?;
     Ok(Imported { bulletin, outcome })
 }
 

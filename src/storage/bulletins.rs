@@ -81,140 +81,48 @@ impl Store {
         source: &str,
         now: DateTime<Utc>,
     ) -> Result<ImportOutcome, StorageError> {
-        self.import_to(
-            scope,
+        let import = BulletinImport {
             bulletin,
             fingerprint,
             placement,
-            false,
+            named: false,
             force,
             source,
             now,
-        )
-        .await
+        };
+        self.import_to(scope, &import).await
     }
 
-    /// As [`Store::import`]; `named` says the admin named the week
-    /// (`placement` is then that week). One rule for a bulletin already
-    /// stored (for `scope`, or shared with every server when `scope` is a
-    /// server): it stays in its one week and nothing is added, unless the
-    /// admin named another week; then it moves there if its week has not
+    /// As [`Store::import`]; `import.named` says the admin named the week
+    /// (`import.placement` is then that week). One rule for a bulletin
+    /// already stored (for `scope`, or shared with every server when `scope`
+    /// is a server): it stays in its one week and nothing is added, unless
+    /// the admin named another week; then it moves there if its week has not
     /// been posted and it is `scope`'s own, else nothing changes
     /// ([`ImportOutcome::HeldElsewhere`]).
-    #[allow(clippy::too_many_arguments)] // each is one plain fact of the import
     pub async fn import_to(
         &self,
         scope: Scope,
-        bulletin: &Bulletin,
-        fingerprint: &str,
-        placement: Placement,
-        named: bool,
-        force: bool,
-        source: &str,
-        now: DateTime<Utc>,
+        import: &BulletinImport<'_>,
     ) -> Result<ImportOutcome, StorageError> {
         // IMMEDIATE takes the write lock up front, so two imports at once
         // queue instead of both reading the free weeks and colliding.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        // A server sees its own bulletins and the shared ones: the same
-        // bulletin in either is already there. Its own comes first.
-        let existing = sqlx::query(
-            "SELECT id, guild_id, week,
-                    EXISTS (SELECT 1 FROM week_posts WHERE bulletin_id = bulletins.id) AS posted
-             FROM bulletins WHERE guild_id IN (?1, 0) AND hash = ?2
-             ORDER BY guild_id DESC LIMIT 1",
-        )
-        .bind(scope.column())
-        .bind(fingerprint)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let mut moving = None;
-        if let Some(row) = existing {
-            let held = parse_week(&row.try_get::<String, _>("week")?)?;
-            let target = match placement {
-                Placement::Exactly(week) if named && week != held => week,
-                _ => return Ok(ImportOutcome::AlreadyImported { week: held }),
-            };
-            let because = if row.try_get::<i64, _>("guild_id")? != scope.column() {
-                Some(Held::Shared)
-            } else if row.try_get::<bool, _>("posted")? {
-                Some(Held::Posted)
-            } else {
-                None
-            };
-            if let Some(held_by) = because {
-                return Ok(ImportOutcome::HeldElsewhere {
-                    week: held,
-                    named: target,
-                    held: held_by,
-                });
-            }
-            moving = Some((row.try_get::<i64, _>("id")?, held));
-        }
-        let week = match placement {
-            Placement::Exactly(week) => week,
-            Placement::FirstFreeFrom(start) => {
-                // A server's week is taken by its own bulletin or a shared one.
-                let taken: Vec<String> = sqlx::query_scalar(
-                    "SELECT DISTINCT week FROM bulletins
-                     WHERE guild_id IN (?, 0) AND week >= ? ORDER BY week",
-                )
-                .bind(scope.column())
-                .bind(start.to_string())
-                .fetch_all(&mut *tx)
-                .await?;
-                let taken = taken
-                    .iter()
-                    .map(|w| parse_week(w))
-                    .collect::<Result<Vec<_>, _>>()?;
-                first_free_week(start, &taken)
-            }
+        let moving = match stored_copy(&mut tx, scope, import).await? {
+            StoredCopy::None => None,
+            StoredCopy::Movable { id, week } => Some((id, week)),
+            StoredCopy::Stays(outcome) => return Ok(outcome),
         };
-        // A server that has posted the week (whichever bulletin it posted,
-        // its own or the shared one) keeps what its channels show: a new
-        // bulletin of its own would make `/prayer week` differ from them.
-        if let Scope::Guild(guild) = scope
-            && !force
-        {
-            let posted: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM week_posts WHERE guild_id = ? AND week = ?)",
-            )
-            .bind(guild)
-            .bind(week.to_string())
-            .fetch_one(&mut *tx)
-            .await?;
-            if posted {
-                return Ok(ImportOutcome::AlreadyPosted { week });
-            }
+        let week = choose_week(&mut tx, scope, import.placement).await?;
+        if !import.force && posted_by_server(&mut tx, scope, week).await? {
+            return Ok(ImportOutcome::AlreadyPosted { week });
         }
-        let occupant = sqlx::query(
-            "SELECT id, title, EXISTS (SELECT 1 FROM week_posts WHERE bulletin_id = bulletins.id) AS posted
-             FROM bulletins WHERE guild_id = ? AND week = ?",
-        )
-        .bind(scope.column())
-        .bind(week.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let mut replaced = None;
-        if let Some(row) = occupant {
-            if row.try_get::<bool, _>("posted")? && !force {
-                return Ok(ImportOutcome::AlreadyPosted { week });
-            }
-            sqlx::query("DELETE FROM bulletins WHERE id = ?")
-                .bind(row.try_get::<i64, _>("id")?)
-                .execute(&mut *tx)
-                .await?;
-            replaced = Some(row.try_get("title")?);
-        }
+        let replaced = match clear_week(&mut tx, scope, week, import.force).await? {
+            Cleared::Free(replaced) => replaced,
+            Cleared::Posted => return Ok(ImportOutcome::AlreadyPosted { week }),
+        };
         if let Some((id, from)) = moving {
-            // The same rows move: request ids, and any marks, stay.
-            sqlx::query("UPDATE bulletins SET week = ?, source = ?, imported_at = ? WHERE id = ?")
-                .bind(week.to_string())
-                .bind(source)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            move_bulletin(&mut tx, id, week, import).await?;
             tx.commit().await?;
             return Ok(ImportOutcome::Moved {
                 from,
@@ -222,26 +130,7 @@ impl Store {
                 replaced,
             });
         }
-        let verse = bulletin.verse.as_ref();
-        let bulletin_id: i64 = sqlx::query_scalar(
-            "INSERT INTO bulletins
-                 (guild_id, week, hash, title, date, verse_text, verse_reference, source, imported_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-             RETURNING id",
-        )
-        .bind(scope.column())
-        .bind(week.to_string())
-        .bind(fingerprint)
-        .bind(&bulletin.title)
-        .bind(bulletin.date)
-        .bind(verse.map(|v| &v.text))
-        .bind(verse.and_then(|v| v.reference.as_ref()))
-        .bind(source)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        insert_requests(&mut tx, bulletin_id, &bulletin.requests).await?;
-        insert_notes(&mut tx, bulletin_id, &bulletin.notes).await?;
+        insert_bulletin(&mut tx, scope, week, import).await?;
         tx.commit().await?;
         Ok(ImportOutcome::Added { week, replaced })
     }
@@ -279,36 +168,9 @@ impl Store {
             return Ok(None);
         };
         let bulletin_id: i64 = first.try_get("bulletin_id")?;
-        let mut notes = Vec::new();
-        for row in &rows {
-            if row.try_get::<i64, _>("note")? == 1 {
-                notes.push(Note {
-                    region: row.try_get("region")?,
-                    text: row.try_get("text")?,
-                });
-            }
-        }
-        let rows: Vec<&SqliteRow> = rows
-            .iter()
-            .filter(|row| row.try_get::<i64, _>("note").is_ok_and(|note| note == 0))
-            .collect();
-
-        let verse = match first.try_get::<Option<String>, _>("verse_text")? {
-            Some(text) => Some(Verse {
-                text,
-                reference: first.try_get("verse_reference")?,
-            }),
-            None => None,
-        };
-        let mut request_ids = Vec::with_capacity(rows.len());
-        let mut requests = Vec::with_capacity(rows.len());
-        for row in rows {
-            let Some(id) = row.try_get::<Option<RequestId>, _>("id")? else {
-                continue; // a bulletin without requests: the LEFT JOIN's one empty row
-            };
-            request_ids.push(id);
-            requests.push(request_from_row(row)?);
-        }
+        let notes = notes_from_rows(&rows)?;
+        let verse = verse_from_row(first)?;
+        let (request_ids, requests) = requests_from_rows(&rows)?;
         Ok(Some(StoredWeek {
             week,
             bulletin_id,
@@ -365,6 +227,219 @@ impl Store {
     }
 }
 
+/// The facts of one import: the bulletin, where it goes, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct BulletinImport<'a> {
+    pub bulletin: &'a Bulletin,
+    /// What tells the same bulletin imported again.
+    pub fingerprint: &'a str,
+    pub placement: Placement,
+    /// The admin named the week (`placement` is then that week).
+    pub named: bool,
+    /// Replace a week's bulletin even if it has been posted.
+    pub force: bool,
+    /// Where the bulletin came from (a file name).
+    pub source: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// What an import finds of the same bulletin already stored.
+enum StoredCopy {
+    /// Not stored: the bulletin is new.
+    None,
+    /// Stored as `id` for `week`, and free to move to the week named.
+    Movable { id: i64, week: PrayerWeek },
+    /// Stored, and it stays where it is: the import ends with this.
+    Stays(ImportOutcome),
+}
+
+/// Finds the same bulletin already stored for `scope` (or shared) and
+/// whether it stays in its week or moves to the one the admin named.
+async fn stored_copy(
+    tx: &mut Transaction<'static, Sqlite>,
+    scope: Scope,
+    import: &BulletinImport<'_>,
+) -> Result<StoredCopy, StorageError> {
+    // A server sees its own bulletins and the shared ones: the same
+    // bulletin in either is already there. Its own comes first.
+    let existing = sqlx::query(
+        "SELECT id, guild_id, week,
+                EXISTS (SELECT 1 FROM week_posts WHERE bulletin_id = bulletins.id) AS posted
+         FROM bulletins WHERE guild_id IN (?1, 0) AND hash = ?2
+         ORDER BY guild_id DESC LIMIT 1",
+    )
+    .bind(scope.column())
+    .bind(import.fingerprint)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = existing else {
+        return Ok(StoredCopy::None);
+    };
+    let held = parse_week(&row.try_get::<String, _>("week")?)?;
+    let target = match import.placement {
+        Placement::Exactly(week) if import.named && week != held => week,
+        _ => {
+            return Ok(StoredCopy::Stays(ImportOutcome::AlreadyImported {
+                week: held,
+            }));
+        }
+    };
+    let because = if row.try_get::<i64, _>("guild_id")? != scope.column() {
+        Some(Held::Shared)
+    } else if row.try_get::<bool, _>("posted")? {
+        Some(Held::Posted)
+    } else {
+        None
+    };
+    Ok(match because {
+        Some(held_by) => StoredCopy::Stays(ImportOutcome::HeldElsewhere {
+            week: held,
+            named: target,
+            held: held_by,
+        }),
+        None => StoredCopy::Movable {
+            id: row.try_get::<i64, _>("id")?,
+            week: held,
+        },
+    })
+}
+
+/// The week the bulletin goes to: the one placed exactly, or the first
+/// week from the start that `scope` has no bulletin for.
+async fn choose_week(
+    tx: &mut Transaction<'static, Sqlite>,
+    scope: Scope,
+    placement: Placement,
+) -> Result<PrayerWeek, StorageError> {
+    Ok(match placement {
+        Placement::Exactly(week) => week,
+        Placement::FirstFreeFrom(start) => {
+            // A server's week is taken by its own bulletin or a shared one.
+            let taken: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT week FROM bulletins
+                 WHERE guild_id IN (?, 0) AND week >= ? ORDER BY week",
+            )
+            .bind(scope.column())
+            .bind(start.to_string())
+            .fetch_all(&mut **tx)
+            .await?;
+            let taken = taken
+                .iter()
+                .map(|w| parse_week(w))
+                .collect::<Result<Vec<_>, _>>()?;
+            first_free_week(start, &taken)
+        }
+    })
+}
+
+/// Whether the server `scope` names has posted `week` (never, for the
+/// shared scope).
+async fn posted_by_server(
+    tx: &mut Transaction<'static, Sqlite>,
+    scope: Scope,
+    week: PrayerWeek,
+) -> Result<bool, StorageError> {
+    // A server that has posted the week (whichever bulletin it posted,
+    // its own or the shared one) keeps what its channels show: a new
+    // bulletin of its own would make `/prayer week` differ from them.
+    let Scope::Guild(guild) = scope else {
+        return Ok(false);
+    };
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM week_posts WHERE guild_id = ? AND week = ?)",
+    )
+    .bind(guild)
+    .bind(week.to_string())
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// What clearing a week for the import found.
+enum Cleared {
+    /// The week is free; it held the bulletin titled so, now deleted.
+    Free(Option<String>),
+    /// The week's bulletin has been posted and there is no `force`: kept.
+    Posted,
+}
+
+/// Deletes the bulletin `scope` has for `week`, unless it has been posted
+/// and `force` is not set.
+async fn clear_week(
+    tx: &mut Transaction<'static, Sqlite>,
+    scope: Scope,
+    week: PrayerWeek,
+    force: bool,
+) -> Result<Cleared, StorageError> {
+    let occupant = sqlx::query(
+        "SELECT id, title, EXISTS (SELECT 1 FROM week_posts WHERE bulletin_id = bulletins.id) AS posted
+         FROM bulletins WHERE guild_id = ? AND week = ?",
+    )
+    .bind(scope.column())
+    .bind(week.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = occupant else {
+        return Ok(Cleared::Free(None));
+    };
+    if row.try_get::<bool, _>("posted")? && !force {
+        return Ok(Cleared::Posted);
+    }
+    sqlx::query("DELETE FROM bulletins WHERE id = ?")
+        .bind(row.try_get::<i64, _>("id")?)
+        .execute(&mut **tx)
+        .await?;
+    Ok(Cleared::Free(Some(row.try_get("title")?)))
+}
+
+/// Moves the stored bulletin `id` to `week`: the same rows, so request
+/// ids, and any marks, stay.
+async fn move_bulletin(
+    tx: &mut Transaction<'static, Sqlite>,
+    id: i64,
+    week: PrayerWeek,
+    import: &BulletinImport<'_>,
+) -> Result<(), StorageError> {
+    sqlx::query("UPDATE bulletins SET week = ?, source = ?, imported_at = ? WHERE id = ?")
+        .bind(week.to_string())
+        .bind(import.source)
+        .bind(import.now)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Inserts the bulletin for `scope` and `week`, with its requests and notes.
+async fn insert_bulletin(
+    tx: &mut Transaction<'static, Sqlite>,
+    scope: Scope,
+    week: PrayerWeek,
+    import: &BulletinImport<'_>,
+) -> Result<(), StorageError> {
+    let bulletin = import.bulletin;
+    let verse = bulletin.verse.as_ref();
+    let bulletin_id: i64 = sqlx::query_scalar(
+        "INSERT INTO bulletins
+             (guild_id, week, hash, title, date, verse_text, verse_reference, source, imported_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         RETURNING id",
+    )
+    .bind(scope.column())
+    .bind(week.to_string())
+    .bind(import.fingerprint)
+    .bind(&bulletin.title)
+    .bind(bulletin.date)
+    .bind(verse.map(|v| &v.text))
+    .bind(verse.and_then(|v| v.reference.as_ref()))
+    .bind(import.source)
+    .bind(import.now)
+    .fetch_one(&mut **tx)
+    .await?;
+    insert_requests(tx, bulletin_id, &bulletin.requests).await?;
+    insert_notes(tx, bulletin_id, &bulletin.notes).await?;
+    Ok(())
+}
+
 async fn insert_requests(
     tx: &mut Transaction<'static, Sqlite>,
     bulletin_id: i64,
@@ -416,6 +491,52 @@ fn countries_json(countries: &[String]) -> String {
     serde_json::to_string(countries).unwrap_or_else(|_| "[]".to_owned())
 }
 
+/// The notes of a week's rows (those with `note` = 1), in order.
+fn notes_from_rows(rows: &[SqliteRow]) -> Result<Vec<Note>, StorageError> {
+    let mut notes = Vec::new();
+    for row in rows {
+        if row.try_get::<i64, _>("note")? == 1 {
+            notes.push(Note {
+                region: row.try_get("region")?,
+                text: row.try_get("text")?,
+            });
+        }
+    }
+    Ok(notes)
+}
+
+/// The requests of a week's rows (those with `note` = 0), in order, each
+/// with its id.
+fn requests_from_rows(
+    rows: &[SqliteRow],
+) -> Result<(Vec<RequestId>, Vec<PrayerRequest>), StorageError> {
+    let rows: Vec<&SqliteRow> = rows
+        .iter()
+        .filter(|row| row.try_get::<i64, _>("note").is_ok_and(|note| note == 0))
+        .collect();
+    let mut request_ids = Vec::with_capacity(rows.len());
+    let mut requests = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(id) = row.try_get::<Option<RequestId>, _>("id")? else {
+            continue; // a bulletin without requests: the LEFT JOIN's one empty row
+        };
+        request_ids.push(id);
+        requests.push(request_from_row(row)?);
+    }
+    Ok((request_ids, requests))
+}
+
+/// The verse a week's row carries, if its bulletin has one.
+fn verse_from_row(row: &SqliteRow) -> Result<Option<Verse>, StorageError> {
+    Ok(match row.try_get::<Option<String>, _>("verse_text")? {
+        Some(text) => Some(Verse {
+            text,
+            reference: row.try_get("verse_reference")?,
+        }),
+        None => None,
+    })
+}
+
 fn request_from_row(row: &SqliteRow) -> Result<PrayerRequest, StorageError> {
     let kind: String = row.try_get("kind")?;
     let kind = match kind.as_str() {
@@ -452,18 +573,16 @@ mod tests {
             Some(week) => Placement::Exactly(week),
             None => Placement::FirstFreeFrom(week("2026-11-23")),
         };
-        store
-            .import_to(
-                scope,
-                &b,
-                &b.fingerprint(),
-                placement,
-                named.is_some(),
-                false,
-                "again",
-                now(),
-            )
-            .await
+        let import = BulletinImport {
+            bulletin: &b,
+            fingerprint: &b.fingerprint(),
+            placement,
+            named: named.is_some(),
+            force: false,
+            source: "again",
+            now: now(),
+        };
+        store.import_to(scope, &import).await
     }
 
     #[tokio::test]

@@ -120,11 +120,65 @@ mod schedule;
 mod settings;
 
 pub use backup::Contents;
-pub use bulletins::{Held, ImportOutcome, StoredWeek};
+pub use bulletins::{BulletinImport, Held, ImportOutcome, StoredWeek};
 pub use posts::{PostedMessage, WeekPostClaim};
 pub use prayers::{Forgotten, GuildRequest, PostedIn, PraiseOutcome, UnreadPost, WeekTracking};
 pub use schedule::{LastPost, PostProblem, WeekState};
 pub use settings::ChannelSettings;
+
+/// Opens and migrates an in-memory database. Each connection to
+/// `:memory:` is its own empty database, and no other process can see it:
+/// one connection, no lock.
+async fn open_in_memory(
+    location: &str,
+    options: SqliteConnectOptions,
+) -> Result<Store, StorageError> {
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(|e| StorageError::Open {
+            location: location.to_owned(),
+            reason: sqlx_message(&e),
+        })?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .map_err(|e| migrate_error(location, &e))?;
+    Ok(Store { pool })
+}
+
+/// Sets the database file up, under the setup lock: WAL, a copy of it
+/// before its schema changes, and the migrations.
+async fn set_up_file(
+    pool: &SqlitePool,
+    location: &str,
+    file: &std::path::Path,
+) -> Result<(), StorageError> {
+    let mut connection = pool.acquire().await?;
+    // WAL lets readers and the writer work at once.
+    sqlx::query("PRAGMA journal_mode = WAL")
+        .execute(&mut *connection)
+        .await?;
+    if let Some(copy) = backup::backup_before_migrating(&mut connection, file).await? {
+        tracing::info!(
+            backup = %copy.display(),
+            "the database's schema is about to change; a copy of it as it was is kept"
+        );
+    }
+    MIGRATOR
+        .run(&mut *connection)
+        .await
+        .map_err(|e| migrate_error(location, &e))
+}
+
+/// The error of a migration that failed on the database at `location`.
+fn migrate_error(location: &str, error: &sqlx::migrate::MigrateError) -> StorageError {
+    StorageError::Migrate {
+        location: location.to_owned(),
+        reason: migrate_message(error),
+    }
+}
 
 #[derive(Clone)]
 pub struct Store {
@@ -158,21 +212,7 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT);
         if is_in_memory(location, &options) {
-            // Each connection to `:memory:` is its own empty database, and
-            // no other process can see it: one connection, no lock.
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(options)
-                .await
-                .map_err(|e| open_error(sqlx_message(&e)))?;
-            MIGRATOR
-                .run(&pool)
-                .await
-                .map_err(|e| StorageError::Migrate {
-                    location: location.to_owned(),
-                    reason: migrate_message(&e),
-                })?;
-            return Ok(Store { pool });
+            return open_in_memory(location, options).await;
         }
         let file = options.get_filename().to_owned();
         let lock = lock_for_setup(&file).await.map_err(open_error)?;
@@ -185,27 +225,7 @@ impl Store {
             .connect_with(options.synchronous(SqliteSynchronous::Normal))
             .await
             .map_err(|e| open_error(sqlx_message(&e)))?;
-        let set_up = async {
-            let mut connection = pool.acquire().await?;
-            // WAL lets readers and the writer work at once.
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&mut *connection)
-                .await?;
-            if let Some(copy) = backup::backup_before_migrating(&mut connection, &file).await? {
-                tracing::info!(
-                    backup = %copy.display(),
-                    "the database's schema is about to change; a copy of it as it was is kept"
-                );
-            }
-            MIGRATOR
-                .run(&mut *connection)
-                .await
-                .map_err(|e| StorageError::Migrate {
-                    location: location.to_owned(),
-                    reason: migrate_message(&e),
-                })
-        };
-        let result = set_up.await;
+        let result = set_up_file(&pool, location, &file).await;
         drop(lock);
         match result {
             Ok(()) => Ok(Store { pool }),

@@ -3,7 +3,7 @@
 //! post sent.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::{Row, SqlitePool};
 
 use super::{StorageError, Store};
 use crate::bulletins::week::PrayerWeek;
@@ -43,6 +43,90 @@ fn lease_time(instant: DateTime<Utc>) -> String {
     instant.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
+/// One try at leasing a server's post of a week: who asks, until when,
+/// and when it is.
+struct Lease<'a> {
+    guild: GuildId,
+    week: PrayerWeek,
+    bulletin_id: i64,
+    owner: &'a str,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+}
+
+/// Begins the post, leased to the owner; `false` when it was begun before.
+async fn insert_week_post(pool: &SqlitePool, lease: &Lease<'_>) -> Result<bool, StorageError> {
+    let inserted = sqlx::query(
+        "INSERT INTO week_posts (guild_id, week, bulletin_id, started_at, owner, lease_until)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (guild_id, week) DO NOTHING",
+    )
+    .bind(lease.guild)
+    .bind(lease.week.to_string())
+    .bind(lease.bulletin_id)
+    .bind(lease.now)
+    .bind(lease.owner)
+    .bind(lease_time(lease.until))
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Takes an unfinished post over for the owner, if nobody else holds it;
+/// `false` when it is finished or held.
+async fn take_over_week_post(pool: &SqlitePool, lease: &Lease<'_>) -> Result<bool, StorageError> {
+    let taken = sqlx::query(
+        "UPDATE week_posts SET owner = ?, lease_until = ?
+         WHERE guild_id = ? AND week = ? AND finished_at IS NULL
+           AND (owner IS NULL OR lease_until IS NULL OR lease_until < ? OR owner = ?)",
+    )
+    .bind(lease.owner)
+    .bind(lease_time(lease.until))
+    .bind(lease.guild)
+    .bind(lease.week.to_string())
+    .bind(lease_time(lease.now))
+    .bind(lease.owner)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(taken == 1)
+}
+
+/// What looking at a post that could be neither begun nor taken over
+/// found.
+enum Looked {
+    /// The post is finished, or held by another owner.
+    Settled(WeekPostClaim),
+    /// Its holder let go meanwhile; the lease it had, if any.
+    LetGo(Option<DateTime<Utc>>),
+}
+
+/// Reads whether the post is finished, held by another owner, or was let
+/// go since the take-over was refused.
+async fn look_at_week_post(pool: &SqlitePool, lease: &Lease<'_>) -> Result<Looked, StorageError> {
+    let row = sqlx::query(
+        "SELECT finished_at, owner, lease_until FROM week_posts
+         WHERE guild_id = ? AND week = ?",
+    )
+    .bind(lease.guild)
+    .bind(lease.week.to_string())
+    .fetch_one(pool)
+    .await?;
+    let finished: Option<DateTime<Utc>> = row.try_get("finished_at")?;
+    if finished.is_some() {
+        return Ok(Looked::Settled(WeekPostClaim::Finished));
+    }
+    let holder: Option<String> = row.try_get("owner")?;
+    let held: Option<DateTime<Utc>> = row.try_get("lease_until")?;
+    Ok(match (holder, held) {
+        (Some(_), Some(until)) if until >= lease.now => {
+            Looked::Settled(WeekPostClaim::Held { until })
+        }
+        (_, held) => Looked::LetGo(held),
+    })
+}
+
 impl Store {
     /// Leases `guild`'s post of `week` to `owner` until `until`, if nobody
     /// else holds it: a new post ([`WeekPostClaim::Claimed`]), or an
@@ -63,63 +147,27 @@ impl Store {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<WeekPostClaim, StorageError> {
+        let lease = Lease {
+            guild,
+            week,
+            bulletin_id,
+            owner,
+            until,
+            now,
+        };
         let mut held = None;
         // A second round only when the holder let go between the UPDATE
         // and the SELECT below.
         for _ in 0..2 {
-            let inserted = sqlx::query(
-                "INSERT INTO week_posts (guild_id, week, bulletin_id, started_at, owner, lease_until)
-                 VALUES (?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (guild_id, week) DO NOTHING",
-            )
-            .bind(guild)
-            .bind(week.to_string())
-            .bind(bulletin_id)
-            .bind(now)
-            .bind(owner)
-            .bind(lease_time(until))
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            if inserted == 1 {
+            if insert_week_post(&self.pool, &lease).await? {
                 return Ok(WeekPostClaim::Claimed);
             }
-            let taken = sqlx::query(
-                "UPDATE week_posts SET owner = ?, lease_until = ?
-                 WHERE guild_id = ? AND week = ? AND finished_at IS NULL
-                   AND (owner IS NULL OR lease_until IS NULL OR lease_until < ? OR owner = ?)",
-            )
-            .bind(owner)
-            .bind(lease_time(until))
-            .bind(guild)
-            .bind(week.to_string())
-            .bind(lease_time(now))
-            .bind(owner)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-            if taken == 1 {
+            if take_over_week_post(&self.pool, &lease).await? {
                 return Ok(WeekPostClaim::Unfinished);
             }
-            let row = sqlx::query(
-                "SELECT finished_at, owner, lease_until FROM week_posts
-                 WHERE guild_id = ? AND week = ?",
-            )
-            .bind(guild)
-            .bind(week.to_string())
-            .fetch_one(&self.pool)
-            .await?;
-            let finished: Option<DateTime<Utc>> = row.try_get("finished_at")?;
-            if finished.is_some() {
-                return Ok(WeekPostClaim::Finished);
-            }
-            let holder: Option<String> = row.try_get("owner")?;
-            let lease: Option<DateTime<Utc>> = row.try_get("lease_until")?;
-            match (holder, lease) {
-                (Some(_), Some(until)) if until >= now => {
-                    return Ok(WeekPostClaim::Held { until });
-                }
-                (_, lease) => held = lease,
+            match look_at_week_post(&self.pool, &lease).await? {
+                Looked::Settled(claim) => return Ok(claim),
+                Looked::LetGo(lease_until) => held = lease_until,
             }
         }
         // Let go and taken again twice while we looked: someone is at it.

@@ -10,7 +10,7 @@ use sqlx::Row;
 use super::{StorageError, Store, parse_week};
 use crate::bulletins::parse::Kind;
 use crate::bulletins::week::PrayerWeek;
-use crate::ids::{GuildId, MessageId, RequestId, UserId};
+use crate::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
 use crate::tracking::{Mark, ReactionKey, ReactionStep, Source, forgotten_hash};
 
 /// The bulletins a server sees: its own for a week where it has one, else
@@ -271,19 +271,7 @@ impl Store {
                     unforget(&mut tx, &salt, keys).await?;
                 }
                 ReactionStep::Remove(keys) => {
-                    for key in keys {
-                        sqlx::query(
-                            "DELETE FROM prayer_marks
-                             WHERE guild_id = ? AND user_id = ? AND kind = 'reaction'
-                               AND message_id = ? AND emoji = ?",
-                        )
-                        .bind(key.guild.to_sql())
-                        .bind(key.user.to_sql())
-                        .bind(key.message.to_sql())
-                        .bind(&key.emoji)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
+                    remove_reactions(&mut tx, keys).await?;
                     unforget(&mut tx, &salt, keys).await?;
                 }
                 ReactionStep::Clear {
@@ -292,40 +280,13 @@ impl Store {
                     message,
                     emoji,
                 } => {
-                    // The request and server come from the message as
-                    // posted, and the event's channel (and server, when it
-                    // names one) must be the message's own: a clear can
-                    // only touch that message's rows in its own server.
-                    let posted = "SELECT guild_id, request_id FROM posted_messages
-                                  WHERE message_id = ?1 AND channel_id = ?3
-                                    AND (?4 IS NULL OR guild_id = ?4)";
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DELETE FROM prayer_marks
-                         WHERE (guild_id, request_id) IN ({posted})
-                           AND kind = 'reaction' AND message_id = ?1
-                           AND (?2 IS NULL OR emoji = ?2)"
-                    )))
-                    .bind(message.to_sql())
-                    .bind(emoji.as_deref())
-                    .bind(channel.to_sql())
-                    .bind(guild.map(GuildId::to_sql))
-                    .execute(&mut *tx)
-                    .await?;
-                    if emoji.is_none() {
-                        // No reaction is left on the message: nothing of
-                        // it can be read back.
-                        sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DELETE FROM forgotten_reactions
-                             WHERE message_id = ?1
-                               AND guild_id IN (SELECT guild_id FROM ({posted}))"
-                        )))
-                        .bind(message.to_sql())
-                        .bind(None::<String>)
-                        .bind(channel.to_sql())
-                        .bind(guild.map(GuildId::to_sql))
-                        .execute(&mut *tx)
-                        .await?;
-                    }
+                    let cleared = ClearedReactions {
+                        guild: *guild,
+                        channel: *channel,
+                        message: *message,
+                        emoji: emoji.as_deref(),
+                    };
+                    clear_reactions(&mut tx, &cleared).await?;
                 }
             }
         }
@@ -551,62 +512,10 @@ impl Store {
         user: UserId,
     ) -> Result<Forgotten, StorageError> {
         let mut tx = self.pool.begin().await?;
-        // The member's 🙏 are still on Discord, and reading reactions back
-        // would record them again: each message they were on keeps a
-        // tombstone that names no one. So does every request message of the
-        // server's three latest posted weeks (what is read back), in case a
-        // 🙏 of theirs there was never recorded; a later 🙏 of theirs there,
-        // seen live, ends it.
-        let salt = forget_salt(&mut tx).await?;
-        let messages: Vec<MessageId> = sqlx::query_scalar(
-            "SELECT message_id FROM prayer_marks
-             WHERE guild_id = ?1 AND user_id = ?2 AND kind = 'reaction'
-             UNION
-             SELECT message_id FROM posted_messages
-             WHERE guild_id = ?1 AND request_id IS NOT NULL AND week IN
-                 (SELECT DISTINCT week FROM posted_messages WHERE guild_id = ?1
-                  ORDER BY week DESC LIMIT 3)",
-        )
-        .bind(guild.to_sql())
-        .bind(user.to_sql())
-        .fetch_all(&mut *tx)
-        .await?;
-        for message in messages {
-            sqlx::query(
-                "INSERT INTO forgotten_reactions (member_hash, guild_id, message_id)
-                 VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            )
-            .bind(forgotten_hash(&salt, guild, message, user).to_vec())
-            .bind(guild.to_sql())
-            .bind(message.to_sql())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let marks = sqlx::query("DELETE FROM prayer_marks WHERE guild_id = ? AND user_id = ?")
-            .bind(guild.to_sql())
-            .bind(user.to_sql())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let praises =
-            sqlx::query("UPDATE praises SET author_id = NULL WHERE guild_id = ? AND author_id = ?")
-                .bind(guild.to_sql())
-                .bind(user.to_sql())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        let notify = sqlx::query("DELETE FROM notify_off WHERE guild_id = ? AND user_id = ?")
-            .bind(guild.to_sql())
-            .bind(user.to_sql())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        leave_tombstones(&mut tx, guild, user).await?;
+        let forgotten = erase_member(&mut tx, guild, user).await?;
         tx.commit().await?;
-        Ok(Forgotten {
-            marks,
-            praises,
-            notify: notify > 0,
-        })
+        Ok(forgotten)
     }
 
     /// The request messages of `guild`'s post of `week`: where to read the
@@ -841,6 +750,153 @@ async fn add_reactions(
     }
     query.bind(now).execute(&mut *tx).await?;
     Ok(())
+}
+
+/// Deletes the 🙏 reactions of `keys`, one statement each.
+async fn remove_reactions(
+    tx: &mut sqlx::SqliteConnection,
+    keys: &[ReactionKey],
+) -> Result<(), StorageError> {
+    for key in keys {
+        sqlx::query(
+            "DELETE FROM prayer_marks
+             WHERE guild_id = ? AND user_id = ? AND kind = 'reaction'
+               AND message_id = ? AND emoji = ?",
+        )
+        .bind(key.guild.to_sql())
+        .bind(key.user.to_sql())
+        .bind(key.message.to_sql())
+        .bind(&key.emoji)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The reactions an event cleared from one message: all of them, or one
+/// emoji's.
+struct ClearedReactions<'a> {
+    guild: Option<GuildId>,
+    channel: ChannelId,
+    message: MessageId,
+    emoji: Option<&'a str>,
+}
+
+/// Deletes the reactions `cleared` names, and the message's tombstones
+/// when no reaction is left on it.
+async fn clear_reactions(
+    tx: &mut sqlx::SqliteConnection,
+    cleared: &ClearedReactions<'_>,
+) -> Result<(), StorageError> {
+    // The request and server come from the message as posted, and the
+    // event's channel (and server, when it names one) must be the
+    // message's own: a clear can only touch that message's rows in its own
+    // server.
+    let posted = "SELECT guild_id, request_id FROM posted_messages
+                  WHERE message_id = ?1 AND channel_id = ?3
+                    AND (?4 IS NULL OR guild_id = ?4)";
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM prayer_marks
+         WHERE (guild_id, request_id) IN ({posted})
+           AND kind = 'reaction' AND message_id = ?1
+           AND (?2 IS NULL OR emoji = ?2)"
+    )))
+    .bind(cleared.message.to_sql())
+    .bind(cleared.emoji)
+    .bind(cleared.channel.to_sql())
+    .bind(cleared.guild.map(GuildId::to_sql))
+    .execute(&mut *tx)
+    .await?;
+    if cleared.emoji.is_none() {
+        // No reaction is left on the message: nothing of it can be read
+        // back.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM forgotten_reactions
+             WHERE message_id = ?1
+               AND guild_id IN (SELECT guild_id FROM ({posted}))"
+        )))
+        .bind(cleared.message.to_sql())
+        .bind(None::<String>)
+        .bind(cleared.channel.to_sql())
+        .bind(cleared.guild.map(GuildId::to_sql))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Leaves a tombstone that names no one on each message where reading
+/// reactions back could find a 🙏 of `user`'s in `guild`.
+async fn leave_tombstones(
+    tx: &mut sqlx::SqliteConnection,
+    guild: GuildId,
+    user: UserId,
+) -> Result<(), StorageError> {
+    // The member's 🙏 are still on Discord, and reading reactions back
+    // would record them again: each message they were on keeps a
+    // tombstone that names no one. So does every request message of the
+    // server's three latest posted weeks (what is read back), in case a
+    // 🙏 of theirs there was never recorded; a later 🙏 of theirs there,
+    // seen live, ends it.
+    let salt = forget_salt(&mut *tx).await?;
+    let messages: Vec<MessageId> = sqlx::query_scalar(
+        "SELECT message_id FROM prayer_marks
+         WHERE guild_id = ?1 AND user_id = ?2 AND kind = 'reaction'
+         UNION
+         SELECT message_id FROM posted_messages
+         WHERE guild_id = ?1 AND request_id IS NOT NULL AND week IN
+             (SELECT DISTINCT week FROM posted_messages WHERE guild_id = ?1
+              ORDER BY week DESC LIMIT 3)",
+    )
+    .bind(guild.to_sql())
+    .bind(user.to_sql())
+    .fetch_all(&mut *tx)
+    .await?;
+    for message in messages {
+        sqlx::query(
+            "INSERT INTO forgotten_reactions (member_hash, guild_id, message_id)
+             VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(forgotten_hash(&salt, guild, message, user).to_vec())
+        .bind(guild.to_sql())
+        .bind(message.to_sql())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Deletes `user`'s marks and notification choice in `guild` and takes
+/// their name off their praise reports.
+async fn erase_member(
+    tx: &mut sqlx::SqliteConnection,
+    guild: GuildId,
+    user: UserId,
+) -> Result<Forgotten, StorageError> {
+    let marks = sqlx::query("DELETE FROM prayer_marks WHERE guild_id = ? AND user_id = ?")
+        .bind(guild.to_sql())
+        .bind(user.to_sql())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let praises =
+        sqlx::query("UPDATE praises SET author_id = NULL WHERE guild_id = ? AND author_id = ?")
+            .bind(guild.to_sql())
+            .bind(user.to_sql())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    let notify = sqlx::query("DELETE FROM notify_off WHERE guild_id = ? AND user_id = ?")
+        .bind(guild.to_sql())
+        .bind(user.to_sql())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    Ok(Forgotten {
+        marks,
+        praises,
+        notify: notify > 0,
+    })
 }
 
 fn guild_request_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<GuildRequest, StorageError> {

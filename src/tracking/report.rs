@@ -13,7 +13,7 @@ use crate::ids::UserId;
 use crate::posting::buttons::PrayerAction;
 use crate::posting::render::{discord_len, escape_links, escape_markdown};
 use crate::storage::{Forgotten, GuildRequest};
-use crate::tracking::{Listed, MyRequest, WeekStats, Who};
+use crate::tracking::{Listed, MyRequest, RegionCoverage, WeekStats, Who};
 
 /// A request's text cut to at most `max` characters at a word, with `…`,
 /// on one line.
@@ -268,7 +268,41 @@ fn fit_lines(lines: &[String], limit: usize) -> String {
 /// `/prayer stats`: the week on one card, a bar per region.
 pub fn stats_card(week: PrayerWeek, stats: &WeekStats, requests: &[Listed<'_>]) -> Card {
     let title = format!("Prayer week of {}", week_words(week));
-    let percent = |part: usize, whole: usize| (part * 100).checked_div(whole).unwrap_or(0);
+    let description = stats_description(stats);
+    let mut regions: Vec<&RegionCoverage> = stats.regions.iter().collect();
+    let hidden = regions.len().saturating_sub(EMBED_FIELDS - 1);
+    if hidden > 1 {
+        regions.truncate(EMBED_FIELDS - 1);
+    }
+    let room = EMBED_TOTAL
+        .saturating_sub(discord_len(&title) + discord_len(&description) + 200)
+        .checked_div(regions.len().max(1))
+        .unwrap_or(0);
+    let mut fields: Vec<(String, String)> = regions
+        .iter()
+        .map(|region| region_field(region, requests, room))
+        .collect();
+    if hidden > 1 {
+        fields.push(more_regions_field(&stats.regions[EMBED_FIELDS - 1..]));
+    }
+    if requests.iter().all(|r| !r.request.is_prayable()) {
+        fields.clear();
+    }
+    Card {
+        title: cut(&title, EMBED_TITLE),
+        description: cut(&description, EMBED_DESCRIPTION),
+        fields,
+    }
+}
+
+/// `part` as a whole percentage of `whole`; 0 of nothing.
+fn percent(part: usize, whole: usize) -> usize {
+    (part * 100).checked_div(whole).unwrap_or(0)
+}
+
+/// The stats card's description: who took part, what is covered, the
+/// commitments kept and the praises.
+fn stats_description(stats: &WeekStats) -> String {
     let coverage = if stats.petitions == 0 {
         // Never “0 of 0”: a week of thanks only has nothing to cover.
         "No request this week asks for prayer: every item gives thanks".to_owned()
@@ -289,7 +323,7 @@ pub fn stats_card(week: PrayerWeek, stats: &WeekStats, requests: &[Listed<'_>]) 
             stats.kept, stats.commitments
         )
     };
-    let description = format!(
+    format!(
         "**{}** {} taking part\n{coverage}\n{commitments}\n**{}** {}",
         stats.people,
         if stats.people == 1 {
@@ -303,58 +337,42 @@ pub fn stats_card(week: PrayerWeek, stats: &WeekStats, requests: &[Listed<'_>]) 
         } else {
             "praises"
         },
-    );
-    let mut regions: Vec<&crate::tracking::RegionCoverage> = stats.regions.iter().collect();
-    let hidden = regions.len().saturating_sub(EMBED_FIELDS - 1);
-    if hidden > 1 {
-        regions.truncate(EMBED_FIELDS - 1);
-    }
-    let room = EMBED_TOTAL
-        .saturating_sub(discord_len(&title) + discord_len(&description) + 200)
-        .checked_div(regions.len().max(1))
-        .unwrap_or(0);
-    let mut fields: Vec<(String, String)> = regions
-        .iter()
-        .map(|region| {
-            let name: String = escape_markdown(&format!(
-                "{} · {} of {} covered",
-                excerpt(&region.region, 120),
-                region.covered,
-                region.total
-            ));
-            let mut lines = vec![format!(
-                "`{}` {}%",
-                bar(region.covered, region.total),
-                percent(region.covered, region.total)
-            )];
-            lines.extend(region.uncovered.iter().filter_map(|&index| {
-                let listed = requests.get(index)?;
-                Some(format!(
-                    "• not yet: {}",
-                    escape_markdown(&excerpt(&listed.request.text, 70))
-                ))
-            }));
-            let limit = FIELD_VALUE.min(room.saturating_sub(discord_len(&name)).max(40));
-            (cut(&name, FIELD_NAME), fit_lines(&lines, limit))
-        })
-        .collect();
-    if hidden > 1 {
-        let rest = &stats.regions[EMBED_FIELDS - 1..];
-        let covered: usize = rest.iter().map(|r| r.covered).sum();
-        let total: usize = rest.iter().map(|r| r.total).sum();
-        fields.push((
-            format!("{} more regions · {covered} of {total} covered", rest.len()),
-            format!("`{}`", bar(covered, total)),
-        ));
-    }
-    if requests.iter().all(|r| !r.request.is_prayable()) {
-        fields.clear();
-    }
-    Card {
-        title: cut(&title, EMBED_TITLE),
-        description: cut(&description, EMBED_DESCRIPTION),
-        fields,
-    }
+    )
+}
+
+/// One region's field on the stats card: its bar, then the requests not
+/// yet covered, within `room` UTF-16 units.
+fn region_field(region: &RegionCoverage, requests: &[Listed<'_>], room: usize) -> (String, String) {
+    let name: String = escape_markdown(&format!(
+        "{} · {} of {} covered",
+        excerpt(&region.region, 120),
+        region.covered,
+        region.total
+    ));
+    let mut lines = vec![format!(
+        "`{}` {}%",
+        bar(region.covered, region.total),
+        percent(region.covered, region.total)
+    )];
+    lines.extend(region.uncovered.iter().filter_map(|&index| {
+        let listed = requests.get(index)?;
+        Some(format!(
+            "• not yet: {}",
+            escape_markdown(&excerpt(&listed.request.text, 70))
+        ))
+    }));
+    let limit = FIELD_VALUE.min(room.saturating_sub(discord_len(&name)).max(40));
+    (cut(&name, FIELD_NAME), fit_lines(&lines, limit))
+}
+
+/// The one field that sums up the regions the card has no room for.
+fn more_regions_field(rest: &[RegionCoverage]) -> (String, String) {
+    let covered: usize = rest.iter().map(|r| r.covered).sum();
+    let total: usize = rest.iter().map(|r| r.total).sum();
+    (
+        format!("{} more regions · {covered} of {total} covered", rest.len()),
+        format!("`{}`", bar(covered, total)),
+    )
 }
 
 /// The first message of a praise for an answered request. The note's

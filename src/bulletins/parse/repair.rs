@@ -17,7 +17,7 @@ const LINK_DEBRIS_ENDINGS: [&str; 2] = [" here.", "."];
 
 /// The repaired text of a request or note.
 pub fn repair(text: &str) -> String {
-    let text = text.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{200b}');
+    let text = text.trim_start_matches(is_blank);
     let mut out = String::with_capacity(text.len() + 8);
     push_mended(&mut out, text);
     if out.contains("  ") {
@@ -72,51 +72,20 @@ fn push_mended(out: &mut String, text: &str) {
     while let Some(skip) = bytes[i..].iter().position(|&b| SPECIAL[b as usize]) {
         i += skip;
         let c = text[i..].chars().next().unwrap_or(' ');
-        let len = c.len_utf8();
-        if c.is_whitespace() || c == '\u{200b}' {
+        if is_blank(c) {
             out.push_str(&text[copied..i]);
-            i += len;
-            while let Some(next) = text[i..].chars().next() {
-                if !(next.is_whitespace() || next == '\u{200b}') {
-                    break;
-                }
-                i += next.len_utf8();
-            }
-            if !out.is_empty() && !out.ends_with(' ') {
-                out.push(' ');
-            }
+            i = fold_blanks(out, text, i);
             copied = i;
             continue;
         }
         if c == 'R' && text[i..].starts_with(LINK_DEBRIS) {
             out.push_str(&text[copied..i]);
-            let rest = &text[i + LINK_DEBRIS.len()..];
-            let ending = LINK_DEBRIS_ENDINGS
-                .iter()
-                .find(|e| rest.starts_with(*e))
-                .map_or(0, |e| e.len());
-            i += LINK_DEBRIS.len() + ending;
-            // The space before the debris already separates what follows.
-            if out.is_empty() || out.ends_with(' ') {
-                while let Some(next) = text[i..].chars().next().filter(|c| c.is_whitespace()) {
-                    i += next.len_utf8();
-                }
-            }
+            i = drop_link_debris(out, text, i);
             copied = i;
             continue;
         }
-        let after = &text[i + len..];
-        let needs_space = match c {
-            ',' => after.chars().next().is_some_and(char::is_alphabetic),
-            '.' => {
-                let before = text[..i].chars().next_back();
-                before.is_some_and(|b| b.is_lowercase() || b.is_ascii_digit())
-                    && starts_sentence(after)
-            }
-            '!' | '?' => starts_sentence(after),
-            _ => false,
-        };
-        i += len;
+        let needs_space = glued_to_next(text, i, c);
+        i += c.len_utf8();
         if needs_space {
             // A closing quote belongs to the sentence that just ended.
             while let Some(q) = text[i..].chars().next().filter(|q| is_closing_quote(*q)) {
@@ -130,6 +99,62 @@ fn push_mended(out: &mut String, text: &str) {
         }
     }
     out.push_str(&text[copied..]);
+}
+
+/// White space, or the zero-width space that copies leave behind.
+fn is_blank(c: char) -> bool {
+    c.is_whitespace() || c == '\u{200b}'
+}
+
+/// Skips the run of blanks at `text[i..]` and appends one space for it
+/// (none at the start of `out`, none after a space); returns where the run
+/// ends.
+fn fold_blanks(out: &mut String, text: &str, mut i: usize) -> usize {
+    while let Some(next) = text[i..].chars().next() {
+        if !is_blank(next) {
+            break;
+        }
+        i += next.len_utf8();
+    }
+    if !out.is_empty() && !out.ends_with(' ') {
+        out.push(' ');
+    }
+    i
+}
+
+/// Skips the link debris at `text[i..]`, with its ending and, when a space
+/// already separates what came before, the white space after it; returns
+/// where the skipped text ends.
+fn drop_link_debris(out: &str, text: &str, i: usize) -> usize {
+    let rest = &text[i + LINK_DEBRIS.len()..];
+    let ending = LINK_DEBRIS_ENDINGS
+        .iter()
+        .find(|e| rest.starts_with(*e))
+        .map_or(0, |e| e.len());
+    let mut i = i + LINK_DEBRIS.len() + ending;
+    // The space before the debris already separates what follows.
+    if out.is_empty() || out.ends_with(' ') {
+        while let Some(next) = text[i..].chars().next().filter(|c| c.is_whitespace()) {
+            i += next.len_utf8();
+        }
+    }
+    i
+}
+
+/// Whether the punctuation `c` at `text[i]` is glued to a word that needs
+/// a space before it: a comma before a letter, or the end of a sentence
+/// before the next one.
+fn glued_to_next(text: &str, i: usize, c: char) -> bool {
+    let after = &text[i + c.len_utf8()..];
+    match c {
+        ',' => after.chars().next().is_some_and(char::is_alphabetic),
+        '.' => {
+            let before = text[..i].chars().next_back();
+            before.is_some_and(|b| b.is_lowercase() || b.is_ascii_digit()) && starts_sentence(after)
+        }
+        '!' | '?' => starts_sentence(after),
+        _ => false,
+    }
 }
 
 /// Whether `text` opens with a capitalised word, optionally behind closing
