@@ -201,6 +201,31 @@ pub enum PostError {
     Storage(#[from] StorageError),
 }
 
+impl PostError {
+    /// Whether someone in the server must act before the post can succeed
+    /// (a channel to set, a bulletin to import, a permission Discord
+    /// refused for), rather than Discord having trouble on its side, which
+    /// passes if the bot keeps trying.
+    pub fn needs_admin(&self) -> bool {
+        match self {
+            PostError::NoChannel | PostError::NoBulletin(_) => true,
+            PostError::Interrupted { reason, .. } | PostError::Unread { reason, .. } => {
+                !reason.is_transient()
+            }
+            PostError::Stopped { .. } | PostError::Storage(_) => false,
+        }
+    }
+
+    /// What the admins are told to do about it, as a clause.
+    pub fn advice(&self) -> &'static str {
+        if self.needs_admin() {
+            "Admins: `/prayer status` shows what to fix; I will keep trying"
+        } else {
+            "Discord is having trouble on its side, so nothing here needs fixing; I will keep trying"
+        }
+    }
+}
+
 /// One run of a post: who is posting, and how long its hold on the post
 /// lasts unless renewed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -296,8 +296,13 @@ async fn post_one(
         Err(error) => {
             let reason = error.to_string();
             let at = clock.now();
-            tracing::warn!(guild = %due.guild, week = %due.week, %reason, "a scheduled post failed");
-            let reported = report(store, messenger, due.guild, due.week, &reason, clock).await;
+            if error.needs_admin() {
+                tracing::warn!(guild = %due.guild, week = %due.week, %reason, "a scheduled post failed; the server's admins must act");
+            } else {
+                tracing::warn!(guild = %due.guild, week = %due.week, %reason, "a scheduled post failed on Discord's side; trying again later");
+            }
+            let problem = format!("{reason}. {}", error.advice());
+            let reported = report(store, messenger, due.guild, due.week, &problem, clock).await;
             if reported.is_err() {
                 storage_failed.store(true, Ordering::Relaxed);
             }
@@ -316,17 +321,17 @@ async fn post_one(
 
 /// Notes a failed post for `/prayer status` and, the first time for that
 /// week, tells the server's admins in its default channel if the bot may
-/// write there.
+/// write there. `problem` says what failed and whether they must act.
 async fn report(
     store: &Store,
     messenger: &impl Messenger,
     guild: GuildId,
     week: PrayerWeek,
-    reason: &str,
+    problem: &str,
     clock: Clock,
 ) -> Result<(), StorageError> {
     if !store
-        .record_post_problem(guild, week, reason, clock.now())
+        .record_post_problem(guild, week, problem, clock.now())
         .await?
     {
         return Ok(());
@@ -336,7 +341,7 @@ async fn report(
     };
     let message = OutgoingMessage {
         content: crate::posting::render::fit_reply(&format!(
-            "⚠️ I could not post the prayer week of {week}: {reason}. Admins: `/prayer status` shows what to fix; I will keep trying."
+            "⚠️ I could not post the prayer week of {week}: {problem}."
         )),
         buttons_for: None,
         nonce: crate::posting::stable_nonce('e', (guild.get(), week.to_string())),
@@ -537,6 +542,42 @@ mod tests {
         assert!(
             problem.problem.contains("Missing Permissions"),
             "{problem:?}"
+        );
+        // A refusal is the admins' to fix, and the notice says so.
+        assert!(problem.problem.contains("shows what to fix"), "{problem:?}");
+        let told = messenger
+            .sent
+            .lock()
+            .map(|s| s[0].1.content.clone())
+            .unwrap_or_default();
+        assert!(
+            told.contains("Admins: `/prayer status` shows what to fix"),
+            "{told}"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_outage_is_told_apart_from_a_refusal() -> Result<(), StorageError> {
+        let store = scheduled(chrono_tz::UTC).await?;
+        // The post's first message fails as Discord's 503 does; the notice
+        // after it goes through.
+        let messenger = Scripted {
+            fail_after: Some(0),
+            refuse: None,
+            ..Scripted::default()
+        };
+        let clock = at("2026-11-23T09:30:00Z");
+        let done = tick(&store, &messenger, clock, &mut Retries::default()).await?;
+        assert_eq!(done.failed.len(), 1);
+        let problem = store.post_problem(GUILD).await?.expect("kept");
+        assert!(problem.problem.contains("503"), "{problem:?}");
+        assert!(
+            problem
+                .problem
+                .contains("Discord is having trouble on its side")
+                && !problem.problem.contains("shows what to fix"),
+            "an outage is not the admins' to fix: {problem:?}"
         );
         Ok(())
     }
