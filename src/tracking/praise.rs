@@ -173,6 +173,110 @@ fn posted_praise_text(channel: ChannelId, told: &[UserId], who: &tracking::Who) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::posting::scripted::Scripted;
+    use crate::storage::fixtures::{GUILD, now, posted, store};
+    use crate::tracking::Source;
+
+    const AUTHOR: UserId = UserId::of::<5>();
+    const ANN: UserId = UserId::of::<6>();
+    const HERE: ChannelId = ChannelId::of::<77>();
+
+    /// The first request of the posted fixture week, with Ann committed.
+    async fn prayed_for(store: &Store) -> Result<GuildRequest, StorageError> {
+        let requests = posted(store).await?;
+        store
+            .mark(GUILD, requests[0], ANN, Source::Commit, now())
+            .await?;
+        Ok(store
+            .guild_request(GUILD, requests[0])
+            .await?
+            .expect("seen"))
+    }
+
+    fn praise(note: &str) -> Praise<'_> {
+        Praise {
+            guild: GUILD,
+            author: AUTHOR,
+            note,
+            now: now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_praise_is_posted_under_the_request_and_tells_who_prayed() -> Result<(), PraiseError>
+    {
+        let store = store().await;
+        let request = prayed_for(&store).await?;
+        let messenger = Scripted::default();
+        let said = praise_request(&store, &messenger, praise(" Freed! "), &request, HERE).await?;
+        assert_eq!(
+            said,
+            "Posted your praise in <#42> and told the 1 member who committed to pray."
+        );
+        let sent = messenger.sent.lock().map(|s| s.clone()).unwrap_or_default();
+        let (channel, message) = &sent[0];
+        assert_eq!(
+            *channel,
+            ChannelId::of::<42>(),
+            "under the request's own post"
+        );
+        assert_eq!(message.reply_to, Some(crate::ids::MessageId::of::<500>()));
+        assert_eq!(message.notify, [ANN], "only those who prayed are pinged");
+        assert!(message.content.contains("Freed!"), "{}", message.content);
+        let again = praise_request(&store, &messenger, praise("again"), &request, HERE).await;
+        assert!(
+            matches!(again, Err(PraiseError::AlreadyAnswered { .. })),
+            "{again:?}"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_praise_discord_refuses_is_not_recorded() -> Result<(), PraiseError> {
+        let store = store().await;
+        let request = prayed_for(&store).await?;
+        let refusing = Scripted {
+            refuse: Some(|_| true),
+            ..Scripted::default()
+        };
+        let refused = praise_request(&store, &refusing, praise("Freed!"), &request, HERE).await;
+        match refused {
+            Err(PraiseError::NotPosted { channel, error }) => {
+                assert_eq!(channel, ChannelId::of::<42>());
+                assert!(!error.is_transient(), "{error}");
+            }
+            other => panic!("refused: {other:?}"),
+        }
+        // Nothing half-done: the same praise goes through once Discord lets it.
+        let said = praise_request(
+            &store,
+            &Scripted::default(),
+            praise("Freed!"),
+            &request,
+            HERE,
+        )
+        .await?;
+        assert!(said.starts_with("Posted your praise"), "{said}");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_note_too_long_or_empty_changes_nothing() -> Result<(), PraiseError> {
+        let store = store().await;
+        let request = prayed_for(&store).await?;
+        let long = "x".repeat(NOTE_LIMIT + 1);
+        for note in ["   ", long.as_str()] {
+            let refused =
+                praise_request(&store, &Scripted::default(), praise(note), &request, HERE).await;
+            assert!(
+                matches!(refused, Err(PraiseError::NoteLength(_))),
+                "{refused:?}"
+            );
+        }
+        let said = praise_unlinked(&store, praise("Thank you, Lord"), request.week).await?;
+        assert!(said.contains("Thank you, Lord"), "{said}");
+        Ok(())
+    }
 
     #[test]
     fn the_answer_names_those_told_by_what_they_did() {
