@@ -305,7 +305,8 @@ async fn bot_reaction_round() -> (Burst, u64) {
         .await
         .expect("the bot registers its commands");
     let count = || async {
-        u64::try_from(store.mark_count().await.expect("counts the marks")).unwrap_or(0)
+        let guild = GuildId::try_new(guild_id(1)).expect("ids are not 0");
+        u64::try_from(store.mark_count_in(guild).await.expect("counts the marks")).unwrap_or(0)
     };
 
     let warm = reaction_events(&messages, 0, WARM_REACTIONS);
@@ -497,7 +498,11 @@ async fn command_database(path: &str) -> (Vec<PrayerWeek>, Vec<Vec<RequestId>>) 
                 .expect("records a mark");
         }
     }
-    let marks = store.mark_count().await.expect("counts the marks");
+    let mut marks = 0;
+    for n in 1..=SERVERS {
+        let guild = GuildId::try_new(guild_id(n)).expect("ids are not 0");
+        marks += store.mark_count_in(guild).await.expect("counts the marks");
+    }
     assert_eq!(
         marks,
         i64::try_from(SERVERS * (REACTIONS_PER_SERVER + BUTTONS_PER_SERVER)).unwrap_or(0),

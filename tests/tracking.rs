@@ -365,7 +365,8 @@ async fn a_burst_of_pray_reactions_cut_by_a_stop_is_all_read_back_by_the_next_st
     }
     bot.stop().await;
     let store = common::open_store(&bot.db).await;
-    let kept = store.mark_count().await.expect("counts");
+    let guild = GuildId::try_new(bot.guild).expect("the fake's ids are not 0");
+    let kept = store.mark_count_in(guild).await.expect("counts");
     store.close().await;
     eprintln!("{kept} of {members} reactions were recorded before the stop");
 

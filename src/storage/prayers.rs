@@ -667,16 +667,6 @@ impl Store {
                 .await?,
         )
     }
-
-    /// How many marks the whole database holds, every server's together.
-    /// Only for the benchmarks and the shutdown test, which count a whole
-    /// database; nothing in the bot calls it, and new callers use the
-    /// scoped [`Store::mark_count_in`].
-    pub async fn mark_count(&self) -> Result<i64, StorageError> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM prayer_marks")
-            .fetch_one(&self.pool)
-            .await?)
-    }
 }
 
 /// The database's secret for the hashes of forgotten reactions (made by

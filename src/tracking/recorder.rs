@@ -288,7 +288,10 @@ mod tests {
                 .await;
         }
         recorder.flush().await;
-        assert_eq!(store.mark_count().await?, i64::try_from(users).unwrap_or(0));
+        assert_eq!(
+            store.mark_count_in(GUILD).await?,
+            i64::try_from(users).unwrap_or(0)
+        );
         drop(recorder);
         writer.await.expect("the writer ends when its queue closes");
         Ok(())
@@ -333,12 +336,20 @@ mod crossing {
         recorder.flush().await;
         recorder.record(ReactionChange::Added(key.clone())).await;
         recorder.flush().await;
-        assert_eq!(store.mark_count().await?, 1, "as it arrived, for now");
+        assert_eq!(
+            store.mark_count_in(GUILD).await?,
+            1,
+            "as it arrived, for now"
+        );
         let deadline = Instant::now() + Duration::from_secs(5);
-        while store.mark_count().await? != 0 && Instant::now() < deadline {
+        while store.mark_count_in(GUILD).await? != 0 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        assert_eq!(store.mark_count().await?, 0, "Discord's answer stands");
+        assert_eq!(
+            store.mark_count_in(GUILD).await?,
+            0,
+            "Discord's answer stands"
+        );
         assert_eq!(check.0.load(Ordering::SeqCst), 1);
         // A lone add is not contested: nobody is asked.
         let other = ReactionKey {
@@ -347,7 +358,7 @@ mod crossing {
         };
         recorder.record(ReactionChange::Added(other)).await;
         recorder.flush().await;
-        assert_eq!(store.mark_count().await?, 1);
+        assert_eq!(store.mark_count_in(GUILD).await?, 1);
         assert_eq!(check.0.load(Ordering::SeqCst), 1);
         Ok(())
     }
