@@ -109,14 +109,17 @@ async fn import_parsed(parsed: &[Bulletin]) -> Duration {
     for bulletin in parsed {
         let placement = place_bulletin(None, bulletin.date, today);
         store
-            .import(
+            .import_to(
                 Scope::Shared,
-                bulletin,
-                &bulletin.fingerprint(),
-                placement,
-                false,
-                "bench",
-                Utc::now(),
+                &prayer_bot::storage::BulletinImport {
+                    bulletin,
+                    fingerprint: &bulletin.fingerprint(),
+                    placement,
+                    named: false,
+                    force: false,
+                    source: "bench",
+                    now: Utc::now(),
+                },
             )
             .await
             .expect("imports");

@@ -194,14 +194,17 @@ pub fn bulletins(count: u64) -> Vec<Bulletin> {
 /// Imports `bulletin` for `week` in `scope`, as the bench's own.
 pub async fn import(store: &Store, scope: Scope, bulletin: &Bulletin, week: PrayerWeek) {
     store
-        .import(
+        .import_to(
             scope,
-            bulletin,
-            &bulletin.fingerprint(),
-            Placement::Exactly(week),
-            false,
-            "bench",
-            Utc::now(),
+            &prayer_bot::storage::BulletinImport {
+                bulletin,
+                fingerprint: &bulletin.fingerprint(),
+                placement: Placement::Exactly(week),
+                named: false,
+                force: false,
+                source: "bench",
+                now: Utc::now(),
+            },
         )
         .await
         .expect("imports");

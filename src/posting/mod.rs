@@ -817,14 +817,17 @@ mod tests {
         let store = Store::open("sqlite::memory:").await.expect("opens");
         let b = parse_bulletin(text).expect("parses");
         store
-            .import(
+            .import_to(
                 Scope::Shared,
-                &b,
-                &b.fingerprint(),
-                Placement::Exactly(week()),
-                false,
-                "t",
-                now(),
+                &crate::storage::BulletinImport {
+                    bulletin: &b,
+                    fingerprint: &b.fingerprint(),
+                    placement: Placement::Exactly(week()),
+                    named: false,
+                    force: false,
+                    source: "t",
+                    now: now(),
+                },
             )
             .await
             .expect("imports");
@@ -1071,14 +1074,17 @@ mod tests {
         let store = Store::open(location).await.expect("opens");
         let b = parse_bulletin(&text).expect("parses");
         store
-            .import(
+            .import_to(
                 Scope::Shared,
-                &b,
-                &b.fingerprint(),
-                Placement::Exactly(week()),
-                false,
-                "t",
-                now(),
+                &crate::storage::BulletinImport {
+                    bulletin: &b,
+                    fingerprint: &b.fingerprint(),
+                    placement: Placement::Exactly(week()),
+                    named: false,
+                    force: false,
+                    source: "t",
+                    now: now(),
+                },
             )
             .await
             .expect("imports");

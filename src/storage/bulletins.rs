@@ -65,36 +65,11 @@ pub struct StoredWeek {
 const ROWS_PER_INSERT: usize = 500;
 
 impl Store {
-    /// Stores `bulletin` for `scope` in one transaction, unless the same
-    /// bulletin (`fingerprint`) is already stored there. A week that holds
-    /// another bulletin gets this one instead, unless that one has been
-    /// posted and `force` is not set. As [`Store::import_to`] with no week
-    /// named.
-    #[allow(clippy::too_many_arguments)] // each is one plain fact of the import
-    pub async fn import(
-        &self,
-        scope: Scope,
-        bulletin: &Bulletin,
-        fingerprint: &str,
-        placement: Placement,
-        force: bool,
-        source: &str,
-        now: DateTime<Utc>,
-    ) -> Result<ImportOutcome, StorageError> {
-        let import = BulletinImport {
-            bulletin,
-            fingerprint,
-            placement,
-            named: false,
-            force,
-            source,
-            now,
-        };
-        self.import_to(scope, &import).await
-    }
-
-    /// As [`Store::import`]; `import.named` says the admin named the week
-    /// (`import.placement` is then that week). One rule for a bulletin
+    /// Stores `import.bulletin` for `scope` in one transaction, unless the
+    /// same bulletin (`fingerprint`) is already stored there. A week that
+    /// holds another bulletin gets this one instead, unless that one has
+    /// been posted and `force` is not set. `import.named` says the admin
+    /// named the week (`import.placement` is then that week). One rule for a bulletin
     /// already stored (for `scope`, or shared with every server when `scope`
     /// is a server): it stays in its one week and nothing is added, unless
     /// the admin named another week; then it moves there if its week has not
@@ -767,14 +742,17 @@ mod tests {
         );
         let b = bulletin(TWO);
         let forced = store
-            .import(
+            .import_to(
                 Scope::Guild(GUILD),
-                &b,
-                &b.fingerprint(),
-                Placement::Exactly(w),
-                true,
-                "t",
-                now(),
+                &BulletinImport {
+                    bulletin: &b,
+                    fingerprint: &b.fingerprint(),
+                    placement: Placement::Exactly(w),
+                    named: false,
+                    force: true,
+                    source: "t",
+                    now: now(),
+                },
             )
             .await?;
         assert!(matches!(

@@ -554,7 +554,18 @@ pub(crate) mod fixtures {
     ) -> Result<ImportOutcome, StorageError> {
         let b = bulletin(text);
         store
-            .import(scope, &b, &b.fingerprint(), placement, false, "test", now())
+            .import_to(
+                scope,
+                &crate::storage::BulletinImport {
+                    bulletin: &b,
+                    fingerprint: &b.fingerprint(),
+                    placement,
+                    named: false,
+                    force: false,
+                    source: "test",
+                    now: now(),
+                },
+            )
             .await
     }
 }
@@ -607,14 +618,17 @@ mod tests {
         let (_dir, location) = temporary();
         let store = Store::open(&location).await?;
         store
-            .import(
+            .import_to(
                 Scope::Shared,
-                &bulletin(TWO),
-                "two",
-                Placement::Exactly(week("2026-11-23")),
-                false,
-                "two.txt",
-                now(),
+                &crate::storage::BulletinImport {
+                    bulletin: &bulletin(TWO),
+                    fingerprint: "two",
+                    placement: Placement::Exactly(week("2026-11-23")),
+                    named: false,
+                    force: false,
+                    source: "two.txt",
+                    now: now(),
+                },
             )
             .await?;
         sqlx::query("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)")
@@ -661,14 +675,17 @@ mod tests {
         let (dir, location) = temporary();
         let store = Store::open(&location).await?;
         store
-            .import(
+            .import_to(
                 Scope::Shared,
-                &bulletin(TWO),
-                "two",
-                Placement::Exactly(week("2026-11-23")),
-                false,
-                "two.txt",
-                now(),
+                &crate::storage::BulletinImport {
+                    bulletin: &bulletin(TWO),
+                    fingerprint: "two",
+                    placement: Placement::Exactly(week("2026-11-23")),
+                    named: false,
+                    force: false,
+                    source: "two.txt",
+                    now: now(),
+                },
             )
             .await?;
         store.close().await;
