@@ -9,6 +9,8 @@
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+mod support;
+
 use chrono::{Days, NaiveDate, Utc};
 use prayer_bot::bulletins::import::{ImportContext, import_bulletin};
 use prayer_bot::bulletins::parse::{Bulletin, decode_bulletin, parse_bulletin};
@@ -108,21 +110,7 @@ async fn import_parsed(parsed: &[Bulletin]) -> Duration {
     let start = Instant::now();
     for bulletin in parsed {
         let placement = place_bulletin(None, bulletin.date, today);
-        store
-            .import_to(
-                Scope::Shared,
-                &prayer_bot::storage::BulletinImport {
-                    bulletin,
-                    fingerprint: &bulletin.fingerprint(),
-                    placement,
-                    named: false,
-                    force: false,
-                    source: "bench",
-                    now: Utc::now(),
-                },
-            )
-            .await
-            .expect("imports");
+        support::import_placed(&store, Scope::Shared, bulletin, placement).await;
     }
     let elapsed = start.elapsed();
     store.close().await;

@@ -193,13 +193,18 @@ pub fn bulletins(count: u64) -> Vec<Bulletin> {
 
 /// Imports `bulletin` for `week` in `scope`, as the bench's own.
 pub async fn import(store: &Store, scope: Scope, bulletin: &Bulletin, week: PrayerWeek) {
+    import_placed(store, scope, bulletin, Placement::Exactly(week)).await;
+}
+
+/// Imports `bulletin` in `scope` where `placement` says.
+pub async fn import_placed(store: &Store, scope: Scope, bulletin: &Bulletin, placement: Placement) {
     store
         .import_to(
             scope,
             &prayer_bot::storage::BulletinImport {
                 bulletin,
                 fingerprint: &bulletin.fingerprint(),
-                placement: Placement::Exactly(week),
+                placement,
                 named: false,
                 force: false,
                 source: "bench",

@@ -815,6 +815,12 @@ mod tests {
 
     async fn store_with_bulletin(text: &str) -> Store {
         let store = Store::open("sqlite::memory:").await.expect("opens");
+        import_shared(&store, text).await;
+        store
+    }
+
+    /// Stores `text` as the shared bulletin of [`week`].
+    async fn import_shared(store: &Store, text: &str) {
         let b = parse_bulletin(text).expect("parses");
         store
             .import_to(
@@ -831,7 +837,6 @@ mod tests {
             )
             .await
             .expect("imports");
-        store
     }
 
     /// The bulletin stored, and the server's posts going to channel 1.
@@ -1072,22 +1077,7 @@ mod tests {
             "IJM Prayer Requests\n\nAfrica\n• Pray for Kenya.\n\nLatin America\n• Pray for Peru.\n• Praise God for Chile.\n\nSouth Asia\n• Pray for Nepal, {long}amen.\n"
         );
         let store = Store::open(location).await.expect("opens");
-        let b = parse_bulletin(&text).expect("parses");
-        store
-            .import_to(
-                Scope::Shared,
-                &crate::storage::BulletinImport {
-                    bulletin: &b,
-                    fingerprint: &b.fingerprint(),
-                    placement: Placement::Exactly(week()),
-                    named: false,
-                    force: false,
-                    source: "t",
-                    now: now(),
-                },
-            )
-            .await
-            .expect("imports");
+        import_shared(&store, &text).await;
         store
             .set_default_channel(GUILD, ChannelId::of::<1>(), now())
             .await

@@ -114,15 +114,7 @@ async fn server_states(
         .into_iter()
         .zip(wanted)
         .zip(states)
-        .map(|(((guild, schedule), (_, week)), state)| ServerState {
-            guild,
-            schedule,
-            week,
-            has_bulletin: state.has_bulletin,
-            posted: state.posted,
-            since: state.since,
-            newest_posted: state.newest_posted,
-        })
+        .map(|(((guild, schedule), (_, week)), state)| state.of_server(guild, schedule, week))
         .collect())
 }
 

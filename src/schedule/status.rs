@@ -186,15 +186,7 @@ pub async fn server_state(
         .first()
         .copied()
         .unwrap_or_default();
-    Ok(ServerState {
-        guild,
-        schedule,
-        week,
-        has_bulletin: state.has_bulletin,
-        posted: state.posted,
-        since: state.since,
-        newest_posted: state.newest_posted,
-    })
+    Ok(state.of_server(guild, schedule, week))
 }
 
 /// The schedule in words for `guild`, with what happens next: this week

@@ -8,7 +8,7 @@ use sqlx::Row;
 use super::{StorageError, Store, parse_week};
 use crate::bulletins::week::PrayerWeek;
 use crate::ids::GuildId;
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, ServerState};
 
 /// What the scheduler needs about one server's week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,6 +23,22 @@ pub struct WeekState {
     pub since: Option<DateTime<Utc>>,
     /// The newest week whose post was begun or finished in the server.
     pub newest_posted: Option<PrayerWeek>,
+}
+
+impl WeekState {
+    /// What the schedule decides from: `guild` on `schedule`, whose
+    /// scheduled week is `week`, in this state.
+    pub fn of_server(self, guild: GuildId, schedule: Schedule, week: PrayerWeek) -> ServerState {
+        ServerState {
+            guild,
+            schedule,
+            week,
+            has_bulletin: self.has_bulletin,
+            posted: self.posted,
+            since: self.since,
+            newest_posted: self.newest_posted,
+        }
+    }
 }
 
 /// A server's most recent weekly post.
