@@ -869,3 +869,57 @@ mod more;
         expected.iter().map(|(l, p)| (*l, p.to_string())).collect();
     assert_eq!(paths, expected);
 }
+
+/// The longest a function outside the tests may be: beyond it, a function
+/// does several things, and its steps want names of their own.
+const LONGEST_FUNCTION: usize = 60;
+
+/// Every function in `src/` (tests left out) fits in [`LONGEST_FUNCTION`]
+/// lines, signature and closing brace included. The sources are rustfmt's,
+/// so a function ends at the first `}` at its own indent.
+#[test]
+fn no_function_is_longer_than_sixty_lines() {
+    let signature = |line: &str| {
+        let words = line.trim_start();
+        let words = words
+            .strip_prefix("pub ")
+            .or_else(|| words.strip_prefix("pub(crate) "))
+            .or_else(|| words.strip_prefix("pub(super) "))
+            .unwrap_or(words);
+        let words = words.strip_prefix("const ").unwrap_or(words);
+        let words = words.strip_prefix("async ").unwrap_or(words);
+        words.starts_with("fn ")
+    };
+    let mut long = Vec::new();
+    for (name, text) in sources() {
+        let lines: Vec<&str> = text.lines().collect();
+        // A file's tests come last, after `#[cfg(test)] mod …`.
+        let end = (0..lines.len())
+            .find(|&i| {
+                lines[i].starts_with("#[cfg(test)]")
+                    && lines.get(i + 1).is_some_and(|l| l.contains("mod "))
+            })
+            .unwrap_or(lines.len());
+        if name.ends_with("/tests.rs") || name.ends_with("/properties.rs") {
+            continue;
+        }
+        for start in (0..end).filter(|&i| signature(lines[i])) {
+            if lines[start].trim_end().ends_with(';') {
+                continue; // a trait's declaration, no body
+            }
+            let indent = &lines[start][..lines[start].len() - lines[start].trim_start().len()];
+            let close = format!("{indent}}}");
+            let Some(length) = lines[start..end].iter().position(|l| *l == close) else {
+                continue;
+            };
+            if length + 1 > LONGEST_FUNCTION {
+                long.push(format!("{name}:{}: {} lines", start + 1, length + 1));
+            }
+        }
+    }
+    assert_eq!(
+        long,
+        Vec::<String>::new(),
+        "functions over {LONGEST_FUNCTION} lines: split them into named steps"
+    );
+}
