@@ -22,6 +22,7 @@ use crate::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
 use crate::posting::buttons::Button;
 use crate::storage::{GuildRequest, Scope, StoredWeek, WeekTracking};
 use crate::tracking::praise::{Praise, checked_note, praise_request, praise_unlinked};
+use crate::tracking::press::Press;
 use crate::tracking::recorder::ReactionCheck;
 use crate::tracking::report;
 use crate::tracking::search::{RequestChoice, choices, resolve};
@@ -127,15 +128,14 @@ pub async fn on_press(
             .await?;
         return Ok(());
     };
-    let answer = crate::tracking::press::press(
-        &data.store,
-        guild.into(),
-        press.user.id.into(),
-        press.message.id.into(),
+    let pressed = Press {
+        guild: guild.into(),
+        user: press.user.id.into(),
+        message: press.message.id.into(),
         button,
-        now(),
-    )
-    .await?;
+        now: now(),
+    };
+    let answer = crate::tracking::press::press(&data.store, pressed).await?;
     let message = private(&answer.text, answer.button);
     let response = if answer.replaces {
         CreateInteractionResponse::UpdateMessage(message.components(Vec::new()))

@@ -29,24 +29,26 @@ pub fn source(action: PrayerAction) -> Source {
     }
 }
 
-/// Records what `user` pressed on `message` in `guild`, and words the answer.
-pub async fn press(
-    store: &Store,
-    guild: GuildId,
-    user: UserId,
-    message: MessageId,
-    button: Button,
-    now: DateTime<Utc>,
-) -> Result<PressAnswer, StorageError> {
+/// A press: who pressed which button on which message, where and when.
+#[derive(Debug, Clone, Copy)]
+pub struct Press {
+    pub guild: GuildId,
+    pub user: UserId,
+    pub message: MessageId,
+    pub button: Button,
+    pub now: DateTime<Utc>,
+}
+
+/// Records what a member pressed, and words the answer.
+pub async fn press(store: &Store, press: Press) -> Result<PressAnswer, StorageError> {
+    let Press { guild, user, .. } = press;
     let replacing = |text: String| PressAnswer {
         text,
         button: None,
         replaces: true,
     };
-    Ok(match button {
-        Button::Request(action, request) => {
-            mark(store, guild, user, message, action, request, now).await?
-        }
+    Ok(match press.button {
+        Button::Request(action, request) => mark(store, &press, action, request).await?,
         Button::Undo(action, request) => {
             replacing(match store.guild_request(guild, request).await? {
                 None => report::GONE.to_owned(),
@@ -70,13 +72,17 @@ fn name(found: &GuildRequest) -> String {
 /// **I'll pray** or **Prayed** under a request.
 async fn mark(
     store: &Store,
-    guild: GuildId,
-    user: UserId,
-    message: MessageId,
+    press: &Press,
     action: PrayerAction,
     request: RequestId,
-    now: DateTime<Utc>,
 ) -> Result<PressAnswer, StorageError> {
+    let Press {
+        guild,
+        user,
+        message,
+        now,
+        ..
+    } = *press;
     // A press on one of this server's posts must name that post's request;
     // a post whose bulletin was replaced names none.
     let found = match store.posted_in(guild, message).await? {
@@ -114,13 +120,23 @@ mod tests {
 
     const MEMBER: UserId = UserId::of::<5>();
 
+    fn pressed(message: MessageId, button: Button) -> Press {
+        Press {
+            guild: GUILD,
+            user: MEMBER,
+            message,
+            button,
+            now: now(),
+        }
+    }
+
     #[tokio::test]
     async fn a_press_records_a_mark_and_undo_takes_it_back() -> Result<(), StorageError> {
         let store = store().await;
         let requests = posted(&store).await?; // the first request's message is 500
         let message = MessageId::of::<500>();
         let pray = Button::Request(PrayerAction::Commit, requests[0]);
-        let answer = press(&store, GUILD, MEMBER, message, pray, now()).await?;
+        let answer = press(&store, pressed(message, pray)).await?;
         assert_eq!(
             answer.button,
             Some((Button::Undo(PrayerAction::Commit, requests[0]), "Undo"))
@@ -128,7 +144,7 @@ mod tests {
         assert!(!answer.replaces);
         assert_eq!(store.marks(GUILD, &requests[..1]).await?.len(), 1);
         let undo = Button::Undo(PrayerAction::Commit, requests[0]);
-        let answer = press(&store, GUILD, MEMBER, message, undo, now()).await?;
+        let answer = press(&store, pressed(message, undo)).await?;
         assert!(answer.replaces && answer.button.is_none(), "{answer:?}");
         assert!(store.marks(GUILD, &requests[..1]).await?.is_empty());
         Ok(())
@@ -141,12 +157,12 @@ mod tests {
         // Message 500 carries the first request; a button naming the
         // second there is forged or stale.
         let forged = Button::Request(PrayerAction::Prayed, requests[1]);
-        let answer = press(&store, GUILD, MEMBER, MessageId::of::<500>(), forged, now()).await?;
+        let answer = press(&store, pressed(MessageId::of::<500>(), forged)).await?;
         assert_eq!(answer.text, report::GONE);
         assert!(store.marks(GUILD, &requests).await?.is_empty());
         // A request the store does not hold (any more) records nothing.
         let gone = Button::Request(PrayerAction::Commit, RequestId::of::<999_999>());
-        let answer = press(&store, GUILD, MEMBER, MessageId::of::<9>(), gone, now()).await?;
+        let answer = press(&store, pressed(MessageId::of::<9>(), gone)).await?;
         assert_eq!(answer.text, report::GONE);
         assert!(store.marks(GUILD, &requests).await?.is_empty());
         Ok(())
