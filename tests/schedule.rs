@@ -474,6 +474,39 @@ async fn a_bot_back_the_next_week_never_posts_the_week_that_is_over() {
 }
 
 #[tokio::test]
+async fn the_admins_hear_a_day_before_that_the_coming_week_has_no_bulletin() {
+    // Sunday morning: Monday's post carries the week of 2026-11-30, which
+    // has no bulletin (only 2026-11-23's was imported).
+    let bot = start_at("2026-11-29T10:00:00Z", |store, guild, general, _| {
+        scheduled(store, guild, general, Schedule::default())
+    })
+    .await;
+    let general = bot.world.general.id;
+    let notices = until("the admins are told", || async {
+        let notices: Vec<String> = bot
+            .sent_to(general)
+            .into_iter()
+            .filter(|m| m.starts_with("⚠️"))
+            .collect();
+        (!notices.is_empty()).then_some(notices)
+    })
+    .await;
+    assert_eq!(notices.len(), 1, "{notices:?}");
+    assert!(
+        notices[0].contains("The week of 2026-11-30 has no bulletin yet")
+            && notices[0].contains("/prayer import"),
+        "{}",
+        notices[0]
+    );
+    let status = bot.answer(&bot.prayer("status", vec![])).await;
+    assert!(
+        status.contains("No bulletin for the week of 2026-11-30"),
+        "{status}"
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
 async fn a_channel_the_bot_may_not_post_in_is_reported_once_where_admins_see_it() {
     let bot = start_at(
         "2026-11-23T09:30:00Z",

@@ -15,6 +15,7 @@
 //! older than one already posted there is posted by the scheduler.
 
 pub mod clock;
+pub mod notices;
 pub mod scheduler;
 pub mod status;
 
@@ -286,6 +287,44 @@ pub fn next_wake(servers: &[ServerState], now: DateTime<Utc>) -> Option<DateTime
         .filter(|server| server.schedule.auto)
         .filter_map(|server| next_post_after(server.schedule, now))
         .min()
+}
+
+/// How long before an automatic post its admins are told that its week
+/// has no bulletin yet: a day, time enough to import one.
+pub const EMPTY_WEEK_NOTICE: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// The server's next automatic post (its week and time) if it comes within
+/// [`EMPTY_WEEK_NOTICE`] of `now`: the post whose week needs a bulletin
+/// now, or its admins hear of an empty Monday too late. Weeks already
+/// posted are skipped, as the post skips them.
+pub fn post_coming_soon(
+    server: &ServerState,
+    now: DateTime<Utc>,
+) -> Option<(PrayerWeek, DateTime<Utc>)> {
+    if !server.schedule.auto {
+        return None;
+    }
+    let (week, at) = upcoming_post(server.schedule, now, newest_done(server))?;
+    (at > now && at - now <= EMPTY_WEEK_NOTICE).then_some((week, at))
+}
+
+/// When the next empty-week notice could become due after `now` (a day
+/// before the next automatic post), for the scheduler's wake-up.
+pub fn next_notice_time(servers: &[ServerState], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    servers
+        .iter()
+        .filter(|server| server.schedule.auto)
+        .filter_map(|server| upcoming_post(server.schedule, now, newest_done(server)))
+        .map(|(_, at)| at - EMPTY_WEEK_NOTICE)
+        .filter(|notice| *notice > now)
+        .min()
+}
+
+/// The newest week the server's posts have begun or finished, counting the
+/// scheduled week once it is posted.
+fn newest_done(server: &ServerState) -> Option<PrayerWeek> {
+    let posted = server.posted.then_some(server.week);
+    server.newest_posted.max(posted)
 }
 
 /// The first post time strictly after `now`.
@@ -669,6 +708,45 @@ pub(crate) mod tests {
     use proptest::prelude::*;
 
     const ZONES: [Tz; 4] = [New_York, London, Sydney, Kolkata];
+
+    #[test]
+    fn an_empty_week_is_noticed_a_day_before_its_post_and_not_sooner() {
+        // Monday 09:00 UTC posts; the week of 2026-11-30 is next.
+        let server = |now| ServerState {
+            has_bulletin: false,
+            ..waiting(schedule(Weekday::Mon, at(9, 0), chrono_tz::UTC), now)
+        };
+        let sunday_morning = utc(2026, 11, 29, 8, 59);
+        assert_eq!(
+            post_coming_soon(&server(sunday_morning), sunday_morning),
+            None
+        );
+        assert_eq!(
+            next_notice_time(&[server(sunday_morning)], sunday_morning),
+            Some(utc(2026, 11, 29, 9, 0))
+        );
+        let sunday = utc(2026, 11, 29, 9, 0);
+        assert_eq!(
+            post_coming_soon(&server(sunday), sunday),
+            Some((week(2026, 11, 30), utc(2026, 11, 30, 9, 0)))
+        );
+        // Automatic posts off: no post comes, so nothing to notice.
+        let mut off = server(sunday);
+        off.schedule.auto = false;
+        assert_eq!(post_coming_soon(&off, sunday), None);
+        assert_eq!(next_notice_time(&[off], sunday_morning), None);
+    }
+
+    #[test]
+    fn a_week_posted_already_is_not_the_one_noticed() {
+        let sunday = utc(2026, 11, 29, 12, 0);
+        let server = ServerState {
+            newest_posted: Some(week(2026, 11, 30)),
+            ..waiting(schedule(Weekday::Mon, at(9, 0), chrono_tz::UTC), sunday)
+        };
+        // The week of 11-30 went out by hand: the next post is a week on.
+        assert_eq!(post_coming_soon(&server, sunday), None);
+    }
 
     fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, h, min, 0)

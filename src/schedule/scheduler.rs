@@ -29,7 +29,10 @@ use crate::bulletins::week::PrayerWeek;
 use crate::ids::GuildId;
 use crate::posting::{Messenger, OutgoingMessage, PostError, PostOutcome, PostRun, post_week};
 use crate::schedule::clock::Clock;
-use crate::schedule::{DuePost, ServerState, due_posts, next_wake, scheduled_week};
+use crate::schedule::notices::warn_empty_weeks;
+use crate::schedule::{
+    DuePost, ServerState, due_posts, next_notice_time, next_wake, scheduled_week,
+};
 use crate::storage::{StorageError, Store};
 
 /// The longest the loop sleeps without looking again, whatever the
@@ -97,6 +100,9 @@ pub struct Tick {
     pub stopped: bool,
     /// When something may next be due.
     pub next_wake: Option<DateTime<Utc>>,
+    /// Servers whose admins were told that a week due within a day has no
+    /// bulletin.
+    pub warned: Vec<(GuildId, PrayerWeek)>,
 }
 
 /// Each scheduled server's current week and whether it is due.
@@ -174,11 +180,15 @@ pub async fn tick(
         .collect();
     let attempts = attempt_all(store, messenger, clock, due).await;
     let (mut done, in_progress) = apply(attempts, retries)?;
+    if !done.stopped {
+        done.warned = warn_empty_weeks(store, messenger, &servers, now).await?;
+    }
     // The next post times depend only on the schedules read above, not on
     // what this tick posted: no second read of the database.
     let now = clock.now();
     done.next_wake = [
         next_wake(&servers, now),
+        next_notice_time(&servers, now),
         retries.next_retry(now),
         in_progress,
     ]

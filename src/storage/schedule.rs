@@ -270,6 +270,41 @@ impl Store {
         Ok(announced.flatten().is_none())
     }
 
+    /// Takes the one notice that `guild`'s `week` has no bulletin: `true`
+    /// for the one caller, in any process, that should send it; `false` if
+    /// it was taken before.
+    pub async fn take_empty_week_notice(
+        &self,
+        guild: GuildId,
+        week: PrayerWeek,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StorageError> {
+        let taken = sqlx::query(
+            "INSERT INTO empty_week_notices (guild_id, week, told_at) VALUES (?, ?, ?)
+             ON CONFLICT (guild_id, week) DO NOTHING",
+        )
+        .bind(guild)
+        .bind(week.to_string())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(taken.rows_affected() == 1)
+    }
+
+    /// Gives back a notice taken but not sent, so a later tick sends it.
+    pub async fn give_back_empty_week_notice(
+        &self,
+        guild: GuildId,
+        week: PrayerWeek,
+    ) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM empty_week_notices WHERE guild_id = ? AND week = ?")
+            .bind(guild)
+            .bind(week.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Notes that the admins were told about `guild`'s problem with `week`.
     pub async fn problem_announced(
         &self,
