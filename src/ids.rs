@@ -79,6 +79,10 @@ discord_id!(
     /// A Discord user (a member of a server).
     UserId
 );
+discord_id!(
+    /// A role in a Discord server.
+    RoleId
+);
 
 /// A prayer request's id in the store: stable for as long as its
 /// bulletin is stored. SQLite's row ids start at 1, so it is never 0.

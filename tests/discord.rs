@@ -1423,6 +1423,67 @@ impl Bot {
 }
 
 /// The example week, posted to the default channel.
+#[tokio::test]
+async fn the_weekly_header_pings_the_chosen_role_and_no_one_else() {
+    let bot = start(&example()).await;
+    // A role the bot cannot ping is refused in words, and nothing changes.
+    let refused = bot.prayer(
+        "setup",
+        vec![CommandOption::role("role", &bot.world.quiet)],
+        bot.as_admin(),
+    );
+    let (refused, _) = bot.answer(&refused).await;
+    assert!(
+        refused.contains("I can't ping") && refused.ends_with("Nothing was changed."),
+        "{refused}"
+    );
+    bot.setup_channel(&bot.world.general, None).await;
+    let chosen = bot.prayer(
+        "setup",
+        vec![CommandOption::role("role", &bot.world.team)],
+        bot.as_admin(),
+    );
+    let (chosen, _) = bot.answer(&chosen).await;
+    let team = bot.world.team.id;
+    assert!(chosen.contains(&format!("mentions <@&{team}>")), "{chosen}");
+    let posted = bot.post(bot.as_admin()).await;
+    assert!(posted.starts_with("Posted the week of"), "{posted}");
+    let sends = bot.channel_sends();
+    let bodies: Vec<Value> = sends.iter().filter_map(|r| r.body.clone()).collect();
+    let header = &bodies[0];
+    assert!(
+        header["content"]
+            .as_str()
+            .is_some_and(|c| c.starts_with(&format!("<@&{team}>\n"))),
+        "{header}"
+    );
+    // Exactly that role: no one else, nothing parsed from the text.
+    let mentions = &header["allowed_mentions"];
+    assert_eq!(mentions["parse"], serde_json::json!([]), "{header}");
+    assert_eq!(
+        mentions["roles"],
+        serde_json::json!([team.to_string()]),
+        "{header}"
+    );
+    assert!(
+        mentions["users"].as_array().is_none_or(Vec::is_empty),
+        "{header}"
+    );
+    // Every other message of the week pings no one.
+    for body in &bodies[1..] {
+        assert_no_pings(body);
+    }
+    // And it can be turned off.
+    let off = bot.prayer(
+        "setup",
+        vec![CommandOption::boolean("no_role", true)],
+        bot.as_admin(),
+    );
+    let (off, _) = bot.answer(&off).await;
+    assert!(off.contains("mentions no role"), "{off}");
+    bot.fake.assert_no_spec_violations();
+}
+
 async fn post_example() -> (Bot, Vec<RecordedRequest>) {
     let bot = start(&example()).await;
     bot.setup_channel(&bot.world.general, None).await;

@@ -16,7 +16,7 @@ use crate::bulletins::import::{
 };
 use crate::bulletins::parse::MAX_BULLETIN_BYTES;
 use crate::bulletins::week::PrayerWeek;
-use crate::ids::GuildId;
+use crate::ids::{GuildId, RoleId};
 use crate::posting::region::{autocomplete, match_region, region_choices};
 use crate::posting::render::{
     RequestStatus, find_region, group_by_region, render_digest, shown_typed,
@@ -92,6 +92,7 @@ pub async fn week(
 
 /// Where, when and in which zone the weekly posts go (admins only)
 #[poise::command(slash_command, guild_only, check = "admin_only")]
+#[allow(clippy::too_many_arguments)] // poise reads each slash-command option from the signature
 pub async fn setup(
     ctx: Context<'_>,
     #[description = "The channel for the posts (for the region, if you name one); needed the first time"]
@@ -108,9 +109,13 @@ pub async fn setup(
     #[autocomplete = "autocomplete_zone"]
     timezone: Option<String>,
     #[description = "Post automatically every week (on if never set)"] auto: Option<bool>,
+    #[description = "A role the weekly header mentions (members who want the ping take it)"]
+    role: Option<serenity::Role>,
+    #[description = "Stop mentioning the role in the weekly header"] no_role: Option<bool>,
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let _busy = ctx.data().busy.read().await;
+    let ping = ping_role(ctx, role, no_role).await?;
     let region = match region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(typed) => Some(known_region(ctx, guild, typed).await?),
         None => None,
@@ -121,11 +126,13 @@ pub async fn setup(
         guild,
         current,
         schedule,
+        ping,
         zone_typed: timezone.is_some(),
         nothing_typed: weekday.is_none()
             && time.as_deref().is_none_or(|t| t.trim().is_empty())
             && timezone.as_deref().is_none_or(|z| z.trim().is_empty())
-            && auto.is_none(),
+            && auto.is_none()
+            && ping.is_none(),
     };
     match channel {
         Some(channel) => route(ctx, &asked, channel, region).await,
@@ -145,20 +152,74 @@ struct Setup {
     /// The schedule before, and as changed by what was typed.
     current: crate::schedule::Schedule,
     schedule: crate::schedule::Schedule,
+    /// The role the header is to mention: `Some(None)` for none any more,
+    /// `None` to leave it as it is.
+    ping: Option<Option<RoleId>>,
     zone_typed: bool,
     /// Whether no schedule option was given at all.
     nothing_typed: bool,
 }
 
 impl Setup {
-    /// The schedule in words, and the fixed-offset zone warning if any.
+    /// The schedule in words, what the header mentions if that changed, and
+    /// the fixed-offset zone warning if any.
     async fn words(&self, store: &crate::storage::Store) -> Result<String, Error> {
         let when = schedule_status(store, self.guild, self.schedule, super::now()).await?;
+        let ping = match self.ping {
+            None => String::new(),
+            Some(None) => " The weekly header mentions no role.".to_owned(),
+            Some(Some(role)) => format!(
+                " The weekly header mentions <@&{role}> (once a week, in the first channel's header)."
+            ),
+        };
         Ok(format!(
-            "{when}{}",
+            "{when}{ping}{}",
             zone_warning(self.schedule, self.zone_typed)
         ))
     }
+
+    /// Stores the role the header mentions, if it was given.
+    async fn store_ping(&self, store: &crate::storage::Store) -> Result<(), Error> {
+        if let Some(role) = self.ping {
+            store.set_ping_role(self.guild, role, super::now()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The role `/prayer setup` was given to mention, checked: not @everyone,
+/// and one the bot's messages can ping. `Some(None)` for `no_role:true`.
+async fn ping_role(
+    ctx: Context<'_>,
+    role: Option<serenity::Role>,
+    no_role: Option<bool>,
+) -> Result<Option<Option<RoleId>>, Error> {
+    let Some(role) = role else {
+        return Ok((no_role == Some(true)).then_some(None));
+    };
+    if no_role == Some(true) {
+        return Err(UserError::new(
+            "Give either `role` or `no_role:true`, not both. Nothing was changed.",
+        )
+        .into());
+    }
+    if ctx
+        .guild_id()
+        .is_some_and(|guild| guild.get() == role.id.get())
+    {
+        return Err(UserError::new(
+            "The header does not ping @everyone: make a role for those who want the weekly ping (for example @Prayer-team) and give that. Nothing was changed.",
+        )
+        .into());
+    }
+    if !super::permissions::may_mention(ctx, &role).await? {
+        return Err(UserError::new(format!(
+            "I can't ping <@&{}>: in Server Settings → Roles, turn on \"Allow anyone to @mention this role\" for it (or give me Mention @everyone, @here and All Roles), then run this again. Nothing was changed.",
+            role.id
+        ))
+        .into());
+    }
+    Ok(Some(Some(role.id.into())))
 }
 
 /// `/prayer setup` without a channel: the schedule changes (or is shown).
@@ -181,6 +242,7 @@ async fn schedule_only(ctx: Context<'_>, asked: &Setup) -> Result<(), Error> {
         .await;
     }
     store_schedule(ctx, asked.guild, asked.schedule).await?;
+    asked.store_ping(store).await?;
     reply(ctx, asked.words(store).await?).await
 }
 
@@ -205,6 +267,7 @@ async fn route(
     // below would otherwise carry the default (automatic posts on) for a
     // moment, and the scheduler could post a week the admin turned off.
     store_schedule(ctx, asked.guild, asked.schedule).await?;
+    asked.store_ping(store).await?;
     let message = match region {
         Some(region) => {
             store

@@ -3,7 +3,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use crate::ids::{ChannelId, GuildId, MessageId, UserId};
+use crate::ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 
 macro_rules! both_ways {
     ($ours:ident) => {
@@ -25,3 +25,4 @@ both_ways!(GuildId);
 both_ways!(ChannelId);
 both_ways!(MessageId);
 both_ways!(UserId);
+both_ways!(RoleId);

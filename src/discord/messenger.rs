@@ -44,7 +44,11 @@ fn message_body(channel: ChannelId, message: &OutgoingMessage) -> Result<Vec<u8>
         .map(|&user| serenity::UserId::from(user));
     let mut builder = CreateMessage::new()
         .content(message.content.clone())
-        .allowed_mentions(no_pings().users(notify))
+        .allowed_mentions(
+            no_pings()
+                .users(notify)
+                .roles(message.notify_role.map(serenity::RoleId::from)),
+        )
         .nonce(Nonce::String(message.nonce.clone()))
         .enforce_nonce(true);
     if let Some(reply_to) = message.reply_to {
@@ -212,6 +216,7 @@ mod tests {
             nonce: nonce.into(),
             reply_to: None,
             notify: Vec::new(),
+            notify_role: None,
         };
         let first = messenger
             .send(

@@ -31,6 +31,31 @@ pub fn missing_for_posting(granted: Permissions) -> Vec<&'static str> {
 
 /// What the bot lacks to post in `channel` of the command's server.
 pub async fn missing_in(ctx: Context<'_>, channel: ChannelId) -> Result<Vec<&'static str>, Error> {
+    let (guild, member) = bot_in_server(ctx).await?;
+    let Some(target) = guild.channels.get(&channel) else {
+        return Err(
+            UserError::new(format!("<#{channel}> is not a channel of this server.")).into(),
+        );
+    };
+    Ok(missing_for_posting(
+        guild.user_permissions_in(target, &member),
+    ))
+}
+
+/// Whether the bot's messages can ping `role`: anyone may mention it, or
+/// the bot has Mention @everyone, @here and All Roles in the server.
+pub async fn may_mention(ctx: Context<'_>, role: &serenity::Role) -> Result<bool, Error> {
+    if role.mentionable {
+        return Ok(true);
+    }
+    let (guild, member) = bot_in_server(ctx).await?;
+    let granted = guild.member_permissions(&member);
+    Ok(granted.administrator() || granted.mention_everyone())
+}
+
+/// The command's server as the gateway sent it, and the bot's own member
+/// there (asked for when the cache lacks it).
+async fn bot_in_server(ctx: Context<'_>) -> Result<(serenity::Guild, serenity::Member), Error> {
     let guild_id = ctx
         .guild_id()
         .ok_or_else(|| UserError::new("This command works in a server."))?;
@@ -46,18 +71,11 @@ pub async fn missing_in(ctx: Context<'_>, channel: ChannelId) -> Result<Vec<&'st
         };
         (guild.clone(), guild.members.get(&bot).cloned())
     };
-    let Some(target) = guild.channels.get(&channel) else {
-        return Err(
-            UserError::new(format!("<#{channel}> is not a channel of this server.")).into(),
-        );
-    };
     let member = match cached_member {
         Some(member) => member,
         None => ctx.data().rest.member(guild_id, bot).await?,
     };
-    Ok(missing_for_posting(
-        guild.user_permissions_in(target, &member),
-    ))
+    Ok((guild, member))
 }
 
 #[cfg(test)]

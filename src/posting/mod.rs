@@ -21,7 +21,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::bulletins::week::PrayerWeek;
-use crate::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
+use crate::ids::{ChannelId, GuildId, MessageId, RequestId, RoleId, UserId};
 use crate::posting::region::region_key;
 use crate::posting::render::{Post, render_week};
 use crate::storage::{
@@ -46,6 +46,9 @@ pub struct OutgoingMessage {
     /// The members this message may ping: exactly these, at most 100. Empty
     /// for every weekly post.
     pub notify: Vec<UserId>,
+    /// The role this message may ping: the one an admin chose, on the
+    /// weekly header only.
+    pub notify_role: Option<RoleId>,
 }
 
 /// Why a call to Discord failed for good (after the retries it deserves),
@@ -161,6 +164,9 @@ pub struct PlannedMessage {
     /// not prayed for, so it goes without them.
     pub prayable: bool,
     pub content: String,
+    /// The role the message mentions (and may ping): the server's chosen
+    /// role, on the first header of the post only.
+    pub ping: Option<RoleId>,
 }
 
 /// Why a week cannot be posted. Each is shown to the admin as it reads.
@@ -318,8 +324,9 @@ pub fn plan_post(
                 .request
                 .is_some_and(|index| stored.bulletin.requests[index].is_prayable()),
         content: post.content.clone(),
+        ping: None,
     };
-    Ok(channels
+    let mut plan: Vec<PlannedMessage> = channels
         .into_iter()
         .flat_map(|(channel, posts)| {
             header
@@ -328,7 +335,14 @@ pub fn plan_post(
                 .map(move |post| planned(channel, post))
                 .collect::<Vec<_>>()
         })
-        .collect())
+        .collect();
+    if let (Some(role), Some(first)) = (settings.ping_role, plan.first_mut()) {
+        // Once a week, in the first channel's header: the role's members
+        // chose to be told, and one ping is enough.
+        first.content = format!("<@&{role}>\n{}", first.content);
+        first.ping = Some(role);
+    }
+    Ok(plan)
 }
 
 /// What a post did.
@@ -625,6 +639,7 @@ impl<M: Messenger, N: Fn() -> DateTime<Utc>> Poster<'_, M, N> {
             nonce: nonce(self.guild, self.week, message),
             reply_to: None,
             notify: Vec::new(),
+            notify_role: message.ping,
         };
         let message_id = self
             .messenger
@@ -861,6 +876,7 @@ mod tests {
                     )
                 })
                 .collect(),
+            ping_role: None,
         }
     }
 
@@ -1265,6 +1281,7 @@ mod tests {
             nonce: String::new(),
             reply_to: None,
             notify: Vec::new(),
+            notify_role: None,
         };
         let discord = Discord::default();
         // Last week the bot thanked God for Chile with the same words.
@@ -1429,6 +1446,7 @@ mod tests {
             last_part: true,
             prayable: true,
             content: String::new(),
+            ping: None,
         };
         let a = nonce(
             GuildId::try_new(u64::MAX).expect("ids are not 0"),

@@ -280,6 +280,7 @@ mod tests {
             nonce: content.to_owned(),
             reply_to: None,
             notify: Vec::new(),
+            notify_role: None,
         }
     }
 

@@ -61,6 +61,7 @@ async fn tell(
         nonce: stable_nonce('n', (guild.get(), week.to_string())),
         reply_to: None,
         notify: Vec::new(),
+        notify_role: None,
     };
     match messenger.send(channel, &notice).await {
         Ok(_) => Ok(true),

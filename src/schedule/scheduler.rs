@@ -349,6 +349,7 @@ async fn report(
         nonce: crate::posting::stable_nonce('e', (guild.get(), week.to_string())),
         reply_to: None,
         notify: Vec::new(),
+        notify_role: None,
     };
     match messenger.send(channel, &message).await {
         Ok(_) => store.problem_announced(guild, week, clock.now()).await,

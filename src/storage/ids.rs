@@ -7,7 +7,7 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
-use crate::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
+use crate::ids::{ChannelId, GuildId, MessageId, RequestId, RoleId, UserId};
 
 macro_rules! sql_integer {
     ($name:ident, $to:expr, $from:expr) => {
@@ -54,4 +54,5 @@ sql_integer!(GuildId, GuildId::to_sql, GuildId::from_sql);
 sql_integer!(ChannelId, ChannelId::to_sql, ChannelId::from_sql);
 sql_integer!(MessageId, MessageId::to_sql, MessageId::from_sql);
 sql_integer!(UserId, UserId::to_sql, UserId::from_sql);
+sql_integer!(RoleId, RoleId::to_sql, RoleId::from_sql);
 sql_integer!(RequestId, RequestId::get, RequestId::try_new);

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 use super::{StorageError, Store};
-use crate::ids::{ChannelId, GuildId};
+use crate::ids::{ChannelId, GuildId, RoleId};
 
 /// Where a server's posts go.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -13,17 +13,20 @@ pub struct ChannelSettings {
     pub default_channel: Option<ChannelId>,
     /// Regions routed to a channel of their own, by name as the admin typed it.
     pub region_channels: Vec<(String, ChannelId)>,
+    /// The role the weekly header mentions, if an admin chose one.
+    pub ping_role: Option<RoleId>,
 }
 
 impl Store {
     /// Where `guild`'s posts go.
     pub async fn channel_settings(&self, guild: GuildId) -> Result<ChannelSettings, StorageError> {
-        let default_channel: Option<ChannelId> =
-            sqlx::query_scalar("SELECT default_channel_id FROM guild_settings WHERE guild_id = ?")
-                .bind(guild)
-                .fetch_optional(&self.pool)
-                .await?
-                .flatten();
+        let (default_channel, ping_role): (Option<ChannelId>, Option<RoleId>) = sqlx::query_as(
+            "SELECT default_channel_id, ping_role_id FROM guild_settings WHERE guild_id = ?",
+        )
+        .bind(guild)
+        .fetch_optional(&self.pool)
+        .await?
+        .unwrap_or_default();
         let region_channels = sqlx::query(
             "SELECT region, channel_id FROM region_channels WHERE guild_id = ? ORDER BY region",
         )
@@ -36,6 +39,7 @@ impl Store {
         Ok(ChannelSettings {
             default_channel,
             region_channels,
+            ping_role,
         })
     }
 
@@ -53,6 +57,26 @@ impl Store {
         )
         .bind(guild)
         .bind(channel)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Makes `guild`'s weekly header mention `role` (`None`: no one).
+    pub async fn set_ping_role(
+        &self,
+        guild: GuildId,
+        role: Option<RoleId>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO guild_settings (guild_id, ping_role_id, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (guild_id) DO UPDATE
+             SET ping_role_id = excluded.ping_role_id, updated_at = excluded.updated_at",
+        )
+        .bind(guild)
+        .bind(role)
         .bind(now)
         .execute(&self.pool)
         .await?;

@@ -124,6 +124,7 @@ pub async fn praise_request(
             nonce: stable_nonce('r', (guild.get(), request.id.get(), i)),
             reply_to: reply_to.filter(|_| i == 0),
             notify: piece.users.clone(),
+            notify_role: None,
         };
         if let Err(error) = messenger.send(channel, &outgoing).await {
             // Nothing is half-recorded: the member can try again.

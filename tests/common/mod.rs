@@ -80,6 +80,9 @@ pub struct World {
     pub locked: FakeChannel,
     pub admin: FakeUser,
     pub member: FakeUser,
+    /// A role anyone may mention (the weekly ping's), and one no one may.
+    pub team: FakeRole,
+    pub quiet: FakeRole,
 }
 
 impl World {
@@ -87,6 +90,9 @@ impl World {
     pub fn add_to(fake: &FakeDiscord) -> World {
         let guild = fake.next_id();
         let admins = FakeRole::new(fake.next_id(), "Admins", permissions::MANAGE_GUILD);
+        let mut team = FakeRole::new(fake.next_id(), "Prayer team", 0);
+        team.mentionable = true;
+        let quiet = FakeRole::new(fake.next_id(), "Quiet", 0);
         let admin = FakeUser::new(fake.next_id(), "ada");
         let member = FakeUser::new(fake.next_id(), "bob");
         let general = FakeChannel::text(fake.next_id(), "prayer");
@@ -100,6 +106,8 @@ impl World {
         fake.add_guild(
             FakeGuild::new(guild, "Prayer Group", fake.owner().id)
                 .with_role(admins.clone())
+                .with_role(team.clone())
+                .with_role(quiet.clone())
                 .with_channel(general.clone())
                 .with_channel(latin.clone())
                 .with_channel(locked.clone())
@@ -113,6 +121,8 @@ impl World {
             locked,
             admin,
             member,
+            team,
+            quiet,
         }
     }
 
