@@ -1484,6 +1484,37 @@ async fn the_weekly_header_pings_the_chosen_role_and_no_one_else() {
     bot.fake.assert_no_spec_violations();
 }
 
+#[tokio::test]
+async fn a_preview_shows_the_admin_the_week_privately_and_posts_nothing() {
+    let bot = start(&example()).await;
+    bot.setup_channel(&bot.world.general, None).await;
+    let sent = bot.prayer(
+        "post",
+        vec![CommandOption::boolean("preview", true)],
+        bot.as_admin(),
+    );
+    let (preview, private) = bot.answer(&sent).await;
+    assert!(private, "only the admin sees it");
+    assert!(
+        preview.starts_with("**Preview** of the week of")
+            && preview.contains("Nothing has been sent."),
+        "{preview}"
+    );
+    assert!(bot.channel_sends().is_empty(), "nothing was posted");
+    // A member cannot preview (it is part of an admin command).
+    let member = bot.prayer(
+        "post",
+        vec![CommandOption::boolean("preview", true)],
+        bot.as_member(),
+    );
+    let (refused, _) = bot.answer(&member).await;
+    assert!(refused.contains("Manage Server"), "{refused}");
+    // The real post goes out afterwards, once.
+    let posted = bot.post(bot.as_admin()).await;
+    assert!(posted.starts_with("Posted the week of"), "{posted}");
+    bot.fake.assert_no_spec_violations();
+}
+
 async fn post_example() -> (Bot, Vec<RecordedRequest>) {
     let bot = start(&example()).await;
     bot.setup_channel(&bot.world.general, None).await;

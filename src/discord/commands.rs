@@ -462,6 +462,9 @@ pub async fn post(
     ctx: Context<'_>,
     #[description = "The prayer week, named by its Monday (YYYY-MM-DD); this week if left out"]
     week: Option<String>,
+    #[description = "Show me what would be posted, privately, and post nothing"] preview: Option<
+        bool,
+    >,
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let named = parse_week(week.as_deref())?;
@@ -475,6 +478,13 @@ pub async fn post(
         None => this_week_to_post(ctx, guild).await?,
     };
     let store = &ctx.data().store;
+    if preview == Some(true) {
+        return match crate::posting::preview(store, guild, week).await {
+            Ok(pieces) => reply_pieces(ctx, pieces, true).await,
+            Err(PostError::Storage(error)) => Err(error.into()),
+            Err(error) => Err(UserError::new(error.to_string()).into()),
+        };
+    }
     let run = PostRun::new(PostRun::LEASE);
     let message = match post_week(store, &ctx.data().rest, guild, week, &run, super::now).await {
         Ok(outcome) => outcome.words(),

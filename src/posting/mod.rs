@@ -345,6 +345,40 @@ pub fn plan_post(
     Ok(plan)
 }
 
+/// What `guild`'s post of `week` would send, before anything goes out:
+/// each message as it would be posted, under a line naming its channel
+/// (and its 🙏 and buttons, where it gets them). Nothing is sent or
+/// recorded; the same plan as [`post_week`]'s.
+pub async fn preview(
+    store: &Store,
+    guild: GuildId,
+    week: PrayerWeek,
+) -> Result<Vec<String>, PostError> {
+    let stored = store
+        .week(Scope::Guild(guild), week)
+        .await?
+        .ok_or(PostError::NoBulletin(week))?;
+    let settings = store.channel_settings(guild).await?;
+    let plan = plan_post(&stored, &settings)?;
+    let mut pieces = vec![format!(
+        "**Preview** of the week of {week}: {} messages in {} channels, as they would be posted. Nothing has been sent.",
+        plan.len(),
+        channels_of(&plan).len()
+    )];
+    pieces.extend(plan.iter().map(|message| {
+        let extras = if message.prayable {
+            " · with 🙏 and the buttons"
+        } else {
+            ""
+        };
+        format!(
+            "─── to <#{}>{extras} ───\n{}",
+            message.channel, message.content
+        )
+    }));
+    Ok(pieces)
+}
+
 /// What a post did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PostOutcome {
