@@ -1515,6 +1515,33 @@ async fn a_preview_shows_the_admin_the_week_privately_and_posts_nothing() {
     bot.fake.assert_no_spec_violations();
 }
 
+#[tokio::test]
+async fn answered_prayers_are_kept_and_listed_with_their_posts() {
+    let (bot, sends) = post_example().await;
+    let mateo = posted(&sends, "Mateo");
+    let praised = bot.praise(
+        "Mateo is home!",
+        Some(&mateo.request.to_string()),
+        bot.as_member(),
+    );
+    let (said, _) = bot.answer(&praised).await;
+    assert!(said.starts_with("Posted your praise"), "{said}");
+    let listed = bot.prayer("answered", vec![], bot.as_member());
+    let (listed, private) = bot.answer(&listed).await;
+    assert!(private, "only the asker sees it");
+    let link = format!(
+        "https://discord.com/channels/{}/{}/{}",
+        bot.world.guild, bot.world.general.id, mateo.message
+    );
+    assert!(
+        listed.contains("**Answered prayers**")
+            && listed.contains("Mateo is home!")
+            && listed.contains(&link),
+        "{listed}"
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
 async fn post_example() -> (Bot, Vec<RecordedRequest>) {
     let bot = start(&example()).await;
     bot.setup_channel(&bot.world.general, None).await;

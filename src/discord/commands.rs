@@ -8,7 +8,7 @@ use super::download::{DOWNLOAD_TIMEOUT, FetchError, fetch_capped};
 
 use super::reply::{guild, parse_week, reply, reply_pieces};
 use super::schedule::{Day, autocomplete_zone, changed_schedule, status};
-use super::tracking::{forget_me, mine, notify, praise, stats, who};
+use super::tracking::{answered, forget_me, mine, notify, praise, stats, who};
 use super::{Context, Error, UserError, admin_only, today};
 use crate::bulletins::browse::{FindWeekError, choose_week};
 use crate::bulletins::import::{
@@ -39,6 +39,7 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
         "who",
         "stats",
         "mine",
+        "answered",
         "notify",
         "forget_me",
         "setup",

@@ -376,6 +376,26 @@ pub async fn mine(ctx: Context<'_>) -> Result<(), Error> {
     reply_pieces(ctx, vec![text], true).await
 }
 
+/// The server's answered prayers and praise reports, newest first (only you see it)
+#[poise::command(slash_command, guild_only)]
+pub async fn answered(
+    ctx: Context<'_>,
+    #[description = "Only this region's answered requests"] region: Option<String>,
+    #[description = "How many weeks back, this one included (4 if left out)"]
+    #[min = 1]
+    #[max = 52]
+    weeks: Option<u32>,
+) -> Result<(), Error> {
+    let guild = guild(ctx)?;
+    let current = PrayerWeek::containing(today(ctx).await?);
+    let region = region.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    let weeks = weeks.unwrap_or(4);
+    let lines =
+        crate::tracking::answered::answered(&ctx.data().store, guild, current, weeks, region)
+            .await?;
+    reply_pieces(ctx, vec![lines.join("\n")], true).await
+}
+
 #[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
 pub enum Switch {
     #[name = "on"]

@@ -122,7 +122,9 @@ mod settings;
 pub use backup::Contents;
 pub use bulletins::{BulletinImport, Held, ImportOutcome, StoredWeek};
 pub use posts::{PostedMessage, WeekPostClaim};
-pub use prayers::{Forgotten, GuildRequest, PostedIn, PraiseOutcome, UnreadPost, WeekTracking};
+pub use prayers::{
+    AnsweredPraise, Forgotten, GuildRequest, PostedIn, PraiseOutcome, UnreadPost, WeekTracking,
+};
 pub use schedule::{LastPost, PostProblem, WeekState};
 pub use settings::ChannelSettings;
 

@@ -669,6 +669,65 @@ impl Store {
     }
 }
 
+/// A praise of a server's, as `/prayer answered` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnsweredPraise {
+    pub week: PrayerWeek,
+    pub note: String,
+    pub at: DateTime<Utc>,
+    /// The request answered (its region and text), `None` for a praise
+    /// report or a request whose bulletin was replaced.
+    pub request: Option<(String, String)>,
+    /// The request's own post in this server, if it was posted.
+    pub message: Option<(ChannelId, MessageId)>,
+}
+
+impl Store {
+    /// `guild`'s praises of `from` and later weeks, newest first, at most
+    /// `limit`: answered requests (with their post) and praise reports.
+    pub async fn answered_praises(
+        &self,
+        guild: GuildId,
+        from: PrayerWeek,
+        limit: u32,
+    ) -> Result<Vec<AnsweredPraise>, StorageError> {
+        sqlx::query(
+            "SELECT p.week, p.note, p.created_at, r.region, r.text,
+                    (SELECT channel_id FROM posted_messages AS m
+                     WHERE m.guild_id = p.guild_id AND m.request_id = p.request_id
+                     ORDER BY m.part, m.rowid LIMIT 1) AS channel_id,
+                    (SELECT message_id FROM posted_messages AS m
+                     WHERE m.guild_id = p.guild_id AND m.request_id = p.request_id
+                     ORDER BY m.part, m.rowid LIMIT 1) AS message_id
+             FROM praises AS p LEFT JOIN requests AS r ON r.id = p.request_id
+             WHERE p.guild_id = ? AND p.week >= ?
+             ORDER BY p.created_at DESC, p.id DESC LIMIT ?",
+        )
+        .bind(guild)
+        .bind(from.to_string())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(answered_from_row)
+        .collect()
+    }
+}
+
+fn answered_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<AnsweredPraise, StorageError> {
+    let region: Option<String> = row.try_get("region")?;
+    let text: Option<String> = row.try_get("text")?;
+    let channel: Option<ChannelId> = row.try_get("channel_id")?;
+    let message: Option<MessageId> = row.try_get("message_id")?;
+    Ok(AnsweredPraise {
+        week: parse_week(&row.try_get::<String, _>("week")?)?,
+        note: row.try_get("note")?,
+        at: row.try_get("created_at")?,
+        request: region.zip(text),
+        message: channel.zip(message),
+    })
+}
+
 /// The database's secret for the hashes of forgotten reactions (made by
 /// its migration).
 async fn forget_salt(conn: &mut sqlx::SqliteConnection) -> Result<Vec<u8>, StorageError> {

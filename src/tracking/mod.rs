@@ -10,6 +10,7 @@
 //! - a commitment is **kept** when the same member has also prayed;
 //! - a request is **covered** when at least one member committed or prayed.
 
+pub mod answered;
 pub mod mentions;
 pub mod praise;
 pub mod press;
