@@ -128,6 +128,25 @@ pub enum Command {
         #[command(flatten)]
         database: WriteDatabase,
     },
+    /// Write one server's record for its own files: every request it saw,
+    /// week by week, with how many committed and prayed and whether it was
+    /// answered, and its praises.
+    ///
+    /// FILE ends in .json or .csv, which says the format, and must not
+    /// exist yet. Member ids are left out unless --with-members; praise
+    /// authors always are.
+    Export {
+        /// The server's id (Discord: right-click the server, Copy Server ID).
+        #[arg(long, value_name = "ID")]
+        guild: u64,
+        /// Where to write it (a new .json or .csv file).
+        file: PathBuf,
+        /// Also list who committed and who prayed, as Discord user ids.
+        #[arg(long)]
+        with_members: bool,
+        #[command(flatten)]
+        database: ReadDatabase,
+    },
 }
 
 /// Runs one command. `today` and `now` come from the caller's clock.
@@ -169,9 +188,68 @@ pub async fn run(cli: Cli, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Resu
         Command::Backup { file, database } => {
             backup(&mut out, &or_default(database.database), &file).await?
         }
+        Command::Export {
+            guild,
+            file,
+            with_members,
+            database,
+        } => {
+            let store = open_to_read(&or_default(database.database)).await?;
+            let result = export(&mut out, &store, guild, &file, with_members).await;
+            store.close().await;
+            result?
+        }
     };
     out.finish()?;
     Ok(code)
+}
+
+/// `export`: one server's record to a new file, its format by its name.
+async fn export(
+    out: &mut Output<impl Write>,
+    store: &Store,
+    guild: u64,
+    file: &Path,
+    with_members: bool,
+) -> anyhow::Result<ExitCode> {
+    let Some(guild) = crate::ids::GuildId::try_new(guild) else {
+        bail!(
+            "0 is not a server's id; copy it from Discord (right-click the server, Copy Server ID)"
+        );
+    };
+    let csv = match file.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("csv") => true,
+        Some(e) if e.eq_ignore_ascii_case("json") => false,
+        _ => bail!(
+            "{} must end in .json or .csv, which says the format (nothing was written)",
+            file.display()
+        ),
+    };
+    if file.exists() || file.is_symlink() {
+        bail!(
+            "{} already exists; name a new file for the export (nothing was written)",
+            file.display()
+        );
+    }
+    let record = crate::tracking::export::export(store, guild, with_members).await?;
+    let text = if csv {
+        crate::tracking::export::to_csv(&record)
+    } else {
+        serde_json::to_string_pretty(&record)?
+    };
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(file)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| anyhow!("could not write {}: {}", file.display(), io_message(&e)))?;
+    out.line(format_args!(
+        "Exported server {guild} to {}: {} and {}.",
+        file.display(),
+        plural(record.requests.len(), "request"),
+        plural(record.praises.len(), "praise")
+    ));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `backup`: one consistent copy of the database, written while others may

@@ -1099,3 +1099,56 @@ fn the_systemd_unit_runs_the_bot_on_an_absolute_database_and_stops_it_gently() {
         }
     }
 }
+
+#[test]
+fn export_writes_a_servers_record_to_a_new_file_and_nothing_else() {
+    let (dir, db) = database();
+    let imported = prayer_bot(&db, &["import", &path("examples/week-1.txt")]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let json = dir.path().join("record.json");
+    let file = json.to_str().expect("UTF-8");
+    let out = prayer_bot(&db, &["export", "--guild", "42", file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Exported server 42"),
+        "{}",
+        stdout(&out)
+    );
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("written")).expect("JSON");
+    assert_eq!(record["guild"], "42");
+    let requests = record["requests"].as_array().expect("a list");
+    assert_eq!(requests.len(), 6, "{record}");
+    assert!(
+        requests.iter().all(|r| r.get("members").is_none()),
+        "no member ids unless asked"
+    );
+    // An existing file is never overwritten; a name that says no format is refused.
+    let again = prayer_bot(&db, &["export", "--guild", "42", file]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+    let txt = dir.path().join("record.txt");
+    let refused = prayer_bot(
+        &db,
+        &["export", "--guild", "42", txt.to_str().expect("UTF-8")],
+    );
+    assert!(
+        stderr(&refused).contains("must end in .json or .csv"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!txt.exists());
+    let csv = dir.path().join("record.csv");
+    let out = prayer_bot(
+        &db,
+        &["export", "--guild", "42", csv.to_str().expect("UTF-8")],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&csv).expect("written");
+    assert!(text.starts_with("record,week,region"), "{text}");
+    assert_eq!(text.lines().count(), 7, "a header and six requests: {text}");
+}

@@ -8,7 +8,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use super::{Scope, StorageError, Store, parse_week};
 use crate::bulletins::parse::{Bulletin, Kind, Note, PrayerRequest, Verse};
 use crate::bulletins::week::{Placement, PrayerWeek, first_free_week};
-use crate::ids::RequestId;
+use crate::ids::{GuildId, RequestId};
 
 /// What importing a bulletin did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -528,6 +528,20 @@ fn request_from_row(row: &SqliteRow) -> Result<PrayerRequest, StorageError> {
         text: row.try_get("text")?,
         countries,
     })
+}
+
+impl Store {
+    /// The weeks whose bulletin `guild` sees (its own, or the shared one),
+    /// oldest first.
+    pub async fn weeks_seen(&self, guild: GuildId) -> Result<Vec<PrayerWeek>, StorageError> {
+        let weeks: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT week FROM bulletins WHERE guild_id IN (0, ?) ORDER BY week",
+        )
+        .bind(guild)
+        .fetch_all(&self.pool)
+        .await?;
+        weeks.iter().map(|week| parse_week(week)).collect()
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! - a request is **covered** when at least one member committed or prayed.
 
 pub mod answered;
+pub mod export;
 pub mod mentions;
 pub mod praise;
 pub mod press;
