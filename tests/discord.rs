@@ -164,6 +164,7 @@ async fn commands_are_registered_with_descriptions_that_discord_accepts() {
             "who",
             "stats",
             "mine",
+            "answered",
             "notify",
             "forget-me",
             "setup",
