@@ -1,5 +1,5 @@
-//! Importing one bulletin: decode, parse, place in a week, store. Shared by
-//! the CLI and (later) the bot's `/prayer import`; knows nothing of either.
+//! Importing one bulletin: decode, parse, place in a week, store; and every
+//! outcome in words, once, for the CLI and `/prayer import` alike.
 //! The current date and time are arguments, never read from a clock here.
 
 use chrono::{DateTime, NaiveDate, Utc};
