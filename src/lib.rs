@@ -16,8 +16,9 @@
 //! - [`discord`]: the only module that knows serenity and poise: the
 //!   client, slash commands, the one REST client and its rate limits.
 //! - [`cli`]: the command line (`parse`, `import`, `week`, `backup`, `run`).
-//! - [`ids`], [`backoff`], [`config`], [`read`], [`cause`]: typed ids, the
-//!   one retry policy, settings, capped file reads, errors in one line.
+//! - [`ids`], [`backoff`], [`tasks`], [`config`], [`read`], [`cause`]: typed
+//!   ids, the one retry policy, the tracked background tasks, settings,
+//!   capped file reads, errors in one line.
 
 pub mod backoff;
 pub mod bulletins;
@@ -30,4 +31,5 @@ pub mod posting;
 pub mod read;
 pub mod schedule;
 pub mod storage;
+pub mod tasks;
 pub mod tracking;

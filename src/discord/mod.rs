@@ -67,7 +67,7 @@ impl Data {
     /// store closes).
     fn new(store: Store, rest: Rest, owner: &Shutdown) -> (Self, tokio::task::JoinHandle<()>) {
         let check = Arc::new(rest.clone());
-        let (recorder, writer) = Recorder::start(store.clone(), now, Some(check));
+        let (recorder, writer) = Recorder::start(store.clone(), now, Some(check), owner.tasks());
         let data = Data {
             store,
             busy: Arc::new(RwLock::new(())),

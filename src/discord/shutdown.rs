@@ -4,11 +4,11 @@
 //! within a grace period. Nothing the bot spawns is left running, or
 //! forgotten, when the store closes.
 
-use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::watch;
-use tokio_util::task::TaskTracker;
+
+pub use crate::tasks::Tasks;
 
 /// Whether the process has been told to stop, readable from anywhere
 /// that holds a copy.
@@ -26,16 +26,6 @@ impl Stop {
         if self.0.wait_for(|stop| *stop).await.is_err() {
             std::future::pending::<()>().await;
         }
-    }
-}
-
-/// Spawns the bot's background tasks so that a stop can wait for them.
-#[derive(Clone, Debug, Default)]
-pub struct Tasks(TaskTracker);
-
-impl Tasks {
-    pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
-        self.0.spawn(task);
     }
 }
 
@@ -73,13 +63,10 @@ impl Shutdown {
         self.set.send_replace(true);
     }
 
-    /// Waits up to `grace` for every tracked task to end (no new one can
-    /// start after this is called); says whether they all did.
+    /// Waits up to `grace` for every tracked task to end (those spawned
+    /// meanwhile too); says whether they all did.
     pub async fn drain(&self, grace: Duration) -> bool {
-        self.tasks.0.close();
-        tokio::time::timeout(grace, self.tasks.0.wait())
-            .await
-            .is_ok()
+        self.tasks.drain(grace).await
     }
 }
 

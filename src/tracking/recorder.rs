@@ -27,6 +27,7 @@ use tokio::time::Instant;
 
 use crate::backoff::Backoff;
 use crate::storage::Store;
+use crate::tasks::Tasks;
 use crate::tracking::{self, ReactionChange, ReactionKey};
 
 /// The most changes written in one transaction.
@@ -86,6 +87,7 @@ impl Recorder {
         store: Store,
         now: F,
         check: Option<Arc<dyn ReactionCheck>>,
+        tasks: Tasks,
     ) -> (Recorder, JoinHandle<()>)
     where
         F: Fn() -> DateTime<Utc> + Send + 'static,
@@ -95,6 +97,7 @@ impl Recorder {
             check,
             queue: queue.downgrade(),
             waiting: Arc::new(AtomicUsize::new(0)),
+            tasks,
         });
         let writer = tokio::spawn(write_batches(store, jobs, now, checker));
         (Recorder { queue }, writer)
@@ -123,6 +126,8 @@ struct Checker {
     /// Weak, so the writer still ends when every `Recorder` is gone.
     queue: mpsc::WeakSender<Job>,
     waiting: Arc<AtomicUsize>,
+    /// Where the questions to Discord are spawned, so a stop waits for them.
+    tasks: Tasks,
 }
 
 impl Checker {
@@ -136,7 +141,7 @@ impl Checker {
         }
         let (check, queue, waiting) =
             (self.check.clone(), self.queue.clone(), self.waiting.clone());
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             tokio::time::sleep(SETTLE).await;
             let answer = check.is_there(&key).await;
             waiting.fetch_sub(1, Ordering::SeqCst);
@@ -274,7 +279,7 @@ mod tests {
         let store = store().await;
         posted(&store).await?; // the first request's message is 500
 
-        let (recorder, writer) = Recorder::start(store.clone(), now, None);
+        let (recorder, writer) = Recorder::start(store.clone(), now, None, Tasks::default());
         let users = 5_000;
         for user in 1..=users {
             recorder
@@ -323,7 +328,8 @@ mod crossing {
         let store = store().await;
         posted(&store).await?; // the first request's message is 500
         let check = Arc::new(Gone(AtomicUsize::new(0)));
-        let (recorder, _writer) = Recorder::start(store.clone(), now, Some(check.clone()));
+        let (recorder, _writer) =
+            Recorder::start(store.clone(), now, Some(check.clone()), Tasks::default());
         let key = ReactionKey {
             guild: GUILD,
             channel: ChannelId::of::<42>(),
