@@ -10,6 +10,8 @@
 //! - [`tracking`]: what members said about requests and what the group
 //!   sees (counts, who, stats, mine, praise), the 🙏 recorder, finding a
 //!   request by what a member types, a praise's mentions.
+//! - [`members`]: members' own requests: the rules they meet, and adding,
+//!   posting and withdrawing one.
 //! - [`schedule`]: each server's weekly post time, what is due, the one
 //!   clock, and the scheduler loop that posts by itself.
 //! - [`storage`]: the SQLite store; all SQL lives here; backups.
@@ -27,6 +29,7 @@ pub mod cli;
 pub mod config;
 pub mod discord;
 pub mod ids;
+pub mod members;
 pub mod posting;
 pub mod read;
 pub mod schedule;

@@ -2689,3 +2689,221 @@ async fn a_praise_report_counts_in_the_week_stats_shows_when_this_week_has_no_bu
     );
     bot.fake.assert_no_spec_violations();
 }
+
+/// `/prayer request add` with `options`, sent by `who`.
+fn request_add(bot: &Bot, options: Vec<CommandOption>, who: Invoker) -> SentInteraction {
+    let call = CommandCall::new("prayer").option(CommandOption::group(
+        "request",
+        CommandOption::subcommand("add", options),
+    ));
+    bot.fake
+        .send_command(call, who)
+        .expect("the interaction is sent")
+}
+
+/// `/prayer request withdraw request:<id>`, sent by `who`.
+fn request_withdraw(bot: &Bot, request: i64, who: Invoker) -> SentInteraction {
+    let call = CommandCall::new("prayer").option(CommandOption::group(
+        "request",
+        CommandOption::subcommand(
+            "withdraw",
+            vec![CommandOption::string("request", request.to_string())],
+        ),
+    ));
+    bot.fake
+        .send_command(call, who)
+        .expect("the interaction is sent")
+}
+
+#[tokio::test]
+async fn a_members_request_is_posted_at_once_and_counted_like_a_bulletin_request() {
+    let (bot, _) = post_example().await;
+    let before = bot.channel_sends().len();
+    // Bad input is answered in words and posts or stores nothing.
+    let refusals = [
+        (
+            "a".repeat(5000),
+            "at most 1000 characters; this one is 5000",
+        ),
+        (
+            "Pray for us all @everyone".to_owned(),
+            "cannot mention @everyone",
+        ),
+    ];
+    for (text, needle) in refusals {
+        let sent = request_add(
+            &bot,
+            vec![CommandOption::string("text", text)],
+            bot.as_member(),
+        );
+        let (said, private) = bot.answer(&sent).await;
+        assert!(private, "only the asker sees a refusal");
+        assert!(
+            said.contains(needle) && said.ends_with("Nothing was added."),
+            "{said}"
+        );
+    }
+    let region = request_add(
+        &bot,
+        vec![
+            CommandOption::string("text", "Pray for rain."),
+            CommandOption::string("region", "Atlantis"),
+        ],
+        bot.as_member(),
+    );
+    let (said, _) = bot.answer(&region).await;
+    assert!(said.contains("“Atlantis” is not a region"), "{said}");
+    assert_eq!(bot.channel_sends().len(), before, "nothing was posted");
+
+    let sent = request_add(
+        &bot,
+        vec![CommandOption::string(
+            "text",
+            "Pray for my mother's surgery on Friday.",
+        )],
+        bot.as_member(),
+    );
+    let (said, private) = bot.answer(&sent).await;
+    assert!(private, "{said}");
+    assert!(
+        said.starts_with("Your request is posted under **Our group**"),
+        "{said}"
+    );
+    let sends = bot.channel_sends();
+    assert_eq!(sends.len(), before + 1, "one message, posted at once");
+    let surgery = posted(&sends, "surgery on Friday");
+    let body = sends
+        .last()
+        .and_then(|s| s.body.clone())
+        .unwrap_or_default();
+    assert_no_pings(&body);
+    let member = mention(bot.world.member.id);
+    let content = body["content"].as_str().unwrap_or_default();
+    assert!(
+        content.contains("**Our group**") && content.ends_with(&format!("— asked by {member}")),
+        "{content}"
+    );
+    let reacted = bot.fake.requests_matching(
+        "PUT",
+        &format!("/channels/*/messages/{}/reactions/🙏/@me$", surgery.message),
+    );
+    assert_eq!(reacted.len(), 1, "the bot's 🙏 is under it");
+
+    // Counted exactly like a bulletin request: a press, who, stats, week.
+    let press = bot.press(
+        &format!("prayer:commit:{}", surgery.request),
+        Some(surgery.message),
+        bot.as_admin(),
+    );
+    let answer = bot.press_answer(&press).await;
+    let text = answer["data"]["content"].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with("Recorded: you'll pray for *Our group"),
+        "{text}"
+    );
+    let (who, _) = bot.who(&surgery.request.to_string(), bot.as_member()).await;
+    assert!(
+        who.ends_with(&format!("Committed (1): {}", mention(bot.world.admin.id))),
+        "{who}"
+    );
+    let week = bot.prayer("week", vec![], bot.as_member());
+    let (week, _) = bot.answer(&week).await;
+    assert!(
+        week.contains("**Our group**") && week.contains("surgery on Friday"),
+        "{week}"
+    );
+    let stats = bot.prayer("stats", vec![], bot.as_member());
+    let stats = bot.callback(&stats).await;
+    let fields = stats["data"]["embeds"][0]["fields"].to_string();
+    assert!(fields.contains("Our group · 1 of 1 covered"), "{fields}");
+
+    // Only its author or an admin withdraws it; the post then says so.
+    let other = someone(&bot, "other");
+    let refused = request_withdraw(&bot, surgery.request, bot.invoker(&other));
+    let (refused, _) = bot.answer(&refused).await;
+    assert!(
+        refused.starts_with("Only the member who asked"),
+        "{refused}"
+    );
+    let done = request_withdraw(&bot, surgery.request, bot.as_member());
+    let (done, _) = bot.answer(&done).await;
+    assert!(done.starts_with("Withdrawn"), "{done}");
+    let edited = bot.fake.message(surgery.message).expect("the post");
+    assert_eq!(
+        edited["content"], "*This request was withdrawn by the member who asked.*",
+        "{edited}"
+    );
+    assert!(
+        edited["components"].as_array().is_none_or(Vec::is_empty),
+        "{edited}"
+    );
+    let week = bot.prayer("week", vec![], bot.as_member());
+    let (week, _) = bot.answer(&week).await;
+    assert!(!week.contains("surgery on Friday"), "{week}");
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn an_anonymous_request_names_no_one_anywhere_and_its_author_can_still_withdraw_it() {
+    let (bot, _) = post_example().await;
+    let sent = request_add(
+        &bot,
+        vec![
+            CommandOption::string("text", "Pray for a hard conversation with my son."),
+            CommandOption::boolean("anonymous", true),
+            CommandOption::string("region", "latin america"),
+        ],
+        bot.as_member(),
+    );
+    let (said, _) = bot.answer(&sent).await;
+    assert!(
+        said.contains("**Latin America**") && said.contains("No one is shown"),
+        "{said}"
+    );
+    let sends = bot.channel_sends();
+    let son = posted(&sends, "conversation with my son");
+    let body = sends
+        .last()
+        .and_then(|s| s.body.clone())
+        .unwrap_or_default();
+    let member = bot.world.member.id.to_string();
+    assert!(
+        !body.to_string().contains(&member),
+        "the author is nowhere in the post: {body}"
+    );
+    assert!(
+        body["content"]
+            .as_str()
+            .is_some_and(|c| c.ends_with("— asked by a member of the group")),
+        "{body}"
+    );
+    let (who, _) = bot.who(&son.request.to_string(), bot.as_admin()).await;
+    assert!(!who.contains(&member), "{who}");
+    // A second and third are taken; the fourth in a week is refused.
+    for n in 2..=3 {
+        let sent = request_add(
+            &bot,
+            vec![CommandOption::string(
+                "text",
+                format!("Request number {n}."),
+            )],
+            bot.as_member(),
+        );
+        let (said, _) = bot.answer(&sent).await;
+        assert!(said.starts_with("Your request is posted"), "{said}");
+    }
+    let fourth = request_add(
+        &bot,
+        vec![CommandOption::string("text", "One more.")],
+        bot.as_member(),
+    );
+    let (said, _) = bot.answer(&fourth).await;
+    assert!(
+        said.contains("You have added 3 requests this week"),
+        "{said}"
+    );
+    let done = request_withdraw(&bot, son.request, bot.as_member());
+    let (done, _) = bot.answer(&done).await;
+    assert!(done.starts_with("Withdrawn"), "{done}");
+    bot.fake.assert_no_spec_violations();
+}

@@ -40,6 +40,7 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
         "stats",
         "mine",
         "answered",
+        "super::members::request",
         "notify",
         "forget_me",
         "setup",
@@ -351,7 +352,7 @@ async fn known_region(ctx: Context<'_>, guild: GuildId, typed: &str) -> Result<S
     })
 }
 
-async fn autocomplete_region(
+pub(super) async fn autocomplete_region(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {

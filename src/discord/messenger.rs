@@ -83,6 +83,34 @@ impl Messenger for Rest {
         snowflake_in(&answer, "the message").map(MessageId::new)
     }
 
+    async fn edit(
+        &self,
+        channel: ChannelId,
+        message_id: MessageId,
+        message: &OutgoingMessage,
+    ) -> Result<(), SendError> {
+        let buttons = message
+            .buttons_for
+            .map(request_buttons)
+            .into_iter()
+            .collect();
+        let edit = serenity::EditMessage::new()
+            .content(message.content.clone())
+            .allowed_mentions(no_pings())
+            .components(buttons);
+        let body = serde_json::to_vec(&edit)
+            .map_err(|e| SendError::invalid(format!("the edit could not be encoded ({e})")))?;
+        self.call(|| {
+            let route = Route::ChannelMessage {
+                channel_id: channel.into(),
+                message_id: message_id.into(),
+            };
+            Request::new(route, LightMethod::Patch).body(Some(body.clone()))
+        })
+        .await
+        .map(drop)
+    }
+
     async fn react(
         &self,
         channel: ChannelId,

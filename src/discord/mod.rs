@@ -8,6 +8,7 @@ mod download;
 mod errors;
 mod gateway;
 mod ids;
+mod members;
 pub mod messenger;
 mod permissions;
 pub mod ratelimit;

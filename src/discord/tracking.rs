@@ -135,7 +135,7 @@ pub async fn on_press(
         button,
         now: now(),
     };
-    let answer = crate::tracking::press::press(&data.store, pressed).await?;
+    let answer = crate::tracking::press::press(&data.store, &data.rest, pressed).await?;
     let message = private(&answer.text, answer.button);
     let response = if answer.replaces {
         CreateInteractionResponse::UpdateMessage(message.components(Vec::new()))
@@ -146,7 +146,7 @@ pub async fn on_press(
     Ok(())
 }
 
-fn author(ctx: Context<'_>) -> UserId {
+pub(super) fn author(ctx: Context<'_>) -> UserId {
     UserId::from(ctx.author().id)
 }
 
@@ -178,7 +178,7 @@ async fn candidates(ctx: Context<'_>, guild: GuildId) -> Result<Vec<RequestChoic
 
 /// The request a typed option names, as this server sees it; else a
 /// refusal that reveals nothing about other servers.
-async fn named_request(
+pub(super) async fn named_request(
     ctx: Context<'_>,
     guild: GuildId,
     typed: &str,
@@ -429,7 +429,7 @@ pub async fn notify(
 #[poise::command(slash_command, guild_only, rename = "forget-me")]
 pub async fn forget_me(ctx: Context<'_>) -> Result<(), Error> {
     guild(ctx)?;
-    let text = "This erases, in this server only, every commitment and prayer the bot recorded for you and your notify setting. Praises you wrote stay, without your name. It cannot be undone. Press **Forget me** to go ahead, or dismiss this message.";
+    let text = "This erases, in this server only, every commitment and prayer the bot recorded for you, your notify setting, and the requests you asked with `/prayer request add` (their posts will say withdrawn). Praises you wrote stay, without your name. It cannot be undone. Press **Forget me** to go ahead, or dismiss this message.";
     let button = CreateButton::new(Button::ForgetMe.custom_id())
         .label("Forget me")
         .style(ButtonStyle::Danger);

@@ -126,6 +126,16 @@ pub trait Messenger {
         message: &OutgoingMessage,
     ) -> impl Future<Output = Result<MessageId, SendError>> + Send;
 
+    /// Replaces the text and buttons of one of the bot's own messages with
+    /// `message`'s (its nonce, reply and mentions are not used: an edit
+    /// pings no one).
+    fn edit(
+        &self,
+        channel: ChannelId,
+        message_id: MessageId,
+        message: &OutgoingMessage,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+
     /// Adds the bot's `emoji` reaction to a message.
     fn react(
         &self,
@@ -486,6 +496,86 @@ pub async fn post_week(
         tracing::warn!(%error, "could not let go of the post after it stopped; the next run waits for its lease to run out");
     }
     sent
+}
+
+/// Posts one request of `week` on its own, as the week's post would send
+/// it (a member's request, added mid-week): its messages in the channel its
+/// region goes to, with the same nonces the week's post uses, each recorded
+/// as it is sent, so neither this nor the week's post sends one twice.
+/// Returns where each message went.
+pub async fn post_request(
+    store: &Store,
+    messenger: &impl Messenger,
+    guild: GuildId,
+    week: PrayerWeek,
+    request: (RequestId, &crate::bulletins::parse::PrayerRequest),
+    now: impl Fn() -> DateTime<Utc>,
+) -> Result<Vec<(ChannelId, MessageId)>, PostError> {
+    let settings = store.channel_settings(guild).await?;
+    let alone = StoredWeek {
+        week,
+        bulletin_id: 0,
+        bulletin: crate::bulletins::parse::Bulletin {
+            title: String::new(),
+            date: None,
+            verse: None,
+            requests: vec![request.1.clone()],
+            notes: Vec::new(),
+        },
+        request_ids: vec![request.0],
+    };
+    let plan: Vec<PlannedMessage> = plan_post(&alone, &settings)?
+        .into_iter()
+        .filter(|m| m.request_id.is_some())
+        .collect();
+    let sent_before = store.posted_messages(guild, week).await?;
+    let mut posted = Vec::with_capacity(plan.len());
+    for (index, message) in plan.iter().enumerate() {
+        let recorded = sent_before.iter().find(|s| {
+            s.channel_id == message.channel
+                && s.request_id == message.request_id
+                && s.part == message.part
+        });
+        if let Some(id) = recorded.map(|s| s.message_id) {
+            posted.push((message.channel, id));
+            continue;
+        }
+        let interrupted = |reason| PostError::Interrupted {
+            week,
+            sent: index,
+            total: plan.len(),
+            reason,
+        };
+        let outgoing = OutgoingMessage {
+            content: message.content.clone(),
+            buttons_for: message.request_id.filter(|_| message.prayable),
+            nonce: nonce(guild, week, message),
+            reply_to: None,
+            notify: Vec::new(),
+            notify_role: None,
+        };
+        let id = messenger
+            .send(message.channel, &outgoing)
+            .await
+            .map_err(interrupted)?;
+        let record = PostedMessage {
+            message_id: id,
+            channel_id: message.channel,
+            request_id: message.request_id,
+            part: message.part,
+        };
+        store
+            .record_posted_message(guild, week, record, now())
+            .await?;
+        if message.prayable {
+            messenger
+                .react(message.channel, id, PRAY_EMOJI)
+                .await
+                .map_err(interrupted)?;
+        }
+        posted.push((message.channel, id));
+    }
+    Ok(posted)
 }
 
 /// One run sending one server's post of one week, holding its lease.

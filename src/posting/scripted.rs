@@ -47,6 +47,23 @@ impl Discord {
         id
     }
 
+    /// Replaces the text and buttons of message `id` in `channel`; `false`
+    /// when there is no such message.
+    pub fn edit(&self, channel: ChannelId, id: Option<u64>, message: OutgoingMessage) -> bool {
+        let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match held
+            .iter_mut()
+            .find(|h| Some(h.id) == id && h.channel == channel)
+        {
+            Some(found) => {
+                found.message.content = message.content;
+                found.message.buttons_for = message.buttons_for;
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn held(&self) -> Vec<Held> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -234,6 +251,20 @@ impl Messenger for Scripted {
             then.await;
         }
         MessageId::try_new(id).ok_or_else(|| failure("no answer"))
+    }
+
+    async fn edit(
+        &self,
+        channel: ChannelId,
+        message_id: MessageId,
+        message: &OutgoingMessage,
+    ) -> Result<(), SendError> {
+        let id = message_id.get().checked_sub(self.first_id);
+        if self.discord.edit(channel, id, message.clone()) {
+            Ok(())
+        } else {
+            Err(refusal("Unknown Message"))
+        }
     }
 
     async fn react(

@@ -66,7 +66,7 @@ impl Store {
 
 async fn contents(connection: &mut SqliteConnection) -> Result<Contents, StorageError> {
     let (bulletins, servers): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM bulletins), (SELECT COUNT(*) FROM guild_settings)",
+        "SELECT (SELECT COUNT(*) FROM bulletins WHERE kind = 'bulletin'), (SELECT COUNT(*) FROM guild_settings)",
     )
     .fetch_one(&mut *connection)
     .await?;

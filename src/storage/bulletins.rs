@@ -8,7 +8,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 use super::{Scope, StorageError, Store, parse_week};
 use crate::bulletins::parse::{Bulletin, Kind, Note, PrayerRequest, Verse};
 use crate::bulletins::week::{Placement, PrayerWeek, first_free_week};
-use crate::ids::{GuildId, RequestId};
+use crate::ids::{GuildId, RequestId, UserId};
+use crate::members::{Author, labelled};
 
 /// What importing a bulletin did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,16 +125,25 @@ impl Store {
         let rows = sqlx::query(
             "WITH chosen AS (
                  SELECT * FROM bulletins WHERE id =
-                     (SELECT id FROM bulletins WHERE guild_id IN (?, 0) AND week = ?
-                      ORDER BY guild_id DESC LIMIT 1))
+                     (SELECT id FROM bulletins WHERE guild_id IN (?1, 0) AND week = ?2
+                        AND kind = 'bulletin'
+                      ORDER BY guild_id DESC LIMIT 1)),
+             members AS (
+                 SELECT * FROM bulletins WHERE guild_id = ?1 AND week = ?2 AND kind = 'members')
              SELECT b.id AS bulletin_id, b.title, b.date, b.verse_text, b.verse_reference,
-                    0 AS note, r.position, r.id, r.region, r.kind, r.text, r.countries
+                    0 AS note, 0 AS member, r.position, r.id, r.region, r.kind, r.text,
+                    r.countries, NULL AS author_id
              FROM chosen AS b LEFT JOIN requests AS r ON r.bulletin_id = b.id
              UNION ALL
              SELECT b.id, b.title, b.date, b.verse_text, b.verse_reference,
-                    1, n.position, NULL, n.region, NULL, n.text, NULL
+                    0, 1, r.position, r.id, r.region, r.kind, r.text, r.countries, m.author_id
+             FROM members AS b JOIN requests AS r ON r.bulletin_id = b.id
+             JOIN member_requests AS m ON m.request_id = r.id AND m.withdrawn_at IS NULL
+             UNION ALL
+             SELECT b.id, b.title, b.date, b.verse_text, b.verse_reference,
+                    1, 0, n.position, NULL, n.region, NULL, n.text, NULL, NULL
              FROM chosen AS b JOIN notes AS n ON n.bulletin_id = b.id
-             ORDER BY note, position",
+             ORDER BY note, member, position",
         )
         .bind(scope.column())
         .bind(week.to_string())
@@ -167,7 +177,7 @@ impl Store {
         from: PrayerWeek,
     ) -> Result<Option<PrayerWeek>, StorageError> {
         let week: Option<String> = sqlx::query_scalar(
-            "SELECT min(week) FROM bulletins WHERE guild_id IN (?, 0) AND week >= ?",
+            "SELECT min(week) FROM bulletins WHERE guild_id IN (?, 0) AND week >= ? AND kind = 'bulletin'",
         )
         .bind(scope.column())
         .bind(from.to_string())
@@ -196,9 +206,11 @@ impl Store {
 
     /// How many bulletins are stored.
     pub async fn bulletin_count(&self) -> Result<i64, StorageError> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM bulletins")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT count(*) FROM bulletins WHERE kind = 'bulletin'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 }
 
@@ -240,7 +252,7 @@ async fn stored_copy(
     let existing = sqlx::query(
         "SELECT id, guild_id, week,
                 EXISTS (SELECT 1 FROM week_posts WHERE bulletin_id = bulletins.id) AS posted
-         FROM bulletins WHERE guild_id IN (?1, 0) AND hash = ?2
+         FROM bulletins WHERE guild_id IN (?1, 0) AND hash = ?2 AND kind = 'bulletin'
          ORDER BY guild_id DESC LIMIT 1",
     )
     .bind(scope.column())
@@ -292,7 +304,7 @@ async fn choose_week(
             // A server's week is taken by its own bulletin or a shared one.
             let taken: Vec<String> = sqlx::query_scalar(
                 "SELECT DISTINCT week FROM bulletins
-                 WHERE guild_id IN (?, 0) AND week >= ? ORDER BY week",
+                 WHERE guild_id IN (?, 0) AND week >= ? AND kind = 'bulletin' ORDER BY week",
             )
             .bind(scope.column())
             .bind(start.to_string())
@@ -347,7 +359,7 @@ async fn clear_week(
 ) -> Result<Cleared, StorageError> {
     let occupant = sqlx::query(
         "SELECT id, title, EXISTS (SELECT 1 FROM week_posts WHERE bulletin_id = bulletins.id) AS posted
-         FROM bulletins WHERE guild_id = ? AND week = ?",
+         FROM bulletins WHERE guild_id = ? AND week = ? AND kind = 'bulletin'",
     )
     .bind(scope.column())
     .bind(week.to_string())
@@ -496,7 +508,15 @@ fn requests_from_rows(
             continue; // a bulletin without requests: the LEFT JOIN's one empty row
         };
         request_ids.push(id);
-        requests.push(request_from_row(row)?);
+        let mut request = request_from_row(row)?;
+        if row.try_get::<i64, _>("member")? == 1 {
+            let author = match row.try_get::<Option<UserId>, _>("author_id")? {
+                Some(user) => Author::Named(user),
+                None => Author::Anonymous,
+            };
+            request.text = labelled(&request.text, author);
+        }
+        requests.push(request);
     }
     Ok((request_ids, requests))
 }

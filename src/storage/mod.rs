@@ -114,6 +114,7 @@ pub use crate::ids::{discord_id, sql_id};
 mod backup;
 mod bulletins;
 mod ids;
+mod members;
 mod posts;
 mod prayers;
 mod schedule;
@@ -121,6 +122,7 @@ mod settings;
 
 pub use backup::Contents;
 pub use bulletins::{BulletinImport, Held, ImportOutcome, StoredWeek};
+pub use members::{MemberRequest, NewMemberRequest};
 pub use posts::{PostedMessage, WeekPostClaim};
 pub use prayers::{
     AnsweredPraise, Forgotten, GuildRequest, PostedIn, PraiseOutcome, UnreadPost, WeekTracking,

@@ -13,13 +13,19 @@ use crate::bulletins::week::PrayerWeek;
 use crate::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
 use crate::tracking::{Mark, ReactionKey, ReactionStep, Source, forgotten_hash};
 
-/// The bulletins a server sees: its own for a week where it has one, else
-/// the shared one. `b` is the bulletin; the server is parameter `?1`. A
-/// macro, so the statements using it stay string literals.
+/// The requests a server sees: of the bulletins, its own for a week where
+/// it has one, else the shared one; and its members' own requests not
+/// withdrawn. `b` is the bulletin, `r` the request; the server is
+/// parameter `?1`. A macro, so the statements using it stay string
+/// literals.
 macro_rules! visible {
     () => {
-        "(b.guild_id = ?1 OR (b.guild_id = 0 AND NOT EXISTS
-         (SELECT 1 FROM bulletins AS own WHERE own.guild_id = ?1 AND own.week = b.week)))"
+        "((b.kind = 'members' AND b.guild_id = ?1 AND NOT EXISTS
+           (SELECT 1 FROM member_requests AS m
+            WHERE m.request_id = r.id AND m.withdrawn_at IS NOT NULL))
+          OR (b.kind = 'bulletin' AND (b.guild_id = ?1 OR (b.guild_id = 0 AND NOT EXISTS
+           (SELECT 1 FROM bulletins AS own
+            WHERE own.guild_id = ?1 AND own.week = b.week AND own.kind = 'bulletin')))))"
     };
 }
 
@@ -81,6 +87,9 @@ pub struct Forgotten {
     pub praises: u64,
     /// Whether a notify setting was stored.
     pub notify: bool,
+    /// Requests the member asked (`/prayer request add`), deleted; set by
+    /// the use-case that also edits their posts.
+    pub requests: usize,
 }
 
 /// A request message catch-up could not read: see [`Store::unread_posts`].
@@ -363,7 +372,12 @@ impl Store {
             "WITH requested AS (
                  SELECT id FROM requests WHERE bulletin_id =
                      (SELECT id FROM bulletins WHERE guild_id IN (?1, 0) AND week = ?2
-                      ORDER BY guild_id DESC LIMIT 1))
+                        AND kind = 'bulletin'
+                      ORDER BY guild_id DESC LIMIT 1)
+                 UNION ALL
+                 SELECT r.id FROM bulletins AS b JOIN requests AS r ON r.bulletin_id = b.id
+                 JOIN member_requests AS m ON m.request_id = r.id AND m.withdrawn_at IS NULL
+                 WHERE b.guild_id = ?1 AND b.week = ?2 AND b.kind = 'members')
              SELECT 'mark' AS what, request_id, user_id, kind, NULL AS time_zone
              FROM prayer_marks
              WHERE guild_id = ?1 AND request_id IN requested
@@ -945,6 +959,7 @@ async fn erase_member(
         marks,
         praises,
         notify: notify > 0,
+        requests: 0,
     })
 }
 
@@ -1164,7 +1179,8 @@ mod tests {
             Forgotten {
                 marks: 2,
                 praises: 1,
-                notify: true
+                notify: true,
+                requests: 0,
             }
         );
         assert_eq!(

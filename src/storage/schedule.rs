@@ -220,7 +220,8 @@ impl Store {
                  FROM json_each(?))
              SELECT
                  EXISTS (SELECT 1 FROM bulletins AS b
-                         WHERE b.guild_id IN (w.guild_id, 0) AND b.week = w.week) AS has_bulletin,
+                         WHERE b.guild_id IN (w.guild_id, 0) AND b.week = w.week
+                           AND b.kind = 'bulletin') AS has_bulletin,
                  EXISTS (SELECT 1 FROM week_posts AS p
                          WHERE p.guild_id = w.guild_id AND p.week = w.week
                            AND p.finished_at IS NOT NULL) AS posted,

@@ -6,6 +6,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::ids::{GuildId, MessageId, RequestId, UserId};
+use crate::members::requests::forget_requests;
+use crate::posting::Messenger;
 use crate::posting::buttons::{Button, PrayerAction};
 use crate::storage::{GuildRequest, PostedIn, StorageError, Store};
 use crate::tracking::{Source, report};
@@ -40,7 +42,11 @@ pub struct Press {
 }
 
 /// Records what a member pressed, and words the answer.
-pub async fn press(store: &Store, press: Press) -> Result<PressAnswer, StorageError> {
+pub async fn press(
+    store: &Store,
+    messenger: &impl Messenger,
+    press: Press,
+) -> Result<PressAnswer, StorageError> {
     let Press { guild, user, .. } = press;
     let replacing = |text: String| PressAnswer {
         text,
@@ -59,7 +65,8 @@ pub async fn press(store: &Store, press: Press) -> Result<PressAnswer, StorageEr
             })
         }
         Button::ForgetMe => {
-            let forgotten = store.forget_member(guild, user).await?;
+            let mut forgotten = store.forget_member(guild, user).await?;
+            forgotten.requests = forget_requests(store, messenger, guild, user).await?;
             replacing(report::forgotten_text(forgotten))
         }
     })
@@ -116,6 +123,7 @@ async fn mark(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::posting::scripted::Scripted;
     use crate::storage::fixtures::{GUILD, now, posted, store};
 
     const MEMBER: UserId = UserId::of::<5>();
@@ -136,7 +144,7 @@ mod tests {
         let requests = posted(&store).await?; // the first request's message is 500
         let message = MessageId::of::<500>();
         let pray = Button::Request(PrayerAction::Commit, requests[0]);
-        let answer = press(&store, pressed(message, pray)).await?;
+        let answer = press(&store, &Scripted::default(), pressed(message, pray)).await?;
         assert_eq!(
             answer.button,
             Some((Button::Undo(PrayerAction::Commit, requests[0]), "Undo"))
@@ -144,7 +152,7 @@ mod tests {
         assert!(!answer.replaces);
         assert_eq!(store.marks(GUILD, &requests[..1]).await?.len(), 1);
         let undo = Button::Undo(PrayerAction::Commit, requests[0]);
-        let answer = press(&store, pressed(message, undo)).await?;
+        let answer = press(&store, &Scripted::default(), pressed(message, undo)).await?;
         assert!(answer.replaces && answer.button.is_none(), "{answer:?}");
         assert!(store.marks(GUILD, &requests[..1]).await?.is_empty());
         Ok(())
@@ -157,12 +165,22 @@ mod tests {
         // Message 500 carries the first request; a button naming the
         // second there is forged or stale.
         let forged = Button::Request(PrayerAction::Prayed, requests[1]);
-        let answer = press(&store, pressed(MessageId::of::<500>(), forged)).await?;
+        let answer = press(
+            &store,
+            &Scripted::default(),
+            pressed(MessageId::of::<500>(), forged),
+        )
+        .await?;
         assert_eq!(answer.text, report::GONE);
         assert!(store.marks(GUILD, &requests).await?.is_empty());
         // A request the store does not hold (any more) records nothing.
         let gone = Button::Request(PrayerAction::Commit, RequestId::of::<999_999>());
-        let answer = press(&store, pressed(MessageId::of::<9>(), gone)).await?;
+        let answer = press(
+            &store,
+            &Scripted::default(),
+            pressed(MessageId::of::<9>(), gone),
+        )
+        .await?;
         assert_eq!(answer.text, report::GONE);
         assert!(store.marks(GUILD, &requests).await?.is_empty());
         Ok(())

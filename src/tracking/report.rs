@@ -125,6 +125,12 @@ pub fn forgotten_text(forgotten: Forgotten) -> String {
     if forgotten.notify {
         erased.push("your notify setting".to_owned());
     }
+    if forgotten.requests > 0 {
+        erased.push(format!(
+            "{} you asked (their posts now say withdrawn)",
+            plural(forgotten.requests as u64, "request", "requests")
+        ));
+    }
     let reactions = " Your 🙏 reactions on the posts are Discord's, not mine: remove them too, or they count again the next time I read the posts back.";
     let kept = match forgotten.praises {
         0 => String::new(),
@@ -476,12 +482,21 @@ mod tests {
             marks: 1,
             praises: 2,
             notify: true,
+            requests: 0,
         });
         assert!(
             some.starts_with("Done. In this server I erased 1 record of a commitment or prayer and your notify setting. 2 praises you wrote stay posted, without your name."),
             "{some}"
         );
         assert!(some.contains("remove them too"), "{some}");
+        let asked = forgotten_text(Forgotten {
+            requests: 2,
+            ..Forgotten::default()
+        });
+        assert!(
+            asked.contains("2 requests you asked (their posts now say withdrawn)"),
+            "{asked}"
+        );
     }
 
     #[test]
