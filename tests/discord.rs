@@ -165,6 +165,7 @@ async fn commands_are_registered_with_descriptions_that_discord_accepts() {
             "stats",
             "mine",
             "answered",
+            "request",
             "notify",
             "forget-me",
             "setup",
