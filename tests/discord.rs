@@ -2908,3 +2908,43 @@ async fn an_anonymous_request_names_no_one_anywhere_and_its_author_can_still_wit
     assert!(done.starts_with("Withdrawn"), "{done}");
     bot.fake.assert_no_spec_violations();
 }
+
+#[tokio::test]
+async fn setup_takes_a_nudge_weekday_or_off_and_refuses_anything_else_in_words() {
+    let bot = start(&example()).await;
+    bot.setup_channel(&bot.world.general, None).await;
+    for bad in ["Someday", "Thursdays", "8"] {
+        let sent = bot.prayer(
+            "setup",
+            vec![CommandOption::string("nudge", bad)],
+            bot.as_admin(),
+        );
+        let (said, _) = bot.answer(&sent).await;
+        assert!(
+            said.contains("`nudge` takes a weekday") && said.ends_with("Nothing was changed."),
+            "{said}"
+        );
+    }
+    let member = bot.prayer(
+        "setup",
+        vec![CommandOption::string("nudge", "Thursday")],
+        bot.as_member(),
+    );
+    let (refused, _) = bot.answer(&member).await;
+    assert!(refused.contains("Manage Server"), "{refused}");
+    let set = bot.prayer(
+        "setup",
+        vec![CommandOption::string("nudge", "thursday")],
+        bot.as_admin(),
+    );
+    let (said, _) = bot.answer(&set).await;
+    assert!(said.contains("Each Thursday, at the post time"), "{said}");
+    let off = bot.prayer(
+        "setup",
+        vec![CommandOption::string("nudge", "off")],
+        bot.as_admin(),
+    );
+    let (said, _) = bot.answer(&off).await;
+    assert!(said.contains("Mid-week reminders are off."), "{said}");
+    bot.fake.assert_no_spec_violations();
+}

@@ -770,3 +770,144 @@ async fn a_message_discord_accepted_just_before_a_crash_is_not_sent_again() {
     let after = settled(&bot.fake, bot.world.general.id, whole.len()).await;
     assert_eq!(after, whole, "the header once, then the rest");
 }
+
+/// Members of the nudge test, by id: none is in `World`.
+const ANA: u64 = 900_001;
+const BEN: u64 = 900_002;
+const CAL: u64 = 900_003;
+const DEB: u64 = 900_004;
+
+/// Thursday's nudge for the week of 2026-11-23: Ana committed to two
+/// requests and prayed for one; Ben prayed for all he committed to; Cal
+/// turned notices off; Deb's direct messages are closed.
+async fn nudge_week(store: Store, guild: u64, general: u64) {
+    use prayer_bot::ids::UserId;
+    use prayer_bot::tracking::Source;
+    scheduled(store.clone(), guild, general, by_hand()).await;
+    let guild = GuildId::try_new(guild).expect("ids are not 0");
+    let set = instant("2026-11-20T00:00:00Z");
+    store
+        .set_nudge(guild, Some(Weekday::Thu), set)
+        .await
+        .expect("the nudge is set");
+    let week = store
+        .week(
+            prayer_bot::storage::Scope::Guild(guild),
+            WEEK.parse().expect("a week"),
+        )
+        .await
+        .expect("the week reads")
+        .expect("the week");
+    let (first, second) = (week.request_ids[0], week.request_ids[1]);
+    let user = |id: u64| UserId::try_new(id).expect("ids are not 0");
+    let marks = [
+        (ANA, first, Source::Commit),
+        (ANA, first, Source::Prayed),
+        (ANA, second, Source::Commit),
+        (BEN, first, Source::Commit),
+        (BEN, first, Source::Prayed),
+        (CAL, second, Source::Commit),
+        (DEB, second, Source::Commit),
+    ];
+    for (member, request, source) in marks {
+        store
+            .mark(guild, request, user(member), source, set)
+            .await
+            .expect("marked");
+    }
+    store
+        .set_notify(guild, user(CAL), false, set)
+        .await
+        .expect("notify off");
+}
+
+#[tokio::test]
+async fn the_mid_week_nudge_reaches_each_member_with_open_commitments_once_across_restarts() {
+    let bot = start_scripted(
+        "2026-11-26T09:00:05Z",
+        |store, guild, general, _| nudge_week(store, guild, general),
+        |fake, _| fake.close_dms(DEB),
+    )
+    .await;
+    let ana_dm = until("Ana is reminded", || async {
+        let channel = bot.fake.dm_channel(ANA)?;
+        (!bot.fake.messages_in(channel).is_empty()).then_some(channel)
+    })
+    .await;
+    let reminder = bot.fake.messages_in(ana_dm)[0].clone();
+    let content = reminder["content"].as_str().unwrap_or_default();
+    assert!(
+        content.starts_with("🙏 **A mid-week reminder** for the prayer week of 2026-11-23")
+            && content.matches("\n• ").count() == 1,
+        "only the commitment she has not prayed for: {content}"
+    );
+    let custom_id = reminder["components"][0]["components"][0]["custom_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        custom_id.starts_with(&format!("prayer:nudged:{}:", bot.world.guild)),
+        "{reminder}"
+    );
+    // Let two more processes start at the same instant on the same
+    // database, after the first is stopped: no one is reminded twice.
+    let mut first = bot.child;
+    first.start_kill().expect("the bot is stopped");
+    let _ = first.wait().await;
+    let logs = [
+        bot.db.with_file_name("second.log"),
+        bot.db.with_file_name("third.log"),
+    ];
+    let _others: Vec<_> = logs
+        .iter()
+        .map(|log| common::spawn_bot(&bot.fake, &bot.db, &bot.clock, log))
+        .collect();
+    until("both processes connect", || async {
+        (bot.fake.identify_count() >= 3).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        bot.fake.messages_in(ana_dm).len(),
+        1,
+        "Ana is reminded once"
+    );
+    for (member, why) in [(BEN, "prayed for all"), (CAL, "notices off")] {
+        let channel = bot.fake.dm_channel(member);
+        assert!(
+            channel.is_none_or(|c| bot.fake.messages_in(c).is_empty()),
+            "{why}"
+        );
+    }
+    let deb = bot.fake.dm_channel(DEB).expect("a DM was tried");
+    let tried = bot
+        .fake
+        .requests_matching("POST", &format!("/channels/{deb}/messages$"));
+    assert_eq!(tried.len(), 1, "closed DMs are tried once, not retried");
+    // Prayed, pressed in the direct message, records the prayer.
+    let ana = FakeUser::new(ANA, "ana");
+    let pressed = bot
+        .fake
+        .send_button(
+            fake_discord::ComponentPress::button(custom_id.clone()),
+            Invoker::in_dm(ana, ana_dm),
+        )
+        .expect("pressed");
+    let answer = common::answer(&bot.fake, &pressed).await.text;
+    assert!(answer.starts_with("Recorded: you prayed for"), "{answer}");
+    // The same button pressed by someone it was not for records nothing.
+    let ben = FakeUser::new(BEN, "ben");
+    let forged = bot
+        .fake
+        .send_button(
+            fake_discord::ComponentPress::button(custom_id),
+            Invoker::in_dm(ben, 1),
+        )
+        .expect("pressed");
+    let answer = common::answer(&bot.fake, &forged).await.text;
+    assert!(
+        answer.starts_with("This reminder is not about a commitment of yours"),
+        "{answer}"
+    );
+    bot.fake.assert_no_spec_violations();
+}

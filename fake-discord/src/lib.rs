@@ -578,6 +578,17 @@ impl FakeDiscord {
         self.shared.lock().guilds.get(&guild_id).cloned()
     }
 
+    /// Closes `user_id`'s direct messages to the bot: a message to their DM
+    /// channel is refused as Discord refuses it (403, code 50007).
+    pub fn close_dms(&self, user_id: u64) {
+        self.shared.lock().closed_dms.insert(user_id);
+    }
+
+    /// The DM channel the bot opened with `user_id`, if it did.
+    pub fn dm_channel(&self, user_id: u64) -> Option<u64> {
+        self.shared.lock().dm_channels.get(&user_id).copied()
+    }
+
     /// Makes a user known (for `GET /users/{id}` and reaction lists).
     pub fn add_user(&self, user: FakeUser) {
         self.shared.lock().users.insert(user.id, user);

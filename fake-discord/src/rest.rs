@@ -1067,6 +1067,13 @@ fn create_channel_message(
     req: &Req<'_>,
 ) -> Reply {
     let guild_id = st.channel(channel_id).map(|(g, _)| g.id);
+    let closed = st
+        .dm_channels
+        .iter()
+        .any(|(user, channel)| *channel == channel_id && st.closed_dms.contains(user));
+    if closed {
+        return Reply::error(403, 50007, "Cannot send messages to this user");
+    }
     if shared.options.enforce_permissions
         && let Some(perms) = bot_permissions_in(shared, st, channel_id)
     {

@@ -188,6 +188,8 @@ pub(crate) struct State {
     pub guilds: BTreeMap<u64, FakeGuild>,
     pub users: HashMap<u64, FakeUser>,
     pub dm_channels: HashMap<u64, u64>,
+    /// Users who do not take direct messages from the bot.
+    pub closed_dms: std::collections::HashSet<u64>,
     pub global_commands: Vec<Value>,
     pub guild_commands: HashMap<u64, Vec<Value>>,
     pub messages: HashMap<u64, StoredMessage>,

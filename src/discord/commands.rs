@@ -3,6 +3,7 @@
 //! shows.
 
 use poise::serenity_prelude as serenity;
+use serenity::CreateAutocompleteResponse;
 
 use super::download::{DOWNLOAD_TIMEOUT, FetchError, fetch_capped};
 
@@ -22,6 +23,7 @@ use crate::posting::render::{
     RequestStatus, find_region, group_by_region, render_digest, shown_typed,
 };
 use crate::posting::{PostError, PostRun, post_week};
+use crate::schedule::nudges::{NUDGE_CHOICES, nudge_words, parse_nudge_day};
 use crate::schedule::status::schedule_status;
 use crate::storage::Scope;
 
@@ -114,9 +116,13 @@ pub async fn setup(
     #[description = "A role the weekly header mentions (members who want the ping take it)"]
     role: Option<serenity::Role>,
     #[description = "Stop mentioning the role in the weekly header"] no_role: Option<bool>,
+    #[description = "A weekday for a private mid-week reminder to members with open commitments, or off"]
+    #[autocomplete = "autocomplete_nudge"]
+    nudge: Option<String>,
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let _busy = ctx.data().busy.read().await;
+    let nudge = nudge_option(nudge.as_deref())?;
     let ping = ping_role(ctx, role, no_role).await?;
     let region = match region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(typed) => Some(known_region(ctx, guild, typed).await?),
@@ -131,10 +137,13 @@ pub async fn setup(
         ping,
         zone_typed: timezone.is_some(),
         nothing_typed: weekday.is_none()
-            && time.as_deref().is_none_or(|t| t.trim().is_empty())
-            && timezone.as_deref().is_none_or(|z| z.trim().is_empty())
+            && [&time, &timezone]
+                .iter()
+                .all(|typed| typed.as_deref().is_none_or(|t| t.trim().is_empty()))
             && auto.is_none()
-            && ping.is_none(),
+            && ping.is_none()
+            && nudge.is_none(),
+        nudge,
     };
     match channel {
         Some(channel) => route(ctx, &asked, channel, region).await,
@@ -160,6 +169,8 @@ struct Setup {
     zone_typed: bool,
     /// Whether no schedule option was given at all.
     nothing_typed: bool,
+    /// The mid-week nudge's day: `Some(None)` for off, `None` to leave it.
+    nudge: Option<Option<chrono::Weekday>>,
 }
 
 impl Setup {
@@ -174,19 +185,46 @@ impl Setup {
                 " The weekly header mentions <@&{role}> (once a week, in the first channel's header)."
             ),
         };
+        let nudge = match self.nudge {
+            None => String::new(),
+            Some(day) => format!(" {}", nudge_words(day)),
+        };
         Ok(format!(
-            "{when}{ping}{}",
+            "{when}{ping}{nudge}{}",
             zone_warning(self.schedule, self.zone_typed)
         ))
     }
 
-    /// Stores the role the header mentions, if it was given.
+    /// Stores the role the header mentions and the nudge day, if given.
     async fn store_ping(&self, store: &crate::storage::Store) -> Result<(), Error> {
         if let Some(role) = self.ping {
             store.set_ping_role(self.guild, role, super::now()).await?;
         }
+        if let Some(day) = self.nudge {
+            store.set_nudge(self.guild, day, super::now()).await?;
+        }
         Ok(())
     }
+}
+
+/// The nudge day `/prayer setup` was given: `Some(None)` for off, `None`
+/// when not given; a value that is no weekday is refused in words.
+fn nudge_option(typed: Option<&str>) -> Result<Option<Option<chrono::Weekday>>, Error> {
+    Ok(typed
+        .map(parse_nudge_day)
+        .transpose()
+        .map_err(UserError::new)?)
+}
+
+/// The choices `nudge` offers as an admin types.
+async fn autocomplete_nudge(_: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
+    let typed = partial.trim().to_lowercase();
+    let offered = NUDGE_CHOICES
+        .iter()
+        .filter(|choice| choice.to_lowercase().starts_with(&typed))
+        .map(|choice| serenity::AutocompleteChoice::new(*choice, *choice))
+        .collect();
+    CreateAutocompleteResponse::new().set_choices(offered)
 }
 
 /// The role `/prayer setup` was given to mention, checked: not @everyone,

@@ -12,7 +12,9 @@ use serenity::{
 use super::rest::{Rest, snowflake, snowflake_in};
 use crate::ids::{ChannelId, MessageId, RequestId, UserId};
 use crate::posting::buttons::{Button, PrayerAction};
-use crate::posting::{Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError};
+use crate::posting::{
+    MAX_BUTTONS, Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError,
+};
 
 /// The buttons under a request; their custom ids come from [`Button`].
 pub fn request_buttons(request: RequestId) -> CreateActionRow {
@@ -34,6 +36,30 @@ pub fn no_pings() -> CreateAllowedMentions {
         .empty_roles()
         .everyone(false)
         .replied_user(false)
+}
+
+/// The rows of buttons a message carries: the request's, then its own in
+/// rows of five (at most [`MAX_BUTTONS`]).
+fn components(message: &OutgoingMessage) -> Vec<CreateActionRow> {
+    let own: Vec<CreateButton> = message
+        .buttons
+        .iter()
+        .take(MAX_BUTTONS)
+        .map(|(button, label)| {
+            CreateButton::new(button.custom_id())
+                .label(crate::posting::render::fit_label(label))
+                .style(ButtonStyle::Success)
+        })
+        .collect();
+    message
+        .buttons_for
+        .map(request_buttons)
+        .into_iter()
+        .chain(
+            own.chunks(5)
+                .map(|row| CreateActionRow::Buttons(row.to_vec())),
+        )
+        .collect()
 }
 
 /// The body of a message as Discord's `POST /channels/{id}/messages` takes it.
@@ -58,9 +84,7 @@ fn message_body(channel: ChannelId, message: &OutgoingMessage) -> Result<Vec<u8>
             MessageReference::from((channel, reply_to)).fail_if_not_exists(false),
         );
     }
-    if let Some(request) = message.buttons_for {
-        builder = builder.components(vec![request_buttons(request)]);
-    }
+    builder = builder.components(components(message));
     serde_json::to_vec(&builder)
         .map_err(|e| SendError::invalid(format!("the message could not be encoded ({e})")))
 }
@@ -109,6 +133,17 @@ impl Messenger for Rest {
         })
         .await
         .map(drop)
+    }
+
+    async fn open_dm(&self, user: UserId) -> Result<ChannelId, SendError> {
+        let body = serde_json::to_vec(&serde_json::json!({ "recipient_id": user.to_string() }))
+            .map_err(|e| SendError::invalid(format!("the request could not be encoded ({e})")))?;
+        let answer = self
+            .call(|| {
+                Request::new(Route::UserMeDmChannels, LightMethod::Post).body(Some(body.clone()))
+            })
+            .await?;
+        snowflake_in(&answer, "the direct-message channel").map(ChannelId::new)
     }
 
     async fn react(
@@ -245,6 +280,7 @@ mod tests {
             reply_to: None,
             notify: Vec::new(),
             notify_role: None,
+            buttons: Vec::new(),
         };
         let first = messenger
             .send(

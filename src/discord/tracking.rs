@@ -118,7 +118,12 @@ pub async fn on_press(
     press: &ComponentInteraction,
     button: Button,
 ) -> Result<(), Error> {
-    let Some(guild) = press.guild_id else {
+    // A reminder's button names its server; a direct message has none.
+    let guild = match button {
+        Button::Nudged(guild, _) => Some(guild),
+        _ => press.guild_id.map(GuildId::from),
+    };
+    let Some(guild) = guild else {
         let answer = private(
             "Prayers are recorded in a server, not in direct messages.",
             None,
@@ -129,7 +134,7 @@ pub async fn on_press(
         return Ok(());
     };
     let pressed = Press {
-        guild: guild.into(),
+        guild,
         user: press.user.id.into(),
         message: press.message.id.into(),
         button,

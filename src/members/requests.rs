@@ -229,6 +229,7 @@ async fn edit_posts(
         reply_to: None,
         notify: Vec::new(),
         notify_role: None,
+        buttons: Vec::new(),
     };
     let mut edited = 0;
     for &(channel, message) in posts {

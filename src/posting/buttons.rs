@@ -7,11 +7,13 @@
 //! prayer:prayed:{request}    Prayed
 //! prayer:undo:{action}:{request}   Undo, on the private answer to a press
 //! prayer:forget-me           the confirmation of /prayer forget-me
+//! prayer:nudged:{guild}:{request}  Prayed, in a mid-week reminder (a DM,
+//!                            which names no server of its own)
 //! ```
 //!
 //! Discord allows 100 characters; the longest is well under 40.
 
-use crate::ids::RequestId;
+use crate::ids::{GuildId, RequestId};
 
 /// What a member says by pressing a request's button.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,6 +50,9 @@ pub enum Button {
     Undo(PrayerAction, RequestId),
     /// The confirmation of `/prayer forget-me`.
     ForgetMe,
+    /// **Prayed** in a mid-week reminder sent by direct message: it names
+    /// the server, which a direct message does not.
+    Nudged(GuildId, RequestId),
 }
 
 const PREFIX: &str = "prayer:";
@@ -59,6 +64,7 @@ impl Button {
             Button::Request(action, request) => format!("{PREFIX}{}:{request}", action.as_str()),
             Button::Undo(action, request) => format!("{PREFIX}undo:{}:{request}", action.as_str()),
             Button::ForgetMe => format!("{PREFIX}forget-me"),
+            Button::Nudged(guild, request) => format!("{PREFIX}nudged:{guild}:{request}"),
         }
     }
 
@@ -69,6 +75,10 @@ impl Button {
         let request = |text: &str| text.parse::<RequestId>().ok();
         match rest.split(':').collect::<Vec<_>>().as_slice() {
             ["forget-me"] => Some(Button::ForgetMe),
+            ["nudged", guild, id] => Some(Button::Nudged(
+                GuildId::try_new(guild.parse().ok()?)?,
+                request(id)?,
+            )),
             ["undo", action, id] => Some(Button::Undo(PrayerAction::parse(action)?, request(id)?)),
             [action, id] => Some(Button::Request(PrayerAction::parse(action)?, request(id)?)),
             _ => None,
@@ -91,6 +101,7 @@ mod tests {
             Button::Undo(PrayerAction::Commit, request),
             Button::Undo(PrayerAction::Prayed, request),
             Button::ForgetMe,
+            Button::Nudged(GuildId::of::<{ u64::MAX }>(), request),
         ] {
             let id = button.custom_id();
             assert!(id.len() <= 100, "{id}");
@@ -121,6 +132,8 @@ mod tests {
             "prayer:undo:commit",
             "prayer:shout:1",
             "prayer:commit:1:2",
+            "prayer:nudged:0:1",
+            "prayer:nudged:1",
         ] {
             assert_eq!(Button::parse(id), None, "{id}");
         }

@@ -32,7 +32,7 @@ use crate::storage::{
 pub const PRAY_EMOJI: &str = "🙏";
 
 /// One message the bot sends to a channel.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutgoingMessage {
     pub content: String,
     /// The request whose **I'll pray** / **Prayed** buttons the message
@@ -49,7 +49,14 @@ pub struct OutgoingMessage {
     /// The role this message may ping: the one an admin chose, on the
     /// weekly header only.
     pub notify_role: Option<RoleId>,
+    /// Buttons of their own, with their labels, in rows of five after the
+    /// request's (at most 20): a reminder's **Prayed** per commitment.
+    pub buttons: Vec<(buttons::Button, String)>,
 }
+
+/// The most buttons of its own a message carries ([`OutgoingMessage::buttons`]):
+/// Discord takes five rows of five, and one row stays for a request's.
+pub const MAX_BUTTONS: usize = 20;
 
 /// Why a call to Discord failed for good (after the retries it deserves),
 /// sorted by what the caller should do about it. Each reads as a clause an
@@ -135,6 +142,9 @@ pub trait Messenger {
         message_id: MessageId,
         message: &OutgoingMessage,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// The direct-message channel with `user`, opened if need be.
+    fn open_dm(&self, user: UserId) -> impl Future<Output = Result<ChannelId, SendError>> + Send;
 
     /// Adds the bot's `emoji` reaction to a message.
     fn react(
@@ -553,6 +563,7 @@ pub async fn post_request(
             reply_to: None,
             notify: Vec::new(),
             notify_role: None,
+            buttons: Vec::new(),
         };
         let id = messenger
             .send(message.channel, &outgoing)
@@ -764,6 +775,7 @@ impl<M: Messenger, N: Fn() -> DateTime<Utc>> Poster<'_, M, N> {
             reply_to: None,
             notify: Vec::new(),
             notify_role: message.ping,
+            buttons: Vec::new(),
         };
         let message_id = self
             .messenger
@@ -1406,6 +1418,7 @@ mod tests {
             reply_to: None,
             notify: Vec::new(),
             notify_role: None,
+            buttons: Vec::new(),
         };
         let discord = Discord::default();
         // Last week the bot thanked God for Chile with the same words.

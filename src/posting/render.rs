@@ -303,6 +303,21 @@ pub fn fit_reply(text: &str) -> String {
     format!("{}…", text[..cut].trim_end())
 }
 
+/// A button's label as Discord takes it: at most 80 characters, cut at a
+/// word with an ellipsis.
+pub fn fit_label(text: &str) -> String {
+    const LABEL_LIMIT: usize = 80;
+    if text.chars().count() <= LABEL_LIMIT {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(LABEL_LIMIT - 1).collect();
+    let end = cut
+        .rfind(' ')
+        .filter(|&i| i > LABEL_LIMIT / 2)
+        .unwrap_or(cut.len());
+    format!("{}…", cut[..end].trim_end())
+}
+
 /// Escapes Discord markdown so the text shows as written.
 pub fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
@@ -616,6 +631,19 @@ mod tests {
         assert!(discord_len(&fitted) <= MESSAGE_LIMIT);
         assert!(fitted.ends_with('…') && fitted.starts_with("There is no bulletin"));
         assert_eq!(fit_reply("Short."), "Short.");
+    }
+
+    #[test]
+    fn a_button_label_is_cut_to_eighty_characters_at_a_word() {
+        assert_eq!(fit_label("Prayed · Kenya"), "Prayed · Kenya");
+        let long = "Prayed · ".to_owned() + &"word ".repeat(30);
+        let fitted = fit_label(&long);
+        assert!(
+            fitted.chars().count() <= 80 && fitted.ends_with("word…"),
+            "{fitted}"
+        );
+        let unbroken = "x".repeat(200);
+        assert_eq!(fit_label(&unbroken).chars().count(), 80);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 use tokio::sync::{Barrier, Notify, Semaphore};
 
 use super::{Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError};
-use crate::ids::{ChannelId, MessageId};
+use crate::ids::{ChannelId, MessageId, UserId};
 
 /// How long a held send waits for its gate or its meeting before it fails.
 const PATIENCE: Duration = Duration::from_secs(5);
@@ -144,7 +144,12 @@ pub(crate) struct Scripted {
     pub meet: Option<Barrier>,
     /// The channels whose first message has come (kept by the messenger).
     pub met: Mutex<HashSet<ChannelId>>,
+    /// Members whose direct messages are closed to the bot.
+    pub closed_dms: HashSet<UserId>,
 }
+
+/// A member's direct-message channel is this plus their id.
+pub const DM_CHANNELS: u64 = 1 << 40;
 
 /// Discord failing on its side (an outage), as a retried send ends.
 fn failure(reason: &str) -> SendError {
@@ -267,6 +272,13 @@ impl Messenger for Scripted {
         }
     }
 
+    async fn open_dm(&self, user: UserId) -> Result<ChannelId, SendError> {
+        if self.closed_dms.contains(&user) {
+            return Err(refusal("Cannot send messages to this user"));
+        }
+        ChannelId::try_new(DM_CHANNELS + user.get()).ok_or_else(|| failure("no channel"))
+    }
+
     async fn react(
         &self,
         channel: ChannelId,
@@ -312,6 +324,7 @@ mod tests {
             reply_to: None,
             notify: Vec::new(),
             notify_role: None,
+            buttons: Vec::new(),
         }
     }
 

@@ -16,6 +16,7 @@
 
 pub mod clock;
 pub mod notices;
+pub mod nudges;
 pub mod scheduler;
 pub mod status;
 
@@ -368,14 +369,14 @@ pub fn awaited_week(server: &ServerState, now: DateTime<Utc>) -> PrayerWeek {
 }
 
 /// The week after `week`, if the calendar has one.
-fn following(week: PrayerWeek) -> Option<PrayerWeek> {
+pub(crate) fn following(week: PrayerWeek) -> Option<PrayerWeek> {
     let monday = week.monday().checked_add_days(Days::new(7))?;
     PrayerWeek::from_monday(monday).ok()
 }
 
 /// The instant a local date and time name in `zone`, by the rule stated at
 /// [`post_time`].
-fn resolve_local(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+pub(crate) fn resolve_local(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     match zone.from_local_datetime(&local) {
         LocalResult::Single(at) => at.with_timezone(&Utc),
         LocalResult::Ambiguous(first, second) => first.min(second).with_timezone(&Utc),

@@ -62,6 +62,7 @@ async fn tell(
         reply_to: None,
         notify: Vec::new(),
         notify_role: None,
+        buttons: Vec::new(),
     };
     match messenger.send(channel, &notice).await {
         Ok(_) => Ok(true),

@@ -30,6 +30,7 @@ use crate::ids::GuildId;
 use crate::posting::{Messenger, OutgoingMessage, PostError, PostOutcome, PostRun, post_week};
 use crate::schedule::clock::Clock;
 use crate::schedule::notices::warn_empty_weeks;
+use crate::schedule::nudges::{next_nudge_time, send_nudges};
 use crate::schedule::{
     DuePost, ServerState, due_posts, next_notice_time, next_wake, scheduled_week,
 };
@@ -103,6 +104,8 @@ pub struct Tick {
     /// Servers whose admins were told that a week due within a day has no
     /// bulletin.
     pub warned: Vec<(GuildId, PrayerWeek)>,
+    /// Members sent their mid-week reminder.
+    pub nudged: Vec<(GuildId, crate::ids::UserId)>,
 }
 
 /// Each scheduled server's current week and whether it is due.
@@ -180,8 +183,10 @@ pub async fn tick(
         .collect();
     let attempts = attempt_all(store, messenger, clock, due).await;
     let (mut done, in_progress) = apply(attempts, retries)?;
+    let nudging = store.nudge_servers().await?;
     if !done.stopped {
         done.warned = warn_empty_weeks(store, messenger, &servers, now).await?;
+        done.nudged = send_nudges(store, messenger, &nudging, now).await?;
     }
     // The next post times depend only on the schedules read above, not on
     // what this tick posted: no second read of the database.
@@ -189,6 +194,7 @@ pub async fn tick(
     done.next_wake = [
         next_wake(&servers, now),
         next_notice_time(&servers, now),
+        next_nudge_time(&nudging, now),
         retries.next_retry(now),
         in_progress,
     ]
@@ -350,6 +356,7 @@ async fn report(
         reply_to: None,
         notify: Vec::new(),
         notify_role: None,
+        buttons: Vec::new(),
     };
     match messenger.send(channel, &message).await {
         Ok(_) => store.problem_announced(guild, week, clock.now()).await,

@@ -112,9 +112,27 @@ impl Scope {
 pub use crate::ids::{discord_id, sql_id};
 
 mod backup;
+/// The requests of a week a server sees, as a `requested` CTE (server
+/// `?1`, week `?2`): the bulletin it sees for the week, and its members'
+/// own requests not withdrawn. A macro, so statements stay literals.
+macro_rules! requested_in_week {
+    () => {
+        "requested AS (
+             SELECT id FROM requests WHERE bulletin_id =
+                 (SELECT id FROM bulletins WHERE guild_id IN (?1, 0) AND week = ?2
+                    AND kind = 'bulletin'
+                  ORDER BY guild_id DESC LIMIT 1)
+             UNION ALL
+             SELECT r.id FROM bulletins AS b JOIN requests AS r ON r.bulletin_id = b.id
+             JOIN member_requests AS m ON m.request_id = r.id AND m.withdrawn_at IS NULL
+             WHERE b.guild_id = ?1 AND b.week = ?2 AND b.kind = 'members')"
+    };
+}
+
 mod bulletins;
 mod ids;
 mod members;
+mod nudges;
 mod posts;
 mod prayers;
 mod schedule;
@@ -123,6 +141,7 @@ mod settings;
 pub use backup::Contents;
 pub use bulletins::{BulletinImport, Held, ImportOutcome, StoredWeek};
 pub use members::{MemberRequest, NewMemberRequest};
+pub use nudges::NudgeServer;
 pub use posts::{PostedMessage, WeekPostClaim};
 pub use prayers::{
     AnsweredPraise, Forgotten, GuildRequest, PostedIn, PraiseOutcome, UnreadPost, WeekTracking,

@@ -368,16 +368,10 @@ impl Store {
         guild: GuildId,
         week: PrayerWeek,
     ) -> Result<WeekTracking, StorageError> {
-        let rows = sqlx::query(
-            "WITH requested AS (
-                 SELECT id FROM requests WHERE bulletin_id =
-                     (SELECT id FROM bulletins WHERE guild_id IN (?1, 0) AND week = ?2
-                        AND kind = 'bulletin'
-                      ORDER BY guild_id DESC LIMIT 1)
-                 UNION ALL
-                 SELECT r.id FROM bulletins AS b JOIN requests AS r ON r.bulletin_id = b.id
-                 JOIN member_requests AS m ON m.request_id = r.id AND m.withdrawn_at IS NULL
-                 WHERE b.guild_id = ?1 AND b.week = ?2 AND b.kind = 'members')
+        let rows = sqlx::query(concat!(
+            "WITH ",
+            requested_in_week!(),
+            "
              SELECT 'mark' AS what, request_id, user_id, kind, NULL AS time_zone
              FROM prayer_marks
              WHERE guild_id = ?1 AND request_id IN requested
@@ -388,8 +382,8 @@ impl Store {
              SELECT 'reports', COUNT(*), 0, '',
                     (SELECT time_zone FROM guild_settings WHERE guild_id = ?1)
              FROM praises
-             WHERE guild_id = ?1 AND week = ?2 AND request_id IS NULL",
-        )
+             WHERE guild_id = ?1 AND week = ?2 AND request_id IS NULL"
+        ))
         .bind(guild.to_sql())
         .bind(week.to_string())
         .fetch_all(&self.pool)
@@ -963,7 +957,9 @@ async fn erase_member(
     })
 }
 
-fn guild_request_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<GuildRequest, StorageError> {
+pub(super) fn guild_request_from_row(
+    row: &sqlx::sqlite::SqliteRow,
+) -> Result<GuildRequest, StorageError> {
     let kind: String = row.try_get("kind")?;
     let week: String = row.try_get("week")?;
     Ok(GuildRequest {

@@ -58,7 +58,7 @@ pub struct PostProblem {
     pub failed_at: DateTime<Utc>,
 }
 
-fn schedule_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule, StorageError> {
+pub(super) fn schedule_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule, StorageError> {
     let weekday: i64 = row.try_get("post_weekday")?;
     let time: String = row.try_get("post_time")?;
     let zone: String = row.try_get("time_zone")?;

@@ -125,6 +125,7 @@ pub async fn praise_request(
             reply_to: reply_to.filter(|_| i == 0),
             notify: piece.users.clone(),
             notify_role: None,
+            buttons: Vec::new(),
         };
         if let Err(error) = messenger.send(channel, &outgoing).await {
             // Nothing is half-recorded: the member can try again.

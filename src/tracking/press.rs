@@ -64,6 +64,24 @@ pub async fn press(
                 }
             })
         }
+        Button::Nudged(_, request) => {
+            // Only the member the reminder was for, about a commitment of
+            // theirs: a made-up custom id records nothing.
+            let committed = store
+                .marks(guild, &[request])
+                .await?
+                .iter()
+                .any(|m| m.user == user && m.source == Source::Commit);
+            if committed {
+                mark(store, &press, PrayerAction::Prayed, request).await?
+            } else {
+                PressAnswer {
+                    text: report::NOT_YOUR_REMINDER.to_owned(),
+                    button: None,
+                    replaces: false,
+                }
+            }
+        }
         Button::ForgetMe => {
             let mut forgotten = store.forget_member(guild, user).await?;
             forgotten.requests = forget_requests(store, messenger, guild, user).await?;

@@ -32,6 +32,10 @@ pub fn excerpt(text: &str, max: usize) -> String {
 
 /// How a request is named in an answer: its region and the start of its
 /// text, escaped.
+/// A reminder's **Prayed** pressed by someone with no such commitment (or
+/// after forget-me erased it).
+pub const NOT_YOUR_REMINDER: &str = "This reminder is not about a commitment of yours (it may have been erased). Nothing was recorded.";
+
 pub fn request_name(region: &str, text: &str) -> String {
     escape_markdown(&format!("{region} · {}", excerpt(text, 80)))
 }
