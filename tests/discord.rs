@@ -2948,3 +2948,48 @@ async fn setup_takes_a_nudge_weekday_or_off_and_refuses_anything_else_in_words()
     assert!(said.contains("Mid-week reminders are off."), "{said}");
     bot.fake.assert_no_spec_violations();
 }
+
+#[tokio::test]
+async fn the_weeks_header_opens_a_thread_where_the_bot_may_and_setup_names_the_permission_where_not()
+ {
+    let bot = start(&example()).await;
+    bot.setup_channel(&bot.world.general, None).await;
+    let refused = bot.prayer(
+        "setup",
+        vec![CommandOption::boolean("threads", true)],
+        bot.as_admin(),
+    );
+    let (refused, _) = bot.answer(&refused).await;
+    assert!(
+        refused.contains("**Create Public Threads**")
+            && refused.contains(&format!("<#{}>", bot.world.general.id))
+            && refused.ends_with("Nothing was changed."),
+        "{refused}"
+    );
+    let latin = &bot.world.latin;
+    let set = bot.prayer(
+        "setup",
+        vec![
+            CommandOption::channel("channel", latin),
+            CommandOption::boolean("threads", true),
+        ],
+        bot.as_admin(),
+    );
+    let (said, _) = bot.answer(&set).await;
+    assert!(said.contains("opens a thread"), "{said}");
+    let posted = bot.post(bot.as_admin()).await;
+    assert!(posted.starts_with("Posted the week of"), "{posted}");
+    let sends = bot.channel_sends();
+    let header = sent_id(&sends[0]);
+    assert_eq!(sent_to(&sends[0]), latin.id);
+    let thread = bot.fake.thread_on(header).expect("a thread on the header");
+    let name = thread["name"].as_str().unwrap_or_default();
+    assert!(name.starts_with("Prayer week of"), "{thread}");
+    let opened = bot
+        .fake
+        .requests_matching("POST", "/channels/*/messages/*/threads$");
+    assert_eq!(opened.len(), 1, "one thread a week");
+    // The requests stay in the channel, where their buttons are.
+    assert!(sends[1..].iter().all(|s| sent_to(s) == latin.id));
+    bot.fake.assert_no_spec_violations();
+}

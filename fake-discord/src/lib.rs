@@ -584,6 +584,11 @@ impl FakeDiscord {
         self.shared.lock().closed_dms.insert(user_id);
     }
 
+    /// The thread opened on `message_id`, as Discord answered it.
+    pub fn thread_on(&self, message_id: u64) -> Option<Value> {
+        self.shared.lock().threads.get(&message_id).cloned()
+    }
+
     /// The DM channel the bot opened with `user_id`, if it did.
     pub fn dm_channel(&self, user_id: u64) -> Option<u64> {
         self.shared.lock().dm_channels.get(&user_id).copied()

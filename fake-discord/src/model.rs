@@ -51,6 +51,8 @@ pub mod permissions {
     pub const MANAGE_ROLES: u64 = 1 << 28;
     /// USE_APPLICATION_COMMANDS
     pub const USE_APPLICATION_COMMANDS: u64 = 1 << 31;
+    /// CREATE_PUBLIC_THREADS
+    pub const CREATE_PUBLIC_THREADS: u64 = 1 << 35;
     /// SEND_MESSAGES_IN_THREADS
     pub const SEND_MESSAGES_IN_THREADS: u64 = 1 << 38;
     /// Every permission bit Discord defines today (and a few spare), what admins get.

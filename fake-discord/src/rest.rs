@@ -740,6 +740,10 @@ fn route_request(shared: &Shared, st: &mut FakeState, req: &Req<'_>) -> Reply {
             let (channel, message) = (id!(channel), id!(message));
             edit_message(shared, st, Some(channel), message, req)
         }
+        ("POST", ["channels", channel, "messages", message, "threads"]) => {
+            let (channel, message) = (id!(channel), id!(message));
+            start_thread(shared, st, channel, message, req)
+        }
         ("DELETE", ["channels", channel, "messages", message]) => {
             let (channel, message) = (id!(channel), id!(message));
             match st.messages.get_mut(&message) {
@@ -1058,6 +1062,56 @@ fn attachments_from(files: &[UploadedFile], body: &Value) -> Vec<Value> {
 fn bot_permissions_in(shared: &Shared, st: &FakeState, channel_id: u64) -> Option<u64> {
     let (g, _) = st.channel(channel_id)?;
     Some(g.permissions_in(channel_id, shared.bot.id).unwrap_or(0))
+}
+
+/// `POST /channels/{c}/messages/{m}/threads`: a public thread on a message,
+/// once (Discord refuses a second with 160004), if the bot may create
+/// public threads there.
+fn start_thread(
+    shared: &Shared,
+    st: &mut FakeState,
+    channel_id: u64,
+    message_id: u64,
+    req: &Req<'_>,
+) -> Reply {
+    let Some((guild_id, _)) = st.channel(channel_id).map(|(g, c)| (g.id, c.id)) else {
+        return unknown_channel();
+    };
+    match st.messages.get(&message_id) {
+        Some(m) if m.channel_id == channel_id && !m.deleted => {}
+        _ => return unknown_message(),
+    }
+    if shared.options.enforce_permissions
+        && let Some(perms) = bot_permissions_in(shared, st, channel_id)
+        && perms & permissions::ADMINISTRATOR == 0
+        && perms & permissions::CREATE_PUBLIC_THREADS == 0
+    {
+        return missing_permissions();
+    }
+    if st.threads.contains_key(&message_id) {
+        return Reply::error(
+            400,
+            160004,
+            "A thread has already been created for this message",
+        );
+    }
+    let body = req.body();
+    let thread = serde_json::json!({
+        "id": message_id.to_string(),
+        "type": crate::model::channel_kind::PUBLIC_THREAD,
+        "guild_id": guild_id.to_string(),
+        "parent_id": channel_id.to_string(),
+        "name": body.get("name").cloned().unwrap_or(Value::Null),
+        "owner_id": shared.bot.id.to_string(),
+        "thread_metadata": {
+            "archived": false,
+            "auto_archive_duration": body.get("auto_archive_duration").cloned().unwrap_or(serde_json::json!(4320)),
+            "archive_timestamp": "2026-01-01T00:00:00+00:00",
+            "locked": false
+        }
+    });
+    st.threads.insert(message_id, thread.clone());
+    Reply::ok(thread)
 }
 
 fn create_channel_message(

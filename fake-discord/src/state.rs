@@ -188,6 +188,9 @@ pub(crate) struct State {
     pub guilds: BTreeMap<u64, FakeGuild>,
     pub users: HashMap<u64, FakeUser>,
     pub dm_channels: HashMap<u64, u64>,
+    /// Threads opened on a message, by the message's id (a thread made from
+    /// a message has the message's id).
+    pub threads: HashMap<u64, Value>,
     /// Users who do not take direct messages from the bot.
     pub closed_dms: std::collections::HashSet<u64>,
     pub global_commands: Vec<Value>,

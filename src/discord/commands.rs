@@ -119,32 +119,27 @@ pub async fn setup(
     #[description = "A weekday for a private mid-week reminder to members with open commitments, or off"]
     #[autocomplete = "autocomplete_nudge"]
     nudge: Option<String>,
+    #[description = "Open a thread on the week's header for the group to talk about the week"]
+    threads: Option<bool>,
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let _busy = ctx.data().busy.read().await;
-    let nudge = nudge_option(nudge.as_deref())?;
-    let ping = ping_role(ctx, role, no_role).await?;
+    let extras = Extras {
+        nudge: nudge_option(nudge.as_deref())?,
+        threads: threads_option(ctx, guild, channel, threads).await?,
+        ping: ping_role(ctx, role, no_role).await?,
+    };
     let region = match region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(typed) => Some(known_region(ctx, guild, typed).await?),
         None => None,
     };
-    let current = ctx.data().store.schedule(guild).await?;
-    let schedule = changed_schedule(current, weekday, time.as_deref(), timezone.as_deref(), auto)?;
-    let asked = Setup {
-        guild,
-        current,
-        schedule,
-        ping,
-        zone_typed: timezone.is_some(),
-        nothing_typed: weekday.is_none()
-            && [&time, &timezone]
-                .iter()
-                .all(|typed| typed.as_deref().is_none_or(|t| t.trim().is_empty()))
-            && auto.is_none()
-            && ping.is_none()
-            && nudge.is_none(),
-        nudge,
+    let typed = Typed {
+        weekday,
+        time,
+        timezone,
+        auto,
     };
+    let asked = Setup::read(ctx, guild, typed, extras).await?;
     match channel {
         Some(channel) => route(ctx, &asked, channel, region).await,
         None => match region {
@@ -163,14 +158,68 @@ struct Setup {
     /// The schedule before, and as changed by what was typed.
     current: crate::schedule::Schedule,
     schedule: crate::schedule::Schedule,
-    /// The role the header is to mention: `Some(None)` for none any more,
-    /// `None` to leave it as it is.
-    ping: Option<Option<RoleId>>,
     zone_typed: bool,
     /// Whether no schedule option was given at all.
     nothing_typed: bool,
-    /// The mid-week nudge's day: `Some(None)` for off, `None` to leave it.
+    extras: Extras,
+}
+
+/// The schedule options of `/prayer setup`, as typed.
+struct Typed {
+    weekday: Option<Day>,
+    time: Option<String>,
+    timezone: Option<String>,
+    auto: Option<bool>,
+}
+
+impl Setup {
+    /// What was asked, with the schedule as it stands and as changed.
+    async fn read(
+        ctx: Context<'_>,
+        guild: GuildId,
+        typed: Typed,
+        extras: Extras,
+    ) -> Result<Setup, Error> {
+        let Typed {
+            weekday,
+            time,
+            timezone,
+            auto,
+        } = typed;
+        let current = ctx.data().store.schedule(guild).await?;
+        let schedule =
+            changed_schedule(current, weekday, time.as_deref(), timezone.as_deref(), auto)?;
+        Ok(Setup {
+            guild,
+            current,
+            schedule,
+            zone_typed: timezone.is_some(),
+            nothing_typed: weekday.is_none()
+                && [&time, &timezone]
+                    .iter()
+                    .all(|typed| typed.as_deref().is_none_or(|t| t.trim().is_empty()))
+                && auto.is_none()
+                && extras.is_empty(),
+            extras,
+        })
+    }
+}
+
+/// The options of `/prayer setup` beside the channel and the schedule, each
+/// `None` when not given.
+struct Extras {
+    /// The role the header is to mention: `Some(None)` for none any more.
+    ping: Option<Option<RoleId>>,
+    /// The mid-week nudge's day: `Some(None)` for off.
     nudge: Option<Option<chrono::Weekday>>,
+    /// Whether the week's header opens a thread.
+    threads: Option<bool>,
+}
+
+impl Extras {
+    fn is_empty(&self) -> bool {
+        self.ping.is_none() && self.nudge.is_none() && self.threads.is_none()
+    }
 }
 
 impl Setup {
@@ -178,30 +227,40 @@ impl Setup {
     /// the fixed-offset zone warning if any.
     async fn words(&self, store: &crate::storage::Store) -> Result<String, Error> {
         let when = schedule_status(store, self.guild, self.schedule, super::now()).await?;
-        let ping = match self.ping {
+        let ping = match self.extras.ping {
             None => String::new(),
             Some(None) => " The weekly header mentions no role.".to_owned(),
             Some(Some(role)) => format!(
                 " The weekly header mentions <@&{role}> (once a week, in the first channel's header)."
             ),
         };
-        let nudge = match self.nudge {
+        let nudge = match self.extras.nudge {
             None => String::new(),
             Some(day) => format!(" {}", nudge_words(day)),
         };
+        let threads = match self.extras.threads {
+            None => "",
+            Some(true) => {
+                " Each week's header opens a thread for the group to talk about the week."
+            }
+            Some(false) => " The week's header opens no thread.",
+        };
         Ok(format!(
-            "{when}{ping}{nudge}{}",
+            "{when}{ping}{nudge}{threads}{}",
             zone_warning(self.schedule, self.zone_typed)
         ))
     }
 
     /// Stores the role the header mentions and the nudge day, if given.
     async fn store_ping(&self, store: &crate::storage::Store) -> Result<(), Error> {
-        if let Some(role) = self.ping {
+        if let Some(role) = self.extras.ping {
             store.set_ping_role(self.guild, role, super::now()).await?;
         }
-        if let Some(day) = self.nudge {
+        if let Some(day) = self.extras.nudge {
             store.set_nudge(self.guild, day, super::now()).await?;
+        }
+        if let Some(threads) = self.extras.threads {
+            store.set_threads(self.guild, threads, super::now()).await?;
         }
         Ok(())
     }
@@ -214,6 +273,36 @@ fn nudge_option(typed: Option<&str>) -> Result<Option<Option<chrono::Weekday>>, 
         .map(parse_nudge_day)
         .transpose()
         .map_err(UserError::new)?)
+}
+
+/// `threads` as `/prayer setup` was given it: turning threads on needs
+/// Create Public Threads in the channel the header goes to (the one given,
+/// else the default), named if missing, and nothing changes.
+async fn threads_option(
+    ctx: Context<'_>,
+    guild: GuildId,
+    channel: Option<serenity::ChannelId>,
+    threads: Option<bool>,
+) -> Result<Option<bool>, Error> {
+    if threads != Some(true) {
+        return Ok(threads);
+    }
+    let default = ctx
+        .data()
+        .store
+        .channel_settings(guild)
+        .await?
+        .default_channel;
+    let Some(channel) = channel.or(default.map(serenity::ChannelId::from)) else {
+        return Ok(threads);
+    };
+    if !super::permissions::may_open_threads(ctx, channel).await? {
+        return Err(UserError::new(format!(
+            "To open the week's thread I need **Create Public Threads** in <#{channel}>: grant it to my role there (Server Settings → Roles, or the channel's permissions), then run this again. Nothing was changed."
+        ))
+        .into());
+    }
+    Ok(threads)
 }
 
 /// The choices `nudge` offers as an admin types.

@@ -84,7 +84,10 @@ fn message_body(channel: ChannelId, message: &OutgoingMessage) -> Result<Vec<u8>
             MessageReference::from((channel, reply_to)).fail_if_not_exists(false),
         );
     }
-    builder = builder.components(components(message));
+    let rows = components(message);
+    if !rows.is_empty() {
+        builder = builder.components(rows);
+    }
     serde_json::to_vec(&builder)
         .map_err(|e| SendError::invalid(format!("the message could not be encoded ({e})")))
 }
@@ -133,6 +136,30 @@ impl Messenger for Rest {
         })
         .await
         .map(drop)
+    }
+
+    async fn open_thread(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        name: &str,
+    ) -> Result<ChannelId, SendError> {
+        // A week's talk stays open the whole week: a week's archive time.
+        let body = serde_json::to_vec(&serde_json::json!({
+            "name": name,
+            "auto_archive_duration": 10080,
+        }))
+        .map_err(|e| SendError::invalid(format!("the thread could not be encoded ({e})")))?;
+        let answer = self
+            .call(|| {
+                let route = Route::ChannelMessageThreads {
+                    channel_id: channel.into(),
+                    message_id: message.into(),
+                };
+                Request::new(route, LightMethod::Post).body(Some(body.clone()))
+            })
+            .await?;
+        snowflake_in(&answer, "the thread").map(ChannelId::new)
     }
 
     async fn open_dm(&self, user: UserId) -> Result<ChannelId, SendError> {

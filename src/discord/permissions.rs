@@ -42,6 +42,19 @@ pub async fn missing_in(ctx: Context<'_>, channel: ChannelId) -> Result<Vec<&'st
     ))
 }
 
+/// Whether the bot may open public threads in `channel` of the command's
+/// server (for the week's thread).
+pub async fn may_open_threads(ctx: Context<'_>, channel: ChannelId) -> Result<bool, Error> {
+    let (guild, member) = bot_in_server(ctx).await?;
+    let Some(target) = guild.channels.get(&channel) else {
+        return Err(
+            UserError::new(format!("<#{channel}> is not a channel of this server.")).into(),
+        );
+    };
+    let granted = guild.user_permissions_in(target, &member);
+    Ok(granted.administrator() || granted.create_public_threads())
+}
+
 /// Whether the bot's messages can ping `role`: anyone may mention it, or
 /// the bot has Mention @everyone, @here and All Roles in the server.
 pub async fn may_mention(ctx: Context<'_>, role: &serenity::Role) -> Result<bool, Error> {

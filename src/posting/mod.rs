@@ -143,6 +143,15 @@ pub trait Messenger {
         message: &OutgoingMessage,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 
+    /// Opens a public thread named `name` on `message` (in `channel`);
+    /// returns the thread's id.
+    fn open_thread(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        name: &str,
+    ) -> impl Future<Output = Result<ChannelId, SendError>> + Send;
+
     /// The direct-message channel with `user`, opened if need be.
     fn open_dm(&self, user: UserId) -> impl Future<Output = Result<ChannelId, SendError>> + Send;
 
@@ -187,6 +196,9 @@ pub struct PlannedMessage {
     /// The role the message mentions (and may ping): the server's chosen
     /// role, on the first header of the post only.
     pub ping: Option<RoleId>,
+    /// The name of the thread this message opens for the week: on the first
+    /// header, when the server asked for threads.
+    pub thread: Option<String>,
 }
 
 /// Why a week cannot be posted. Each is shown to the admin as it reads.
@@ -345,6 +357,7 @@ pub fn plan_post(
                 .is_some_and(|index| stored.bulletin.requests[index].is_prayable()),
         content: post.content.clone(),
         ping: None,
+        thread: None,
     };
     let mut plan: Vec<PlannedMessage> = channels
         .into_iter()
@@ -362,7 +375,15 @@ pub fn plan_post(
         first.content = format!("<@&{role}>\n{}", first.content);
         first.ping = Some(role);
     }
+    if let (true, Some(first)) = (settings.threads, plan.first_mut()) {
+        first.thread = Some(thread_name(stored.week));
+    }
     Ok(plan)
+}
+
+/// The name of a week's thread (Discord allows 100 characters).
+pub fn thread_name(week: PrayerWeek) -> String {
+    format!("Prayer week of {}", week.monday().format("%-d %B %Y"))
 }
 
 /// What `guild`'s post of `week` would send, before anything goes out:
@@ -783,6 +804,17 @@ impl<M: Messenger, N: Fn() -> DateTime<Utc>> Poster<'_, M, N> {
             .await
             .map_err(|e| self.interrupted(index, e))?;
         self.record(message, message_id).await?;
+        if let Some(name) = &message.thread {
+            // The week's talk: worth a warning if refused, never worth
+            // holding the week's requests back.
+            if let Err(error) = self
+                .messenger
+                .open_thread(message.channel, message_id, name)
+                .await
+            {
+                tracing::warn!(%error, "could not open the week's thread");
+            }
+        }
         if message.prayable {
             self.messenger
                 .react(message.channel, message_id, PRAY_EMOJI)
@@ -991,6 +1023,34 @@ mod tests {
     }
 
     /// The bulletin stored, and the server's posts going to channel 1.
+    #[tokio::test]
+    async fn a_server_that_asked_for_threads_gets_one_on_the_first_header_only() {
+        let store = store_with_default_channel().await;
+        store
+            .set_region_channel(GUILD, "South Asia", ChannelId::of::<2>())
+            .await
+            .expect("routed");
+        store.set_threads(GUILD, true, now()).await.expect("set");
+        let recorder = Scripted::default();
+        post(&store, &recorder, "run", now()).await.expect("posts");
+        let threads = recorder.threads.lock().expect("the threads").clone();
+        let sent = recorder.sent.lock().expect("the sends").clone();
+        assert_eq!(sent.len(), 6, "two headers and four requests: {sent:?}");
+        assert_eq!(
+            threads,
+            [(
+                MessageId::try_new(recorder.first_id + 1_000).expect("not 0"),
+                "Prayer week of 23 November 2026".to_owned()
+            )],
+            "one thread, on the first message sent (the first header)"
+        );
+        // Posting again posts nothing and opens nothing.
+        post(&store, &recorder, "again", now())
+            .await
+            .expect("posts");
+        assert_eq!(recorder.threads.lock().expect("the threads").len(), 1);
+    }
+
     async fn store_with_default_channel() -> Store {
         let store = store_with_bulletin(BULLETIN).await;
         store
@@ -1013,6 +1073,7 @@ mod tests {
                 })
                 .collect(),
             ping_role: None,
+            threads: false,
         }
     }
 
@@ -1584,6 +1645,7 @@ mod tests {
             prayable: true,
             content: String::new(),
             ping: None,
+            thread: None,
         };
         let a = nonce(
             GuildId::try_new(u64::MAX).expect("ids are not 0"),

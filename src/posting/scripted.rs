@@ -146,6 +146,8 @@ pub(crate) struct Scripted {
     pub met: Mutex<HashSet<ChannelId>>,
     /// Members whose direct messages are closed to the bot.
     pub closed_dms: HashSet<UserId>,
+    /// The threads opened, on which message and named how.
+    pub threads: Mutex<Vec<(MessageId, String)>>,
 }
 
 /// A member's direct-message channel is this plus their id.
@@ -270,6 +272,17 @@ impl Messenger for Scripted {
         } else {
             Err(refusal("Unknown Message"))
         }
+    }
+
+    async fn open_thread(
+        &self,
+        _channel: ChannelId,
+        message: MessageId,
+        name: &str,
+    ) -> Result<ChannelId, SendError> {
+        let mut threads = self.threads.lock().unwrap_or_else(|e| e.into_inner());
+        threads.push((message, name.to_owned()));
+        ChannelId::try_new(message.get()).ok_or_else(|| failure("no thread"))
     }
 
     async fn open_dm(&self, user: UserId) -> Result<ChannelId, SendError> {

@@ -15,18 +15,22 @@ pub struct ChannelSettings {
     pub region_channels: Vec<(String, ChannelId)>,
     /// The role the weekly header mentions, if an admin chose one.
     pub ping_role: Option<RoleId>,
+    /// Whether the week's header opens a thread for the week.
+    pub threads: bool,
 }
 
 impl Store {
     /// Where `guild`'s posts go.
     pub async fn channel_settings(&self, guild: GuildId) -> Result<ChannelSettings, StorageError> {
-        let (default_channel, ping_role): (Option<ChannelId>, Option<RoleId>) = sqlx::query_as(
-            "SELECT default_channel_id, ping_role_id FROM guild_settings WHERE guild_id = ?",
-        )
-        .bind(guild)
-        .fetch_optional(&self.pool)
-        .await?
-        .unwrap_or_default();
+        let (default_channel, ping_role, threads): (Option<ChannelId>, Option<RoleId>, bool) =
+            sqlx::query_as(
+                "SELECT default_channel_id, ping_role_id, week_threads FROM guild_settings
+                 WHERE guild_id = ?",
+            )
+            .bind(guild)
+            .fetch_optional(&self.pool)
+            .await?
+            .unwrap_or_default();
         let region_channels = sqlx::query(
             "SELECT region, channel_id FROM region_channels WHERE guild_id = ? ORDER BY region",
         )
@@ -40,6 +44,7 @@ impl Store {
             default_channel,
             region_channels,
             ping_role,
+            threads,
         })
     }
 
@@ -77,6 +82,26 @@ impl Store {
         )
         .bind(guild)
         .bind(role)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the week's header opens a thread in `guild`.
+    pub async fn set_threads(
+        &self,
+        guild: GuildId,
+        threads: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO guild_settings (guild_id, week_threads, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (guild_id) DO UPDATE
+             SET week_threads = excluded.week_threads, updated_at = excluded.updated_at",
+        )
+        .bind(guild)
+        .bind(threads)
         .bind(now)
         .execute(&self.pool)
         .await?;

@@ -96,7 +96,10 @@ impl World {
         let admin = FakeUser::new(fake.next_id(), "ada");
         let member = FakeUser::new(fake.next_id(), "bob");
         let general = FakeChannel::text(fake.next_id(), "prayer");
-        let latin = FakeChannel::text(fake.next_id(), "latin-america");
+        // The one channel where the bot may open threads (the week's thread).
+        let latin = FakeChannel::text(fake.next_id(), "latin-america").with_overwrite(
+            Overwrite::member(fake.bot_user_id(), permissions::CREATE_PUBLIC_THREADS, 0),
+        );
         let locked =
             FakeChannel::text(fake.next_id(), "announcements").with_overwrite(Overwrite::member(
                 fake.bot_user_id(),
