@@ -4,6 +4,7 @@
 
 use poise::serenity_prelude as serenity;
 
+use super::admin::{correct, unpost};
 use super::download::{DOWNLOAD_TIMEOUT, FetchError, fetch_capped};
 
 use super::reply::{guild, parse_week, reply, reply_pieces};
@@ -45,7 +46,9 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
         "setup",
         "status",
         "import",
-        "post"
+        "post",
+        "correct",
+        "unpost"
     ),
     subcommand_required
 )]

@@ -178,7 +178,7 @@ async fn candidates(ctx: Context<'_>, guild: GuildId) -> Result<Vec<RequestChoic
 
 /// The request a typed option names, as this server sees it; else a
 /// refusal that reveals nothing about other servers.
-async fn named_request(
+pub(super) async fn named_request(
     ctx: Context<'_>,
     guild: GuildId,
     typed: &str,

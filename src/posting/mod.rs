@@ -7,10 +7,12 @@
 //! serenity's `Http` and tests implement with a recording fake.
 
 pub mod buttons;
+pub mod correct;
 pub mod region;
 pub mod render;
 #[cfg(test)]
 pub(crate) mod scripted;
+pub mod unpost;
 
 use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
@@ -49,6 +51,16 @@ pub struct OutgoingMessage {
     /// The role this message may ping: the one an admin chose, on the
     /// weekly header only.
     pub notify_role: Option<RoleId>,
+}
+
+/// New content for a message the bot posted, as `/prayer correct` edits
+/// it: the text, and the buttons it carries (the same as when posted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditedMessage {
+    pub content: String,
+    /// The request whose **I'll pray** / **Prayed** buttons the message
+    /// keeps; `None` for none.
+    pub buttons_for: Option<RequestId>,
 }
 
 /// Why a call to Discord failed for good (after the retries it deserves),
@@ -132,6 +144,22 @@ pub trait Messenger {
         channel: ChannelId,
         message: MessageId,
         emoji: &str,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Edits a message the bot posted: its text and buttons, mentions off.
+    fn edit(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        edited: &EditedMessage,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Deletes a message the bot posted. A message already gone fails with
+    /// a [`SendError::is_gone`] error.
+    fn delete(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 
     /// The latest messages of `channel`, newest first: at most
@@ -475,6 +503,7 @@ pub async fn post_week(
         messenger,
         guild,
         week,
+        round: store.post_round(guild, week).await?,
         run,
         now: &now,
         plan: &plan,
@@ -494,6 +523,8 @@ struct Poster<'a, M, N> {
     messenger: &'a M,
     guild: GuildId,
     week: PrayerWeek,
+    /// How many times the week was taken down here (`/prayer unpost`).
+    round: u32,
     run: &'a PostRun,
     now: &'a N,
     plan: &'a [PlannedMessage],
@@ -670,7 +701,7 @@ impl<M: Messenger, N: Fn() -> DateTime<Utc>> Poster<'_, M, N> {
         let outgoing = OutgoingMessage {
             content: message.content.clone(),
             buttons_for: message.request_id.filter(|_| message.prayable),
-            nonce: nonce(self.guild, self.week, message),
+            nonce: nonce_in_round(self.guild, self.week, self.round, message),
             reply_to: None,
             notify: Vec::new(),
             notify_role: message.ping,
@@ -778,7 +809,32 @@ fn recognise(
 
 /// A nonce that names one message of one server's post of one week: at
 /// most 25 characters, as Discord allows.
+#[cfg(test)]
 fn nonce(guild: GuildId, week: PrayerWeek, message: &PlannedMessage) -> String {
+    nonce_in_round(guild, week, 0, message)
+}
+
+/// The nonce of `message` in the post of `week` after it was taken down
+/// `round` times: the first round's nonces are the ones posts always had;
+/// each later round has its own, so Discord, which answers a nonce it saw
+/// in the last few minutes with the message it made then, never answers
+/// a post made again with a message the unpost deleted.
+fn nonce_in_round(
+    guild: GuildId,
+    week: PrayerWeek,
+    round: u32,
+    message: &PlannedMessage,
+) -> String {
+    if round > 0 {
+        let parts = (
+            guild,
+            week.to_string(),
+            message.channel,
+            message.request_id,
+            message.part,
+        );
+        return stable_nonce('p', (parts, round));
+    }
     stable_nonce(
         'p',
         (

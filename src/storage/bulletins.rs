@@ -111,7 +111,7 @@ impl Store {
     }
 
     /// The bulletin `scope` sees for `week`, if any: a server's own, else
-    /// the shared one.
+    /// the shared one; each request's text as the server corrected it.
     pub async fn week(
         &self,
         scope: Scope,
@@ -124,10 +124,13 @@ impl Store {
         let rows = sqlx::query(
             "WITH chosen AS (
                  SELECT * FROM bulletins WHERE id =
-                     (SELECT id FROM bulletins WHERE guild_id IN (?, 0) AND week = ?
+                     (SELECT id FROM bulletins WHERE guild_id IN (?1, 0) AND week = ?2
                       ORDER BY guild_id DESC LIMIT 1))
              SELECT b.id AS bulletin_id, b.title, b.date, b.verse_text, b.verse_reference,
-                    0 AS note, r.position, r.id, r.region, r.kind, r.text, r.countries
+                    0 AS note, r.position, r.id, r.region, r.kind,
+                    COALESCE((SELECT c.text FROM request_corrections AS c
+                              WHERE c.guild_id = ?1 AND c.request_id = r.id), r.text) AS text,
+                    r.countries
              FROM chosen AS b LEFT JOIN requests AS r ON r.bulletin_id = b.id
              UNION ALL
              SELECT b.id, b.title, b.date, b.verse_text, b.verse_reference,

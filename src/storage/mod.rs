@@ -10,7 +10,8 @@
 //! (where a server's posts go), `posts.rs` (the weekly posts and the
 //! messages they sent), `prayers.rs` (what members said about requests,
 //! praises, notify settings), `schedule.rs` (when each server posts, and
-//! the problems its posts ran into). This file opens the database and holds what they
+//! the problems its posts ran into), `corrections.rs` (admins' corrections,
+//! unposts and their log). This file opens the database and holds what they
 //! share.
 
 use std::str::FromStr;
@@ -113,6 +114,7 @@ pub use crate::ids::{discord_id, sql_id};
 
 mod backup;
 mod bulletins;
+mod corrections;
 mod ids;
 mod posts;
 mod prayers;
@@ -121,6 +123,7 @@ mod settings;
 
 pub use backup::Contents;
 pub use bulletins::{BulletinImport, Held, ImportOutcome, StoredWeek};
+pub use corrections::{AdminAction, CorrectionRecord, UnpostClaim};
 pub use posts::{PostedMessage, WeekPostClaim};
 pub use prayers::{
     AnsweredPraise, Forgotten, GuildRequest, PostedIn, PraiseOutcome, UnreadPost, WeekTracking,
