@@ -249,3 +249,316 @@ async fn delete_all(
         channels,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::posting::correct::tests::{
+        ADMIN, BULLETIN, GUILD, now, post, pray, request, store_with, week,
+    };
+    use crate::posting::scripted::{Discord, Scripted};
+    use crate::posting::{PostOutcome, PostRun};
+    use crate::storage::Scope;
+
+    fn unpost() -> Unpost {
+        Unpost {
+            guild: GUILD,
+            week: week(),
+            admin: ADMIN,
+        }
+    }
+
+    async fn take_down(store: &Store, messenger: &Scripted) -> UnpostOutcome {
+        let run = PostRun::new(PostRun::LEASE);
+        unpost_week(store, messenger, unpost(), &run, now)
+            .await
+            .expect("no storage error")
+    }
+
+    fn deleted(messenger: &Scripted) -> Vec<(ChannelId, crate::ids::MessageId)> {
+        messenger
+            .deleted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    #[tokio::test]
+    async fn an_unposted_week_posts_again_each_message_once_and_keeps_every_prayer() {
+        let store = store_with(Scope::Shared, BULLETIN).await;
+        let discord = Discord::default();
+        let first = Scripted {
+            discord: discord.clone(),
+            ..Scripted::default()
+        };
+        post(&store, &first, GUILD).await;
+        let posted = store.posted_messages(GUILD, week()).await.expect("reads");
+        assert_eq!(posted.len(), 4);
+        let first_nonces = discord.nonces();
+        let kenya = request(&store, GUILD, "Kenya").await;
+        let on_kenya = store
+            .request_messages(GUILD, kenya.id)
+            .await
+            .expect("reads");
+        pray(&store, GUILD, kenya.id, on_kenya[0]).await;
+        let marks = store.marks(GUILD, &[kenya.id]).await.expect("reads");
+
+        let asked = prompt(&store, GUILD, week()).await.expect("reads");
+        assert!(asked.can_confirm);
+        assert!(
+            asked.text.starts_with(
+                "This deletes the 4 messages I posted for the week of 2026-11-23 in <#1>"
+            ),
+            "{}",
+            asked.text
+        );
+        let outcome = take_down(&store, &first).await;
+        assert_eq!(
+            outcome,
+            UnpostOutcome::Done {
+                week: week(),
+                deleted: 4,
+                gone: 0,
+                channels: vec![ChannelId::of::<1>()]
+            }
+        );
+        assert!(
+            outcome
+                .words()
+                .starts_with("Took down the week of 2026-11-23: 4 messages deleted in <#1>.")
+        );
+        let mut gone: Vec<_> = deleted(&first).iter().map(|(_, m)| *m).collect();
+        gone.sort();
+        let mut sent: Vec<_> = posted.iter().map(|p| p.message_id).collect();
+        sent.sort();
+        assert_eq!(gone, sent, "each message deleted once");
+        assert!(discord.held().is_empty());
+        assert!(
+            store
+                .posted_messages(GUILD, week())
+                .await
+                .expect("reads")
+                .is_empty()
+        );
+        assert!(!store.week_post_begun(GUILD, week()).await.expect("reads"));
+        assert_eq!(store.marks(GUILD, &[kenya.id]).await.expect("reads"), marks);
+        let log = store.admin_actions(GUILD, 5).await.expect("reads");
+        assert_eq!((log[0].action.as_str(), log[0].admin), ("unpost", ADMIN));
+
+        // Posted again: each message once, under nonces of their own.
+        let again = Scripted {
+            discord: discord.clone(),
+            first_id: 10_000,
+            ..Scripted::default()
+        };
+        let outcome = post(&store, &again, GUILD).await;
+        assert!(
+            matches!(
+                outcome,
+                PostOutcome::Posted {
+                    messages: 4,
+                    resumed: 0,
+                    ..
+                }
+            ),
+            "{outcome:?}"
+        );
+        assert_eq!(discord.held().len(), 4);
+        let nonces = discord.nonces();
+        assert!(nonces.windows(2).all(|w| w[0] != w[1]), "{nonces:?}");
+        assert!(
+            nonces.iter().all(|n| !first_nonces.contains(n)),
+            "a new round"
+        );
+        assert_eq!(
+            store
+                .posted_messages(GUILD, week())
+                .await
+                .expect("reads")
+                .len(),
+            4
+        );
+        assert_eq!(
+            post(&store, &again, GUILD).await,
+            PostOutcome::AlreadyPosted { week: week() }
+        );
+        assert_eq!(again.count(), 4);
+        assert_eq!(store.marks(GUILD, &[kenya.id]).await.expect("reads"), marks);
+    }
+
+    #[tokio::test]
+    async fn a_week_not_posted_has_nothing_to_take_down() {
+        let store = store_with(Scope::Shared, BULLETIN).await;
+        let messenger = Scripted::default();
+        let asked = prompt(&store, GUILD, week()).await.expect("reads");
+        assert!(!asked.can_confirm);
+        assert!(
+            asked.text.ends_with("Nothing was changed."),
+            "{}",
+            asked.text
+        );
+        assert_eq!(
+            take_down(&store, &messenger).await,
+            UnpostOutcome::NotPosted { week: week() }
+        );
+        assert!(deleted(&messenger).is_empty());
+        assert!(
+            store
+                .admin_actions(GUILD, 5)
+                .await
+                .expect("reads")
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn two_unposts_at_once_delete_each_message_once() {
+        let store = store_with(Scope::Shared, BULLETIN).await;
+        let discord = Discord::default();
+        let poster = Scripted {
+            discord: discord.clone(),
+            ..Scripted::default()
+        };
+        post(&store, &poster, GUILD).await;
+        let (a, b) = (
+            Scripted {
+                discord: discord.clone(),
+                ..Scripted::default()
+            },
+            Scripted {
+                discord: discord.clone(),
+                ..Scripted::default()
+            },
+        );
+        let (one, two) = tokio::join!(take_down(&store, &a), take_down(&store, &b));
+        let done = [&one, &two]
+            .iter()
+            .filter(|o| matches!(o, UnpostOutcome::Done { .. }))
+            .count();
+        assert_eq!(done, 1, "{one:?} {two:?}");
+        assert!(
+            [&one, &two].iter().any(|o| matches!(
+                o,
+                UnpostOutcome::Held { .. } | UnpostOutcome::NotPosted { .. }
+            )),
+            "{one:?} {two:?}"
+        );
+        assert_eq!(deleted(&a).len() + deleted(&b).len(), 4);
+        assert_eq!(store.admin_actions(GUILD, 5).await.expect("reads").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_unpost_and_a_post_of_the_same_week_never_meet() {
+        let store = store_with(Scope::Shared, BULLETIN).await;
+        let stored = store
+            .week(Scope::Guild(GUILD), week())
+            .await
+            .expect("reads")
+            .expect("stored");
+        // A post holds the week: the unpost deletes nothing.
+        let until = now() + PostRun::LEASE;
+        store
+            .lease_week_post(GUILD, week(), stored.bulletin_id, "poster", until, now())
+            .await
+            .expect("leases");
+        let messenger = Scripted::default();
+        assert_eq!(
+            take_down(&store, &messenger).await,
+            UnpostOutcome::Held {
+                week: week(),
+                until
+            }
+        );
+        assert!(deleted(&messenger).is_empty());
+        // Finished, then taken down while a post comes: the post finds the
+        // week posted, and sends nothing.
+        store
+            .finish_week_post(GUILD, week(), now())
+            .await
+            .expect("finishes");
+        let claim = store
+            .claim_unpost(GUILD, week(), "unposter", until, now())
+            .await
+            .expect("claims");
+        assert_eq!(claim, UnpostClaim::Claimed(Vec::new()));
+        let poster = Scripted::default();
+        assert_eq!(
+            post(&store, &poster, GUILD).await,
+            PostOutcome::AlreadyPosted { week: week() }
+        );
+        assert_eq!(poster.count(), 0);
+        assert!(matches!(
+            store
+                .claim_unpost(GUILD, week(), "second", until, now())
+                .await,
+            Ok(UnpostClaim::Held { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_unpost_discord_interrupts_leaves_the_rest_posted_for_the_next_one() {
+        let store = store_with(Scope::Shared, BULLETIN).await;
+        let discord = Discord::default();
+        let poster = Scripted {
+            discord: discord.clone(),
+            ..Scripted::default()
+        };
+        post(&store, &poster, GUILD).await;
+        // One message a moderator deleted already; Discord refuses the third
+        // deletion.
+        let posted = store.posted_messages(GUILD, week()).await.expect("reads");
+        assert!(discord.remove(posted[3].message_id.get()));
+        let refusing = Scripted {
+            discord: discord.clone(),
+            refuse_changes_after: Some(2),
+            ..Scripted::default()
+        };
+        let outcome = take_down(&store, &refusing).await;
+        let UnpostOutcome::Interrupted {
+            done: 3, total: 4, ..
+        } = &outcome
+        else {
+            panic!("{outcome:?}");
+        };
+        assert!(
+            outcome
+                .words()
+                .contains("run `/prayer unpost week:2026-11-23` again"),
+            "{}",
+            outcome.words()
+        );
+        // The week stays posted, with the one message left; nothing posts it.
+        let left = store.posted_messages(GUILD, week()).await.expect("reads");
+        assert_eq!(left, [posted[0]]);
+        let idle = Scripted::default();
+        assert_eq!(
+            post(&store, &idle, GUILD).await,
+            PostOutcome::AlreadyPosted { week: week() }
+        );
+        assert!(
+            store
+                .admin_actions(GUILD, 5)
+                .await
+                .expect("reads")
+                .is_empty()
+        );
+        // The next unpost deletes the rest.
+        let next = Scripted {
+            discord: discord.clone(),
+            ..Scripted::default()
+        };
+        let outcome = take_down(&store, &next).await;
+        assert!(
+            matches!(
+                outcome,
+                UnpostOutcome::Done {
+                    deleted: 1,
+                    gone: 0,
+                    ..
+                }
+            ),
+            "{outcome:?}"
+        );
+        assert!(discord.held().is_empty());
+    }
+}
