@@ -118,10 +118,12 @@ pub async fn correct_request(
             ))
         })?;
     let text = checked_text(&request, correction.text)?;
-    if store.week_post_lease(guild, request.week).await?.is_some() {
+    if store.week_post_unfinished(guild, request.week).await? {
+        // A post resumed later compares what the channel shows with the
+        // text it plans: the text must not change under it.
         return Err(refused(format!(
-            "The week of {} is being posted right now. Run this again once it is finished. Nothing was changed.",
-            request.week
+            "The week of {week} is being posted, or was partly posted: run `/prayer post week:{week}` to finish it, then correct the request. Nothing was changed.",
+            week = request.week
         )));
     }
     let posted = store.request_messages(guild, request.id).await?;
@@ -616,6 +618,32 @@ pub(crate) mod tests {
         assert!(
             words.ends_with("1 message had been deleted in Discord, so there was nothing to edit."),
             "{words}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_week_partly_posted_is_finished_before_it_is_corrected() {
+        let store = store_with(Scope::Shared, BULLETIN).await;
+        let stopped = Scripted {
+            fail_after: Some(2),
+            ..Scripted::default()
+        };
+        let run = PostRun::new(PostRun::LEASE);
+        let cut = post_week(&store, &stopped, GUILD, week(), &run, now).await;
+        assert!(cut.is_err(), "{cut:?}");
+        let kenya = request(&store, GUILD, "Kenya").await;
+        let refused =
+            correct_request(&store, &stopped, &correction(kenya.id, "Pray for Nairobi.")).await;
+        let Err(CorrectError::Refused(words)) = refused else {
+            panic!("{refused:?}");
+        };
+        assert!(
+            words.contains("run `/prayer post week:2026-11-23` to finish it"),
+            "{words}"
+        );
+        assert_eq!(
+            request(&store, GUILD, "Kenya").await.text,
+            "Pray for Kenya."
         );
     }
 

@@ -166,6 +166,23 @@ impl Store {
         .await?)
     }
 
+    /// Whether `guild`'s post of `week` was begun and is not finished
+    /// (being sent now, or stopped part-way).
+    pub async fn week_post_unfinished(
+        &self,
+        guild: GuildId,
+        week: PrayerWeek,
+    ) -> Result<bool, StorageError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM week_posts
+                            WHERE guild_id = ? AND week = ? AND finished_at IS NULL)",
+        )
+        .bind(guild)
+        .bind(week.to_string())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// Extends `owner`'s hold on the unpost; false when it lost it.
     pub async fn renew_unpost(
         &self,
@@ -334,4 +351,125 @@ fn posted_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<PostedMessage, Stora
         part: u32::try_from(part)
             .map_err(|_| StorageError::Corrupt(format!("message part {part}")))?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::Scope;
+    use crate::storage::fixtures::*;
+
+    const OTHER: GuildId = GuildId::of::<7>();
+    const ADMIN: UserId = UserId::of::<3>();
+
+    fn record(request: RequestId, text: &str) -> CorrectionRecord<'_> {
+        CorrectionRecord {
+            guild: GUILD,
+            request,
+            week: week("2026-11-23"),
+            text,
+            admin: ADMIN,
+            detail: "corrected",
+            now: now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_correction_is_read_in_its_server_only_everywhere_the_text_is_read()
+    -> Result<(), StorageError> {
+        let store = store().await;
+        let ids = posted(&store).await?;
+        let w = week("2026-11-23");
+        store
+            .record_praise(GUILD, Some(ids[0]), w, ADMIN, "Thanks!", now())
+            .await?;
+        store
+            .correct_request(&record(ids[0], "Pray for Nairobi."))
+            .await?;
+        store
+            .correct_request(&record(ids[0], "Pray for Mombasa."))
+            .await?;
+        let text = |stored: Option<crate::storage::StoredWeek>| {
+            stored.map(|s| s.bulletin.requests[0].text.clone())
+        };
+        assert_eq!(
+            text(store.week(Scope::Guild(GUILD), w).await?).as_deref(),
+            Some("Pray for Mombasa.")
+        );
+        assert_eq!(
+            text(store.week(Scope::Guild(OTHER), w).await?).as_deref(),
+            Some("Pray for Kenya.")
+        );
+        assert_eq!(
+            text(store.week(Scope::Shared, w).await?).as_deref(),
+            Some("Pray for Kenya.")
+        );
+        let answered = store.answered_praises(GUILD, w, 10).await?;
+        assert_eq!(
+            answered[0].request,
+            Some(("Africa".to_owned(), "Pray for Mombasa.".to_owned()))
+        );
+        let log = store.admin_actions(GUILD, 10).await?;
+        assert_eq!(log.len(), 2, "each correction is logged");
+        assert!(store.admin_actions(OTHER, 10).await?.is_empty());
+        // The messages of the request, as posted.
+        let messages = store.request_messages(GUILD, ids[0]).await?;
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].message_id, MessageId::of::<500>());
+        assert!(store.request_messages(OTHER, ids[0]).await?.is_empty());
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_unpost_claim_is_one_holders_and_its_end_clears_the_week() -> Result<(), StorageError>
+    {
+        let store = store().await;
+        posted(&store).await?;
+        let w = week("2026-11-23");
+        let until = now() + chrono::TimeDelta::minutes(2);
+        // The test post still holds its lease: no unpost yet.
+        assert!(matches!(
+            store.claim_unpost(GUILD, w, "a", until, now()).await?,
+            UnpostClaim::Held { .. }
+        ));
+        store.finish_week_post(GUILD, w, now()).await?;
+        let UnpostClaim::Claimed(messages) =
+            store.claim_unpost(GUILD, w, "a", until, now()).await?
+        else {
+            panic!("not claimed");
+        };
+        assert_eq!(
+            messages.iter().map(|m| m.message_id).collect::<Vec<_>>(),
+            [MessageId::of::<500>(), MessageId::of::<499>()],
+            "newest first"
+        );
+        assert!(matches!(
+            store.claim_unpost(GUILD, w, "b", until, now()).await?,
+            UnpostClaim::Held { .. }
+        ));
+        assert!(
+            !store
+                .finish_unpost(GUILD, w, "b", ADMIN, "x", now())
+                .await?
+        );
+        assert!(store.renew_unpost(GUILD, w, "a", until).await?);
+        store
+            .forget_posted_message(GUILD, MessageId::of::<500>())
+            .await?;
+        assert_eq!(store.posted_messages(GUILD, w).await?.len(), 1);
+        assert_eq!(store.post_round(GUILD, w).await?, 0);
+        assert!(
+            store
+                .finish_unpost(GUILD, w, "a", ADMIN, "took down", now())
+                .await?
+        );
+        assert!(!store.week_post_begun(GUILD, w).await?);
+        assert!(store.posted_messages(GUILD, w).await?.is_empty());
+        assert_eq!(store.post_round(GUILD, w).await?, 1);
+        assert_eq!(
+            store.claim_unpost(GUILD, w, "b", until, now()).await?,
+            UnpostClaim::NotPosted
+        );
+        Ok(())
+    }
 }
