@@ -171,7 +171,9 @@ async fn commands_are_registered_with_descriptions_that_discord_accepts() {
             "setup",
             "status",
             "import",
-            "post"
+            "post",
+            "correct",
+            "unpost"
         ]
     );
     let praise = commands

@@ -738,6 +738,14 @@ fn route_request(shared: &Shared, st: &mut FakeState, req: &Req<'_>) -> Reply {
         }
         ("PATCH", ["channels", channel, "messages", message]) => {
             let (channel, message) = (id!(channel), id!(message));
+            // Discord lets a bot edit only its own messages.
+            if st
+                .messages
+                .get(&message)
+                .is_some_and(|m| m.channel_id == channel && !m.deleted && !by(m, shared.bot.id))
+            {
+                return Reply::error(403, 50005, "Cannot edit a message authored by another user");
+            }
             edit_message(shared, st, Some(channel), message, req)
         }
         ("POST", ["channels", channel, "messages", message, "threads"]) => {
@@ -746,13 +754,7 @@ fn route_request(shared: &Shared, st: &mut FakeState, req: &Req<'_>) -> Reply {
         }
         ("DELETE", ["channels", channel, "messages", message]) => {
             let (channel, message) = (id!(channel), id!(message));
-            match st.messages.get_mut(&message) {
-                Some(m) if m.channel_id == channel && !m.deleted => {
-                    m.deleted = true;
-                    Reply::no_content()
-                }
-                _ => unknown_message(),
-            }
+            delete_channel_message(shared, st, channel, message)
         }
         (
             "PUT",
@@ -1205,6 +1207,38 @@ fn edit_message(
     }
     st.message_json(message_id, shared.bot.id)
         .map_or_else(unknown_message, Reply::ok)
+}
+
+/// Whether `user` wrote the stored message.
+fn by(message: &crate::state::StoredMessage, user: u64) -> bool {
+    message.json["author"]["id"].as_str() == Some(user.to_string().as_str())
+}
+
+/// `DELETE /channels/{c}/messages/{m}`: the bot's own message always; another's only with
+/// MANAGE_MESSAGES there (when permissions are enforced). A message already deleted, or not
+/// in the channel, is 404 Unknown Message.
+fn delete_channel_message(
+    shared: &Shared,
+    st: &mut FakeState,
+    channel: u64,
+    message: u64,
+) -> Reply {
+    let others = match st.messages.get(&message) {
+        Some(m) if m.channel_id == channel && !m.deleted => !by(m, shared.bot.id),
+        _ => return unknown_message(),
+    };
+    if others
+        && shared.options.enforce_permissions
+        && bot_permissions_in(shared, st, channel)
+            .is_some_and(|perms| perms & permissions::MANAGE_MESSAGES == 0)
+    {
+        return missing_permissions();
+    }
+    if let Some(m) = st.messages.get_mut(&message) {
+        m.deleted = true;
+    }
+    st.reactions.retain(|(m, _), _| *m != message);
+    Reply::no_content()
 }
 
 fn add_own_reaction(

@@ -297,6 +297,60 @@ async fn missing_permissions_are_refused_like_discord() {
 }
 
 #[tokio::test]
+async fn the_bot_edits_and_deletes_its_own_messages_and_another_s_only_as_discord_allows() {
+    let fake = FakeDiscord::start_with(Options {
+        enforce_permissions: true,
+        ..Options::default()
+    })
+    .await;
+    let w = world(&fake);
+    let http = http(&fake);
+    let channel = ChannelId::new(w.open);
+    // No client on the gateway here: the message is stored all the same.
+    let _ = fake.send_message_create(w.open, &w.member, "a member's words");
+    let theirs: u64 = fake.messages_in(w.open)[0]["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("the member's message is stored");
+    let err = http
+        .edit_message(
+            channel,
+            MessageId::new(theirs),
+            &json!({"content": "changed"}),
+            vec![],
+        )
+        .await
+        .expect_err("not the bot's");
+    assert_eq!(status_and_code(err), (403, 50005));
+    let err = http
+        .delete_message(channel, MessageId::new(theirs), None)
+        .await
+        .expect_err("no MANAGE_MESSAGES");
+    assert_eq!(status_and_code(err), (403, 50013));
+    assert!(fake.message(theirs).is_some(), "nothing changed");
+
+    let own = http
+        .send_message(channel, vec![], &json!({"content": "the bot's"}))
+        .await
+        .expect("sent");
+    http.delete_message(channel, own.id, None)
+        .await
+        .expect("its own");
+    assert!(fake.message(own.id.get()).is_none());
+    let err = http
+        .delete_message(channel, own.id, None)
+        .await
+        .expect_err("already gone");
+    assert_eq!(status_and_code(err), (404, 10008));
+    assert_eq!(
+        fake.requests_matching("DELETE", "/channels/*/messages/*$")
+            .len(),
+        3
+    );
+    assert_clean(&fake);
+}
+
+#[tokio::test]
 async fn scripted_failures_and_rate_limits() {
     let fake = FakeDiscord::start().await;
     let w = world(&fake);

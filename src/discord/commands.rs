@@ -5,6 +5,7 @@
 use poise::serenity_prelude as serenity;
 use serenity::CreateAutocompleteResponse;
 
+use super::admin::{correct, unpost};
 use super::download::{DOWNLOAD_TIMEOUT, FetchError, fetch_capped};
 
 use super::reply::{guild, parse_week, reply, reply_pieces};
@@ -48,7 +49,9 @@ pub fn all() -> Vec<poise::Command<super::Data, Error>> {
         "setup",
         "status",
         "import",
-        "post"
+        "post",
+        "correct",
+        "unpost"
     ),
     subcommand_required
 )]

@@ -5,7 +5,7 @@
 use poise::serenity_prelude as serenity;
 use serenity::http::{LightMethod, Request, Route};
 use serenity::{
-    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage,
+    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage, EditMessage,
     MessageReference, Nonce, ReactionType,
 };
 
@@ -13,7 +13,7 @@ use super::rest::{Rest, snowflake, snowflake_in};
 use crate::ids::{ChannelId, MessageId, RequestId, UserId};
 use crate::posting::buttons::{Button, PrayerAction};
 use crate::posting::{
-    MAX_BUTTONS, Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError,
+    EditedMessage, MAX_BUTTONS, Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError,
 };
 
 /// The buttons under a request; their custom ids come from [`Button`].
@@ -92,6 +92,23 @@ fn message_body(channel: ChannelId, message: &OutgoingMessage) -> Result<Vec<u8>
         .map_err(|e| SendError::invalid(format!("the message could not be encoded ({e})")))
 }
 
+/// The body of an edit as Discord's `PATCH /channels/{c}/messages/{m}`
+/// takes it: the text, mentions off, and the buttons the message keeps
+/// (none is an empty list, so the message ends as posted).
+fn edit_body(edited: &EditedMessage) -> Result<Vec<u8>, SendError> {
+    let buttons = edited
+        .buttons_for
+        .map(request_buttons)
+        .into_iter()
+        .collect();
+    let builder = EditMessage::new()
+        .content(edited.content.clone())
+        .allowed_mentions(no_pings())
+        .components(buttons);
+    serde_json::to_vec(&builder)
+        .map_err(|e| SendError::invalid(format!("the edit could not be encoded ({e})")))
+}
+
 impl Messenger for Rest {
     async fn send(
         &self,
@@ -108,34 +125,6 @@ impl Messenger for Rest {
             })
             .await?;
         snowflake_in(&answer, "the message").map(MessageId::new)
-    }
-
-    async fn edit(
-        &self,
-        channel: ChannelId,
-        message_id: MessageId,
-        message: &OutgoingMessage,
-    ) -> Result<(), SendError> {
-        let buttons = message
-            .buttons_for
-            .map(request_buttons)
-            .into_iter()
-            .collect();
-        let edit = serenity::EditMessage::new()
-            .content(message.content.clone())
-            .allowed_mentions(no_pings())
-            .components(buttons);
-        let body = serde_json::to_vec(&edit)
-            .map_err(|e| SendError::invalid(format!("the edit could not be encoded ({e})")))?;
-        self.call(|| {
-            let route = Route::ChannelMessage {
-                channel_id: channel.into(),
-                message_id: message_id.into(),
-            };
-            Request::new(route, LightMethod::Patch).body(Some(body.clone()))
-        })
-        .await
-        .map(drop)
     }
 
     async fn open_thread(
@@ -187,6 +176,36 @@ impl Messenger for Rest {
                 reaction: &reaction,
             };
             Request::new(route, LightMethod::Put)
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn edit(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        edited: &EditedMessage,
+    ) -> Result<(), SendError> {
+        let body = edit_body(edited)?;
+        self.call(|| {
+            let route = Route::ChannelMessage {
+                channel_id: channel.into(),
+                message_id: message.into(),
+            };
+            Request::new(route, LightMethod::Patch).body(Some(body.clone()))
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn delete(&self, channel: ChannelId, message: MessageId) -> Result<(), SendError> {
+        self.call(|| {
+            let route = Route::ChannelMessage {
+                channel_id: channel.into(),
+                message_id: message.into(),
+            };
+            Request::new(route, LightMethod::Delete)
         })
         .await
         .map(drop)

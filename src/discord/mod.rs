@@ -2,6 +2,7 @@
 //! real `Messenger`. The only module that imports serenity or poise; what is
 //! worth testing lives in the core and is called from here.
 
+mod admin;
 mod catchup;
 mod commands;
 mod download;
@@ -217,8 +218,23 @@ async fn on_event(
     }
     if let FullEvent::InteractionCreate { interaction } = event
         && let Some(press) = interaction.as_message_component()
-        && let Some(button) = crate::posting::buttons::Button::parse(&press.data.custom_id)
     {
+        on_button(ctx, data, press).await;
+    }
+    Ok(())
+}
+
+/// A press of one of the bot's buttons: an admin's confirmation, or a
+/// member's prayer button; any error is answered privately (or logged).
+async fn on_button(ctx: &serenity::Context, data: &Data, press: &serenity::ComponentInteraction) {
+    if let Some(button) = crate::posting::buttons::AdminButton::parse(&press.data.custom_id) {
+        let _busy = data.busy.read().await;
+        if let Err(error) = admin::on_press(ctx, data, press, button).await {
+            tracing::error!(%error, "could not answer an admin's press");
+        }
+        return;
+    }
+    if let Some(button) = crate::posting::buttons::Button::parse(&press.data.custom_id) {
         let _busy = data.busy.read().await;
         if let Err(error) = tracking::on_press(ctx, data, press, button).await {
             let text = error.reply_text("button");
@@ -234,7 +250,6 @@ async fn on_event(
             }
         }
     }
-    Ok(())
 }
 
 /// How long a stop waits for work in hand (a post reaching its next

@@ -14,7 +14,7 @@ use crate::bulletins::parse::{Kind, PrayerRequest};
 use crate::bulletins::week::PrayerWeek;
 use crate::ids::{ChannelId, GuildId, MessageId, RequestId, UserId};
 use crate::posting::region::{match_region, region_choices};
-use crate::posting::{Messenger, OutgoingMessage, PostError, SendError, post_request};
+use crate::posting::{EditedMessage, Messenger, PostError, SendError, post_request};
 use crate::storage::{NewMemberRequest, Scope, StorageError, Store};
 
 /// How far back the regions a member may name are read from.
@@ -222,14 +222,9 @@ async fn edit_posts(
     posts: &[(ChannelId, MessageId)],
     text: &str,
 ) -> (usize, usize) {
-    let edit = OutgoingMessage {
+    let edit = EditedMessage {
         content: text.to_owned(),
         buttons_for: None,
-        nonce: String::new(),
-        reply_to: None,
-        notify: Vec::new(),
-        notify_role: None,
-        buttons: Vec::new(),
     };
     let mut edited = 0;
     for &(channel, message) in posts {

@@ -9,11 +9,14 @@
 //! prayer:forget-me           the confirmation of /prayer forget-me
 //! prayer:nudged:{guild}:{request}  Prayed, in a mid-week reminder (a DM,
 //!                            which names no server of its own)
+//! prayer:unpost:{week}:{admin}      /prayer unpost's Delete the posts
+//! prayer:unpost-cancel:{admin}      /prayer unpost's Cancel
 //! ```
 //!
 //! Discord allows 100 characters; the longest is well under 40.
 
-use crate::ids::{GuildId, RequestId};
+use crate::bulletins::week::PrayerWeek;
+use crate::ids::{GuildId, RequestId, UserId};
 
 /// What a member says by pressing a request's button.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,6 +89,49 @@ impl Button {
     }
 }
 
+/// A button of an admin command's confirmation, which only the admin who
+/// asked may press (the id names them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AdminButton {
+    /// `/prayer unpost`'s **Delete the posts**.
+    Unpost { week: PrayerWeek, admin: UserId },
+    /// `/prayer unpost`'s **Cancel**.
+    UnpostCancel { admin: UserId },
+}
+
+impl AdminButton {
+    /// The custom id Discord carries back when it is pressed.
+    pub fn custom_id(self) -> String {
+        match self {
+            AdminButton::Unpost { week, admin } => format!("{PREFIX}unpost:{week}:{admin}"),
+            AdminButton::UnpostCancel { admin } => format!("{PREFIX}unpost-cancel:{admin}"),
+        }
+    }
+
+    /// The admin who asked, the only one who may press it.
+    pub fn admin(self) -> UserId {
+        match self {
+            AdminButton::Unpost { admin, .. } | AdminButton::UnpostCancel { admin } => admin,
+        }
+    }
+
+    /// The button a custom id names; `None` for anything else.
+    pub fn parse(custom_id: &str) -> Option<AdminButton> {
+        let rest = custom_id.strip_prefix(PREFIX)?;
+        let user = |text: &str| text.parse::<u64>().ok().and_then(UserId::try_new);
+        match rest.split(':').collect::<Vec<_>>().as_slice() {
+            ["unpost", week, admin] => Some(AdminButton::Unpost {
+                week: week.parse().ok()?,
+                admin: user(admin)?,
+            }),
+            ["unpost-cancel", admin] => Some(AdminButton::UnpostCancel {
+                admin: user(admin)?,
+            }),
+            _ => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +153,32 @@ mod tests {
             assert!(id.len() <= 100, "{id}");
             assert_eq!(Button::parse(&id), Some(button));
         }
+    }
+
+    #[test]
+    fn admin_buttons_read_back_and_are_not_prayer_buttons() {
+        let week: PrayerWeek = "2026-11-23".parse().expect("a week");
+        let admin = UserId::of::<{ u64::MAX }>();
+        for button in [
+            AdminButton::Unpost { week, admin },
+            AdminButton::UnpostCancel { admin },
+        ] {
+            let id = button.custom_id();
+            assert!(id.len() <= 100, "{id}");
+            assert_eq!(AdminButton::parse(&id), Some(button));
+            assert_eq!(Button::parse(&id), None, "{id}");
+            assert_eq!(button.admin(), admin);
+        }
+        for id in [
+            "prayer:unpost:2026-11-24:5",
+            "prayer:unpost:2026-11-23:0",
+            "prayer:unpost:2026-11-23",
+            "prayer:unpost-cancel:x",
+            "prayer:forget-me",
+        ] {
+            assert_eq!(AdminButton::parse(id), None, "{id}");
+        }
+        assert_eq!(Button::parse("prayer:forget-me"), Some(Button::ForgetMe));
     }
 
     #[test]

@@ -7,10 +7,12 @@
 //! serenity's `Http` and tests implement with a recording fake.
 
 pub mod buttons;
+pub mod correct;
 pub mod region;
 pub mod render;
 #[cfg(test)]
 pub(crate) mod scripted;
+pub mod unpost;
 
 use std::collections::HashSet;
 use std::hash::{BuildHasher, RandomState};
@@ -57,6 +59,15 @@ pub struct OutgoingMessage {
 /// The most buttons of its own a message carries ([`OutgoingMessage::buttons`]):
 /// Discord takes five rows of five, and one row stays for a request's.
 pub const MAX_BUTTONS: usize = 20;
+/// New content for a message the bot posted, as `/prayer correct` edits
+/// it: the text, and the buttons it carries (the same as when posted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EditedMessage {
+    pub content: String,
+    /// The request whose **I'll pray** / **Prayed** buttons the message
+    /// keeps; `None` for none.
+    pub buttons_for: Option<RequestId>,
+}
 
 /// Why a call to Discord failed for good (after the retries it deserves),
 /// sorted by what the caller should do about it. Each reads as a clause an
@@ -133,16 +144,6 @@ pub trait Messenger {
         message: &OutgoingMessage,
     ) -> impl Future<Output = Result<MessageId, SendError>> + Send;
 
-    /// Replaces the text and buttons of one of the bot's own messages with
-    /// `message`'s (its nonce, reply and mentions are not used: an edit
-    /// pings no one).
-    fn edit(
-        &self,
-        channel: ChannelId,
-        message_id: MessageId,
-        message: &OutgoingMessage,
-    ) -> impl Future<Output = Result<(), SendError>> + Send;
-
     /// Opens a public thread named `name` on `message` (in `channel`);
     /// returns the thread's id.
     fn open_thread(
@@ -161,6 +162,22 @@ pub trait Messenger {
         channel: ChannelId,
         message: MessageId,
         emoji: &str,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Edits a message the bot posted: its text and buttons, mentions off.
+    fn edit(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        edited: &EditedMessage,
+    ) -> impl Future<Output = Result<(), SendError>> + Send;
+
+    /// Deletes a message the bot posted. A message already gone fails with
+    /// a [`SendError::is_gone`] error.
+    fn delete(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
     ) -> impl Future<Output = Result<(), SendError>> + Send;
 
     /// The latest messages of `channel`, newest first: at most
@@ -516,6 +533,7 @@ pub async fn post_week(
         messenger,
         guild,
         week,
+        round: store.post_round(guild, week).await?,
         run,
         now: &now,
         plan: &plan,
@@ -560,6 +578,8 @@ pub async fn post_request(
         .filter(|m| m.request_id.is_some())
         .collect();
     let sent_before = store.posted_messages(guild, week).await?;
+    // The week's post, if it sends this request too, uses the same nonces.
+    let round = store.post_round(guild, week).await?;
     let mut posted = Vec::with_capacity(plan.len());
     for (index, message) in plan.iter().enumerate() {
         let recorded = sent_before.iter().find(|s| {
@@ -580,7 +600,7 @@ pub async fn post_request(
         let outgoing = OutgoingMessage {
             content: message.content.clone(),
             buttons_for: message.request_id.filter(|_| message.prayable),
-            nonce: nonce(guild, week, message),
+            nonce: nonce_in_round(guild, week, round, message),
             reply_to: None,
             notify: Vec::new(),
             notify_role: None,
@@ -616,6 +636,8 @@ struct Poster<'a, M, N> {
     messenger: &'a M,
     guild: GuildId,
     week: PrayerWeek,
+    /// How many times the week was taken down here (`/prayer unpost`).
+    round: u32,
     run: &'a PostRun,
     now: &'a N,
     plan: &'a [PlannedMessage],
@@ -792,7 +814,7 @@ impl<M: Messenger, N: Fn() -> DateTime<Utc>> Poster<'_, M, N> {
         let outgoing = OutgoingMessage {
             content: message.content.clone(),
             buttons_for: message.request_id.filter(|_| message.prayable),
-            nonce: nonce(self.guild, self.week, message),
+            nonce: nonce_in_round(self.guild, self.week, self.round, message),
             reply_to: None,
             notify: Vec::new(),
             notify_role: message.ping,
@@ -912,7 +934,32 @@ fn recognise(
 
 /// A nonce that names one message of one server's post of one week: at
 /// most 25 characters, as Discord allows.
+#[cfg(test)]
 fn nonce(guild: GuildId, week: PrayerWeek, message: &PlannedMessage) -> String {
+    nonce_in_round(guild, week, 0, message)
+}
+
+/// The nonce of `message` in the post of `week` after it was taken down
+/// `round` times: the first round's nonces are the ones posts always had;
+/// each later round has its own, so Discord, which answers a nonce it saw
+/// in the last few minutes with the message it made then, never answers
+/// a post made again with a message the unpost deleted.
+fn nonce_in_round(
+    guild: GuildId,
+    week: PrayerWeek,
+    round: u32,
+    message: &PlannedMessage,
+) -> String {
+    if round > 0 {
+        let parts = (
+            guild,
+            week.to_string(),
+            message.channel,
+            message.request_id,
+            message.part,
+        );
+        return stable_nonce('p', (parts, round));
+    }
     stable_nonce(
         'p',
         (

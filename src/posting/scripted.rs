@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio::sync::{Barrier, Notify, Semaphore};
 
-use super::{Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError};
+use super::{EditedMessage, Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError};
 use crate::ids::{ChannelId, MessageId, UserId};
 
 /// How long a held send waits for its gate or its meeting before it fails.
@@ -25,6 +25,8 @@ pub(crate) struct Held {
     pub id: u64,
     pub from_bot: bool,
     pub message: OutgoingMessage,
+    /// Deleted since: no longer shown.
+    pub deleted: bool,
 }
 
 /// What Discord holds: every message of a test, in order. Messengers of
@@ -43,29 +45,28 @@ impl Discord {
             id,
             from_bot,
             message,
+            deleted: false,
         });
         id
     }
 
-    /// Replaces the text and buttons of message `id` in `channel`; `false`
-    /// when there is no such message.
-    pub fn edit(&self, channel: ChannelId, id: Option<u64>, message: OutgoingMessage) -> bool {
+    /// Drops message `id` (as [`Discord::add`] numbered it); whether it
+    /// was there.
+    pub fn remove(&self, id: u64) -> bool {
         let mut held = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        match held
-            .iter_mut()
-            .find(|h| Some(h.id) == id && h.channel == channel)
-        {
+        match held.iter_mut().find(|h| h.id == id && !h.deleted) {
             Some(found) => {
-                found.message.content = message.content;
-                found.message.buttons_for = message.buttons_for;
+                found.deleted = true;
                 true
             }
             None => false,
         }
     }
 
+    /// The messages Discord shows: those not deleted.
     pub fn held(&self) -> Vec<Held> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        let held = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        held.iter().filter(|h| !h.deleted).cloned().collect()
     }
 
     /// The nonces of the bot's messages, sorted: a nonce twice is a
@@ -148,6 +149,13 @@ pub(crate) struct Scripted {
     pub closed_dms: HashSet<UserId>,
     /// The threads opened, on which message and named how.
     pub threads: Mutex<Vec<(MessageId, String)>>,
+    /// Every edit Discord took, in order.
+    pub edits: Mutex<Vec<(ChannelId, MessageId, EditedMessage)>>,
+    /// Every message Discord deleted, in order.
+    pub deleted: Mutex<Vec<(ChannelId, MessageId)>>,
+    /// Edits and deletions from this number on (from 0, counted together)
+    /// are refused as a missing permission would refuse them.
+    pub refuse_changes_after: Option<usize>,
 }
 
 /// A member's direct-message channel is this plus their id.
@@ -260,20 +268,6 @@ impl Messenger for Scripted {
         MessageId::try_new(id).ok_or_else(|| failure("no answer"))
     }
 
-    async fn edit(
-        &self,
-        channel: ChannelId,
-        message_id: MessageId,
-        message: &OutgoingMessage,
-    ) -> Result<(), SendError> {
-        let id = message_id.get().checked_sub(self.first_id);
-        if self.discord.edit(channel, id, message.clone()) {
-            Ok(())
-        } else {
-            Err(refusal("Unknown Message"))
-        }
-    }
-
     async fn open_thread(
         &self,
         _channel: ChannelId,
@@ -320,8 +314,64 @@ impl Messenger for Scripted {
             .collect())
     }
 
+    async fn edit(
+        &self,
+        channel: ChannelId,
+        message: MessageId,
+        edited: &EditedMessage,
+    ) -> Result<(), SendError> {
+        tokio::task::yield_now().await;
+        self.change(channel, message)?;
+        let mut edits = self.edits.lock().unwrap_or_else(|e| e.into_inner());
+        edits.push((channel, message, edited.clone()));
+        Ok(())
+    }
+
+    async fn delete(&self, channel: ChannelId, message: MessageId) -> Result<(), SendError> {
+        tokio::task::yield_now().await;
+        self.change(channel, message)?;
+        let raw = message.get().saturating_sub(self.first_id);
+        self.discord.remove(raw);
+        let mut deleted = self.deleted.lock().unwrap_or_else(|e| e.into_inner());
+        deleted.push((channel, message));
+        Ok(())
+    }
+
     fn stopping(&self) -> bool {
         self.stop_after.is_some_and(|n| self.count() >= n)
+    }
+}
+
+impl Scripted {
+    /// Whether Discord lets the bot change `message`: refused as scripted,
+    /// 404 when it is not (or no longer) in `channel`.
+    fn change(&self, channel: ChannelId, message: MessageId) -> Result<(), SendError> {
+        let done = self.lock_edits_len() + self.lock_deleted_len();
+        if self.refuse_changes_after.is_some_and(|n| done >= n) {
+            return Err(refusal("Missing Access"));
+        }
+        let raw = message.get().saturating_sub(self.first_id);
+        let held = self
+            .discord
+            .held()
+            .iter()
+            .any(|h| h.id == raw && h.channel == channel);
+        if held {
+            Ok(())
+        } else {
+            Err(SendError::Refused {
+                status: 404,
+                reason: "Unknown Message".to_owned(),
+            })
+        }
+    }
+
+    fn lock_edits_len(&self) -> usize {
+        self.edits.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    fn lock_deleted_len(&self) -> usize {
+        self.deleted.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 }
 

@@ -49,12 +49,33 @@ pub async fn status(
 ) -> Result<String, StorageError> {
     let schedule = store.schedule(guild).await?;
     let server = server_state(store, guild, schedule, now).await?;
-    let lines = [
+    let mut lines = vec![
         format!("**Schedule.** {}", schedule_words(&server, now)),
         last_post(store, guild).await?,
         problems_line(&problems(store, &server, now, access).await?),
     ];
+    lines.extend(admin_changes(store, guild).await?);
     Ok(lines.join("\n"))
+}
+
+/// How many of a server's latest admin changes the status lists.
+pub const ADMIN_CHANGES_SHOWN: u32 = 5;
+
+/// The latest corrections and unposts, newest first: when, who, what;
+/// nothing when there were none.
+async fn admin_changes(store: &Store, guild: GuildId) -> Result<Option<String>, StorageError> {
+    let actions = store.admin_actions(guild, ADMIN_CHANGES_SHOWN).await?;
+    if actions.is_empty() {
+        return Ok(None);
+    }
+    let lines: Vec<String> = actions
+        .iter()
+        .map(|a| format!("<t:{}:f> <@{}> {}", a.at.timestamp(), a.admin, a.detail))
+        .collect();
+    Ok(Some(format!(
+        "**Admin changes.**\n• {}",
+        lines.join("\n• ")
+    )))
 }
 
 async fn last_post(store: &Store, guild: GuildId) -> Result<String, StorageError> {

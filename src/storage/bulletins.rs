@@ -62,6 +62,37 @@ pub struct StoredWeek {
     pub request_ids: Vec<RequestId>,
 }
 
+/// A week as `scope` (`?1`) sees it (`?2`), in one statement: the chosen
+/// bulletin's requests, then the server's members' own requests, then the
+/// bulletin's notes, each row carrying the bulletin's own columns; a
+/// request's text is this server's correction of it where there is one.
+const WEEK_ROWS: &str = "WITH chosen AS (
+                 SELECT * FROM bulletins WHERE id =
+                     (SELECT id FROM bulletins WHERE guild_id IN (?1, 0) AND week = ?2
+                        AND kind = 'bulletin'
+                      ORDER BY guild_id DESC LIMIT 1)),
+             members AS (
+                 SELECT * FROM bulletins WHERE guild_id = ?1 AND week = ?2 AND kind = 'members')
+             SELECT b.id AS bulletin_id, b.title, b.date, b.verse_text, b.verse_reference,
+                    0 AS note, 0 AS member, r.position, r.id, r.region, r.kind,
+                    COALESCE((SELECT c.text FROM request_corrections AS c
+                              WHERE c.guild_id = ?1 AND c.request_id = r.id), r.text) AS text,
+                    r.countries, NULL AS author_id
+             FROM chosen AS b LEFT JOIN requests AS r ON r.bulletin_id = b.id
+             UNION ALL
+             SELECT b.id, b.title, b.date, b.verse_text, b.verse_reference,
+                    0, 1, r.position, r.id, r.region, r.kind,
+                    COALESCE((SELECT c.text FROM request_corrections AS c
+                              WHERE c.guild_id = ?1 AND c.request_id = r.id), r.text),
+                    r.countries, m.author_id
+             FROM members AS b JOIN requests AS r ON r.bulletin_id = b.id
+             JOIN member_requests AS m ON m.request_id = r.id AND m.withdrawn_at IS NULL
+             UNION ALL
+             SELECT b.id, b.title, b.date, b.verse_text, b.verse_reference,
+                    1, 0, n.position, NULL, n.region, NULL, n.text, NULL, NULL
+             FROM chosen AS b JOIN notes AS n ON n.bulletin_id = b.id
+             ORDER BY note, member, position";
+
 /// Rows per multi-row INSERT: well under SQLite's limit on bound values.
 const ROWS_PER_INSERT: usize = 500;
 
@@ -112,7 +143,7 @@ impl Store {
     }
 
     /// The bulletin `scope` sees for `week`, if any: a server's own, else
-    /// the shared one.
+    /// the shared one; each request's text as the server corrected it.
     pub async fn week(
         &self,
         scope: Scope,
@@ -122,33 +153,11 @@ impl Store {
         // this on every call) pay one round trip to SQLite's thread: the
         // bulletin's requests, then its notes, each row carrying the
         // bulletin's own columns.
-        let rows = sqlx::query(
-            "WITH chosen AS (
-                 SELECT * FROM bulletins WHERE id =
-                     (SELECT id FROM bulletins WHERE guild_id IN (?1, 0) AND week = ?2
-                        AND kind = 'bulletin'
-                      ORDER BY guild_id DESC LIMIT 1)),
-             members AS (
-                 SELECT * FROM bulletins WHERE guild_id = ?1 AND week = ?2 AND kind = 'members')
-             SELECT b.id AS bulletin_id, b.title, b.date, b.verse_text, b.verse_reference,
-                    0 AS note, 0 AS member, r.position, r.id, r.region, r.kind, r.text,
-                    r.countries, NULL AS author_id
-             FROM chosen AS b LEFT JOIN requests AS r ON r.bulletin_id = b.id
-             UNION ALL
-             SELECT b.id, b.title, b.date, b.verse_text, b.verse_reference,
-                    0, 1, r.position, r.id, r.region, r.kind, r.text, r.countries, m.author_id
-             FROM members AS b JOIN requests AS r ON r.bulletin_id = b.id
-             JOIN member_requests AS m ON m.request_id = r.id AND m.withdrawn_at IS NULL
-             UNION ALL
-             SELECT b.id, b.title, b.date, b.verse_text, b.verse_reference,
-                    1, 0, n.position, NULL, n.region, NULL, n.text, NULL, NULL
-             FROM chosen AS b JOIN notes AS n ON n.bulletin_id = b.id
-             ORDER BY note, member, position",
-        )
-        .bind(scope.column())
-        .bind(week.to_string())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(WEEK_ROWS)
+            .bind(scope.column())
+            .bind(week.to_string())
+            .fetch_all(&self.pool)
+            .await?;
         let Some(first) = rows.first() else {
             return Ok(None);
         };

@@ -10,7 +10,8 @@
 //! (where a server's posts go), `posts.rs` (the weekly posts and the
 //! messages they sent), `prayers.rs` (what members said about requests,
 //! praises, notify settings), `schedule.rs` (when each server posts, and
-//! the problems its posts ran into). This file opens the database and holds what they
+//! the problems its posts ran into), `corrections.rs` (admins' corrections,
+//! unposts and their log). This file opens the database and holds what they
 //! share.
 
 use std::str::FromStr;
@@ -130,6 +131,7 @@ macro_rules! requested_in_week {
 }
 
 mod bulletins;
+mod corrections;
 mod ids;
 mod members;
 mod nudges;
@@ -140,6 +142,7 @@ mod settings;
 
 pub use backup::Contents;
 pub use bulletins::{BulletinImport, Held, ImportOutcome, StoredWeek};
+pub use corrections::{AdminAction, CorrectionRecord, UnpostClaim};
 pub use members::{MemberRequest, NewMemberRequest};
 pub use nudges::NudgeServer;
 pub use posts::{PostedMessage, WeekPostClaim};

@@ -137,7 +137,8 @@ impl Store {
         request: RequestId,
     ) -> Result<Option<GuildRequest>, StorageError> {
         let row = sqlx::query(concat!(
-            "SELECT r.id, b.week, r.region, r.kind, r.text
+            "SELECT r.id, b.week, r.region, r.kind,
+                    COALESCE((SELECT c.text FROM request_corrections AS c WHERE c.guild_id = ?1 AND c.request_id = r.id), r.text) AS text
              FROM requests AS r JOIN bulletins AS b ON b.id = r.bulletin_id
              WHERE r.id = ?2 AND ",
             visible!()
@@ -158,7 +159,8 @@ impl Store {
         to: PrayerWeek,
     ) -> Result<Vec<GuildRequest>, StorageError> {
         sqlx::query(concat!(
-            "SELECT r.id, b.week, r.region, r.kind, r.text
+            "SELECT r.id, b.week, r.region, r.kind,
+                    COALESCE((SELECT c.text FROM request_corrections AS c WHERE c.guild_id = ?1 AND c.request_id = r.id), r.text) AS text
              FROM bulletins AS b JOIN requests AS r ON r.bulletin_id = b.id
              WHERE b.week >= ?2 AND b.week <= ?3 AND b.guild_id IN (?1, 0) AND ",
             visible!(),
@@ -610,7 +612,9 @@ impl Store {
     ) -> Result<Vec<UnreadPost>, StorageError> {
         sqlx::query(
             "SELECT u.message_id, p.channel_id, u.state, u.reason,
-                    r.region AS region, r.text AS text
+                    r.region AS region,
+                    COALESCE((SELECT c.text FROM request_corrections AS c
+                              WHERE c.guild_id = u.guild_id AND c.request_id = r.id), r.text) AS text
              FROM unread_messages AS u
              JOIN posted_messages AS p ON p.message_id = u.message_id AND p.guild_id = u.guild_id
              LEFT JOIN requests AS r ON r.id = p.request_id
@@ -700,7 +704,9 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<AnsweredPraise>, StorageError> {
         sqlx::query(
-            "SELECT p.week, p.note, p.created_at, r.region, r.text,
+            "SELECT p.week, p.note, p.created_at, r.region,
+                    COALESCE((SELECT c.text FROM request_corrections AS c
+                              WHERE c.guild_id = p.guild_id AND c.request_id = r.id), r.text) AS text,
                     (SELECT channel_id FROM posted_messages AS m
                      WHERE m.guild_id = p.guild_id AND m.request_id = p.request_id
                      ORDER BY m.part, m.rowid LIMIT 1) AS channel_id,
