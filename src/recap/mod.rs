@@ -30,11 +30,7 @@ use crate::tracking::{Listed, WeekStats, week_stats};
 pub fn recap_time(schedule: Schedule, day: Weekday, week: PrayerWeek) -> DateTime<Utc> {
     let next = week.next();
     // post_time places a Saturday or Sunday before the week it is given.
-    let carried = match day {
-        Weekday::Sun => next,
-        Weekday::Sat => next.next(),
-        _ => next,
-    };
+    let carried = if day == Weekday::Sat { next.next() } else { next };
     post_time(
         Schedule {
             weekday: day,
@@ -250,21 +246,21 @@ pub fn recap_text(week: PrayerWeek, stats: &WeekStats) -> String {
     fit_reply(&text)
 }
 
-/// Posts the recap of every server in `servers` whose recap time has come
+/// Posts the recap of every server in `servers` with a recap day
+/// (`recaps`, as the store holds them) whose recap time has come
 /// and whose recap of that week nobody posted yet; returns the servers and
 /// weeks recapped.
 pub async fn post_recaps(
     store: &Store,
     messenger: &impl Messenger,
     servers: &[ServerState],
+    recaps: &[RecapSetting],
     now: DateTime<Utc>,
 ) -> Result<Vec<(GuildId, PrayerWeek)>, StorageError> {
-    let mut due: Vec<(GuildId, PrayerWeek)> = Vec::new();
-    for setting in store.recap_settings().await? {
-        if let Some(week) = due_week(servers, &setting, now) {
-            due.push((setting.guild, week));
-        }
-    }
+    let due: Vec<(GuildId, PrayerWeek)> = recaps
+        .iter()
+        .filter_map(|setting| Some((setting.guild, due_week(servers, setting, now)?)))
+        .collect();
     if due.is_empty() {
         return Ok(Vec::new());
     }
@@ -291,20 +287,18 @@ fn due_week(
 }
 
 /// When the next recap of any of `servers` could become due after `now`.
-pub async fn next_recap(
-    store: &Store,
+pub fn next_recap(
     servers: &[ServerState],
+    recaps: &[RecapSetting],
     now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, StorageError> {
-    Ok(store
-        .recap_settings()
-        .await?
+) -> Option<DateTime<Utc>> {
+    recaps
         .iter()
         .filter_map(|setting| {
             let server = servers.iter().find(|s| s.guild == setting.guild)?;
             next_recap_time(server.schedule, setting.weekday, now)
         })
-        .min())
+        .min()
 }
 
 /// Posts one server's recap of `week`, if no one has yet; whether it was
@@ -361,5 +355,224 @@ async fn send(
             tracing::warn!(%guild, %week, %error, "could not post the weekly recap");
             Ok(false)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::UserId;
+    use crate::posting::scripted::Scripted;
+    use crate::storage::fixtures::{GUILD, posted};
+    use crate::tracking::Source;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    fn week(text: &str) -> PrayerWeek {
+        text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    #[test]
+    fn a_sunday_recap_ends_its_own_week_and_another_day_recaps_the_week_before() {
+        let utc = Schedule::default();
+        let w = week("2026-11-23");
+        assert_eq!(recap_time(utc, Weekday::Sun, w), at("2026-11-29T09:00:00Z"));
+        assert_eq!(recap_time(utc, Weekday::Mon, w), at("2026-11-30T09:00:00Z"));
+        assert_eq!(recap_time(utc, Weekday::Fri, w), at("2026-12-04T09:00:00Z"));
+        assert_eq!(recap_time(utc, Weekday::Sat, w), at("2026-12-05T09:00:00Z"));
+        let new_york = Schedule {
+            zone: chrono_tz::America::New_York,
+            ..utc
+        };
+        assert_eq!(
+            recap_time(new_york, Weekday::Sun, w),
+            at("2026-11-29T14:00:00Z"),
+            "09:00 in New York"
+        );
+        // Just before Sunday 09:00 the newest recap due is last week's.
+        assert_eq!(
+            latest_recap(utc, Weekday::Sun, at("2026-11-29T08:59:59Z")),
+            Some((week("2026-11-16"), at("2026-11-22T09:00:00Z")))
+        );
+        assert_eq!(
+            latest_recap(utc, Weekday::Sun, at("2026-11-29T09:00:00Z")),
+            Some((w, at("2026-11-29T09:00:00Z")))
+        );
+        assert_eq!(
+            latest_recap(utc, Weekday::Mon, at("2026-11-30T08:00:00Z")),
+            Some((week("2026-11-16"), at("2026-11-23T09:00:00Z")))
+        );
+        assert_eq!(
+            next_recap_time(utc, Weekday::Sun, at("2026-11-29T08:59:59Z")),
+            Some(at("2026-11-29T09:00:00Z"))
+        );
+        assert_eq!(
+            next_recap_time(utc, Weekday::Sun, at("2026-11-29T09:00:00Z")),
+            Some(at("2026-12-06T09:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn a_recap_day_is_a_weekday_or_off_and_anything_else_is_refused_in_words() {
+        assert_eq!(parse_recap_day("Sunday"), Ok(Some(Weekday::Sun)));
+        assert_eq!(parse_recap_day(" sun "), Ok(Some(Weekday::Sun)));
+        assert_eq!(parse_recap_day("THURSDAY"), Ok(Some(Weekday::Thu)));
+        assert_eq!(parse_recap_day("off"), Ok(None));
+        assert_eq!(parse_recap_day("Off"), Ok(None));
+        let refused = parse_recap_day("Funday").err().unwrap_or_default();
+        assert!(refused.starts_with("“Funday” is not a weekday"), "{refused}");
+        assert!(refused.ends_with("Nothing was changed."), "{refused}");
+        assert!(parse_recap_day("").is_err());
+        assert_eq!(recap_choices("s"), ["Sunday", "Saturday"]);
+        assert_eq!(recap_choices("").len(), 8);
+    }
+
+    /// GUILD, posting Mondays 09:00 UTC to channel 10, with the week of
+    /// 2026-11-23 posted and its recap on `day`, chosen at `since`.
+    async fn set_up(
+        day: Weekday,
+        since: DateTime<Utc>,
+    ) -> Result<(Store, Vec<ServerState>, Vec<RecapSetting>), StorageError> {
+        let store = crate::storage::fixtures::store().await;
+        let requests = posted(&store).await?;
+        let w = week("2026-11-23");
+        store.finish_week_post(GUILD, w, since).await?;
+        store
+            .set_default_channel(GUILD, ChannelId::of::<10>(), since)
+            .await?;
+        store.set_recap_day(GUILD, Some(day), since).await?;
+        let (seven, eight) = (UserId::of::<7>(), UserId::of::<8>());
+        for (user, source) in [
+            (seven, Source::Commit),
+            (seven, Source::Prayed),
+            (eight, Source::Commit),
+        ] {
+            store.mark(GUILD, requests[0], user, source, since).await?;
+        }
+        store
+            .record_praise(GUILD, None, w, eight, "Thanks!", since)
+            .await?;
+        let server = ServerState {
+            guild: GUILD,
+            schedule: Schedule::default(),
+            week: w,
+            has_bulletin: true,
+            posted: true,
+            since: None,
+            newest_posted: Some(w),
+        };
+        let recaps = store.recap_settings().await?;
+        Ok((store, vec![server], recaps))
+    }
+
+    #[tokio::test]
+    async fn the_recap_is_posted_once_with_counts_no_names_and_the_chart() -> Result<(), StorageError>
+    {
+        let (store, servers, recaps) = set_up(Weekday::Sun, at("2026-11-25T12:00:00Z")).await?;
+        let messenger = Scripted::default();
+        let early = at("2026-11-29T08:59:00Z");
+        let none = post_recaps(&store, &messenger, &servers, &recaps, early).await?;
+        assert_eq!(none, [], "not before Sunday 09:00");
+        assert_eq!(
+            next_recap(&servers, &recaps, early),
+            Some(at("2026-11-29T09:00:00Z"))
+        );
+        let sunday = at("2026-11-29T09:00:00Z");
+        let done = post_recaps(&store, &messenger, &servers, &recaps, sunday).await?;
+        assert_eq!(done, [(GUILD, week("2026-11-23"))]);
+        let sent = messenger.sent.lock().map(|s| s.clone()).unwrap_or_default();
+        assert_eq!(sent.len(), 1);
+        let (channel, message) = &sent[0];
+        assert_eq!(*channel, ChannelId::of::<10>());
+        let text = &message.content;
+        assert!(text.contains("Monday 23 November 2026 in review"), "{text}");
+        assert!(text.contains("🙋 2 people took part."), "{text}");
+        assert!(text.contains("✅ 1 of 1 request covered"), "{text}");
+        assert!(text.contains("; 0 not."), "{text}");
+        assert!(text.contains("🤝 1 of 2 commitments kept"), "{text}");
+        assert!(text.contains("🎉 2 praises this week."), "{text}");
+        assert!(!text.contains("<@") && !text.contains('7') && !text.contains('8'), "{text}");
+        assert!(message.notify.is_empty() && message.notify_role.is_none());
+        let files = messenger.files.lock().map(|f| f.clone()).unwrap_or_default();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].1.filename, "coverage.png");
+        assert!(files[0].1.bytes.starts_with(b"\x89PNG"));
+        let weeks = coverage(&store, GUILD, week("2026-11-23")).await?;
+        assert_eq!(weeks.len(), chart::WEEKS);
+        assert_eq!(weeks[0].week, week("2026-09-07"), "oldest first");
+        assert!(weeks[..11].iter().all(|w| w.regions.is_none()), "no bulletin");
+        let africa = RegionShare {
+            region: "Africa".into(),
+            covered: 1,
+            total: 1,
+        };
+        assert_eq!(weeks[11].regions, Some(vec![africa]));
+        // Another tick, or another process, posts nothing more.
+        let again = post_recaps(&store, &messenger, &servers, &recaps, sunday).await?;
+        assert_eq!(again, []);
+        assert_eq!(messenger.count(), 1);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_refused_recap_is_tried_again_and_a_week_not_posted_gets_none()
+    -> Result<(), StorageError> {
+        let (store, servers, recaps) = set_up(Weekday::Mon, at("2026-11-25T12:00:00Z")).await?;
+        let monday = at("2026-11-30T09:00:00Z");
+        let refusing = Scripted {
+            refuse: Some(|_| true),
+            ..Scripted::default()
+        };
+        let none = post_recaps(&store, &refusing, &servers, &recaps, monday).await?;
+        assert_eq!(none, []);
+        let messenger = Scripted::default();
+        let done = post_recaps(&store, &messenger, &servers, &recaps, monday).await?;
+        assert_eq!(done.len(), 1, "given back, then posted");
+        // The next Monday recaps the week of 30 November, never posted.
+        let later = at("2026-12-07T09:00:00Z");
+        let none = post_recaps(&store, &messenger, &servers, &recaps, later).await?;
+        assert_eq!(none, []);
+        assert_eq!(messenger.count(), 1);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_recap_day_chosen_after_its_time_waits_for_the_next_week() -> Result<(), StorageError>
+    {
+        let (store, servers, recaps) = set_up(Weekday::Sun, at("2026-11-29T10:00:00Z")).await?;
+        let messenger = Scripted::default();
+        let after = at("2026-11-29T11:00:00Z");
+        assert_eq!(
+            post_recaps(&store, &messenger, &servers, &recaps, after).await?,
+            []
+        );
+        assert_eq!(messenger.count(), 0);
+        Ok(())
+    }
+
+    #[test]
+    fn the_recap_text_counts_in_words_and_escapes_region_names() {
+        let stats = WeekStats {
+            people: 1,
+            commitments: 1,
+            kept: 0,
+            covered: 2,
+            petitions: 5,
+            regions: vec![crate::tracking::RegionCoverage {
+                region: "*Asia*".into(),
+                covered: 2,
+                total: 5,
+                uncovered: vec![],
+            }],
+            praises: 1,
+        };
+        let text = recap_text(week("2026-11-23"), &stats);
+        assert!(text.contains("🙋 1 person took part."), "{text}");
+        assert!(text.contains("✅ 2 of 5 requests covered (someone committed or prayed); 3 not."), "{text}");
+        assert!(text.contains("🤝 0 of 1 commitment kept"), "{text}");
+        assert!(text.contains("🎉 1 praise this week."), "{text}");
+        assert!(text.contains("By region: \\*Asia\\* 2 of 5."), "{text}");
     }
 }
