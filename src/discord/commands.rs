@@ -119,10 +119,14 @@ pub async fn setup(
     #[description = "A weekday for a private mid-week reminder to members with open commitments, or off"]
     #[autocomplete = "autocomplete_nudge"]
     nudge: Option<String>,
+    #[description = "Post a recap of each week (counts, a chart) on this weekday, or `off`"]
+    #[autocomplete = "autocomplete_recap"]
+    recap: Option<String>,
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let _busy = ctx.data().busy.read().await;
     let nudge = nudge_option(nudge.as_deref())?;
+    let recap = recap_day(recap.as_deref())?;
     let ping = ping_role(ctx, role, no_role).await?;
     let region = match region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(typed) => Some(known_region(ctx, guild, typed).await?),
@@ -135,6 +139,7 @@ pub async fn setup(
         current,
         schedule,
         ping,
+        recap,
         zone_typed: timezone.is_some(),
         nothing_typed: weekday.is_none()
             && [&time, &timezone]
@@ -142,7 +147,8 @@ pub async fn setup(
                 .all(|typed| typed.as_deref().is_none_or(|t| t.trim().is_empty()))
             && auto.is_none()
             && ping.is_none()
-            && nudge.is_none(),
+            && nudge.is_none()
+            && recap.is_none(),
         nudge,
     };
     match channel {
@@ -166,6 +172,8 @@ struct Setup {
     /// The role the header is to mention: `Some(None)` for none any more,
     /// `None` to leave it as it is.
     ping: Option<Option<RoleId>>,
+    /// The recap's weekday: `Some(None)` for no recap, `None` to leave it.
+    recap: Option<Option<chrono::Weekday>>,
     zone_typed: bool,
     /// Whether no schedule option was given at all.
     nothing_typed: bool,
@@ -189,19 +197,27 @@ impl Setup {
             None => String::new(),
             Some(day) => format!(" {}", nudge_words(day)),
         };
+        let recap = match self.recap {
+            Some(day) => format!(" {}", crate::recap::recap_words(day)),
+            None => String::new(),
+        };
         Ok(format!(
-            "{when}{ping}{nudge}{}",
+            "{when}{ping}{nudge}{recap}{}",
             zone_warning(self.schedule, self.zone_typed)
         ))
     }
 
-    /// Stores the role the header mentions and the nudge day, if given.
+    /// Stores the role the header mentions, the nudge day and the recap's
+    /// day, if given.
     async fn store_ping(&self, store: &crate::storage::Store) -> Result<(), Error> {
         if let Some(role) = self.ping {
             store.set_ping_role(self.guild, role, super::now()).await?;
         }
         if let Some(day) = self.nudge {
             store.set_nudge(self.guild, day, super::now()).await?;
+        }
+        if let Some(day) = self.recap {
+            store.set_recap_day(self.guild, day, super::now()).await?;
         }
         Ok(())
     }
@@ -225,6 +241,23 @@ async fn autocomplete_nudge(_: Context<'_>, partial: &str) -> CreateAutocomplete
         .map(|choice| serenity::AutocompleteChoice::new(*choice, *choice))
         .collect();
     CreateAutocompleteResponse::new().set_choices(offered)
+}
+
+/// The recap day `/prayer setup` was given (`Some(None)`: off), checked
+/// before anything changes.
+fn recap_day(typed: Option<&str>) -> Result<Option<Option<chrono::Weekday>>, Error> {
+    typed
+        .map(|typed| crate::recap::parse_recap_day(typed).map_err(|e| UserError::new(e).into()))
+        .transpose()
+}
+
+/// The choices `recap` offers as an admin types.
+async fn autocomplete_recap(_: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
+    let choices = crate::recap::recap_choices(partial)
+        .into_iter()
+        .map(serenity::AutocompleteChoice::from)
+        .collect();
+    CreateAutocompleteResponse::new().set_choices(choices)
 }
 
 /// The role `/prayer setup` was given to mention, checked: not @everyone,
@@ -276,7 +309,7 @@ async fn schedule_only(ctx: Context<'_>, asked: &Setup) -> Result<(), Error> {
         return reply(
             ctx,
             format!(
-                "Weekly posts go to <#{default_channel}>. {when} To change something, give `channel`, `weekday`, `time`, `timezone` or `auto`. Nothing was changed."
+                "Weekly posts go to <#{default_channel}>. {when} To change something, give `channel`, `weekday`, `time`, `timezone`, `auto` or `recap`. Nothing was changed."
             ),
         )
         .await;
