@@ -90,8 +90,8 @@ fn message_body(channel: ChannelId, message: &OutgoingMessage) -> Result<Vec<u8>
 }
 
 /// The `payload_json` of a message sent with one file: the message's body
-/// with `attachments: [{id: 0, filename}]`, the id naming the `files[0]`
-/// part.
+/// with `attachments: [{id: "0", filename}]`, the id naming the `files[0]`
+/// part (a snowflake string, as the spec types it).
 fn payload_with_file(
     channel: ChannelId,
     message: &OutgoingMessage,
@@ -100,7 +100,7 @@ fn payload_with_file(
     let body = message_body(channel, message)?;
     let mut json: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| SendError::invalid(format!("the message could not be encoded ({e})")))?;
-    json["attachments"] = serde_json::json!([{"id": 0, "filename": file.filename}]);
+    json["attachments"] = serde_json::json!([{"id": "0", "filename": file.filename}]);
     Ok(json.to_string())
 }
 
