@@ -149,7 +149,9 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
     let mut reader = decoder.read_info().expect("a PNG header");
     let mut pixels = vec![0; reader.output_buffer_size().expect("a size")];
-    let info = reader.next_frame(&mut pixels).expect("the whole image decodes");
+    let info = reader
+        .next_frame(&mut pixels)
+        .expect("the whole image decodes");
     (info.width, info.height)
 }
 
@@ -254,12 +256,17 @@ async fn a_recap_day_that_is_not_a_weekday_is_refused_and_off_turns_it_off() {
     let set = setup(vec![CommandOption::string("recap", "sunday")])
         .await
         .text;
-    assert!(set.contains("is posted in the default channel on Sundays"), "{set}");
+    assert!(
+        set.contains("is posted in the default channel on Sundays"),
+        "{set}"
+    );
     assert_eq!(
         store.recap_day(guild).await.expect("read"),
         Some(Weekday::Sun)
     );
-    let off = setup(vec![CommandOption::string("recap", "off")]).await.text;
+    let off = setup(vec![CommandOption::string("recap", "off")])
+        .await
+        .text;
     assert!(off.contains("No weekly recap is posted."), "{off}");
     assert_eq!(store.recap_day(guild).await.expect("read"), None);
     bot.fake.assert_no_spec_violations();
@@ -296,5 +303,33 @@ async fn stats_with_chart_attaches_the_twelve_weeks_picture() {
         .await
         .expect("the bot answers");
     assert!(callback.files.is_empty());
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn two_bot_processes_on_one_database_post_the_recap_once() {
+    // Both come up after the recap's time: both find it due at once.
+    let bot = start_at("2026-11-29T09:00:10Z", prayed_week).await;
+    let log = bot.dir.path().join("second.log");
+    let _second = common::spawn_bot(&bot.fake, &bot.db, "2026-11-29T09:00:10Z", &log);
+    let general = bot.world.general.id;
+    until("the recap is posted", || async {
+        (recaps(&bot.fake, general) >= 1).then_some(())
+    })
+    .await;
+    until("the second process connects", || async {
+        (bot.fake.identify_count() >= 2).then_some(())
+    })
+    .await;
+    // Both are up and answering; each has had its first look.
+    let status = common::answer(
+        &bot.fake,
+        &common::prayer(&bot.fake, "status", vec![], bot.world.as_admin()),
+    )
+    .await;
+    assert!(status.text.contains("Last post"), "{}", status.text);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(recaps(&bot.fake, general), 1, "posted once");
+    assert_eq!(with_files(&bot.fake, general).len(), 1);
     bot.fake.assert_no_spec_violations();
 }

@@ -680,7 +680,10 @@ mod tests {
         let wrong = json!({"content": "hi", "attachments": [{"id": "zero", "filename": "a.png"}]});
         assert!(!check(&wrong).is_empty(), "still checked");
         let answer = json!({"type": 4, "data": {"attachments": [{"id": 0, "filename": "a.png"}]}});
-        assert_eq!(attachment_ids_as_text(&answer)["data"]["attachments"][0]["id"], "0");
+        assert_eq!(
+            attachment_ids_as_text(&answer)["data"]["attachments"][0]["id"],
+            "0"
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 use poise::serenity_prelude as serenity;
 use serenity::http::{LightMethod, Multipart, MultipartUpload, Request, Route};
 use serenity::{
-    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton, CreateMessage,
-    MessageReference, Nonce, ReactionType,
+    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
+    CreateMessage, MessageReference, Nonce, ReactionType,
 };
 
 use super::rest::{Rest, snowflake, snowflake_in};

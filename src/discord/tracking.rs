@@ -344,7 +344,9 @@ pub async fn stats(
     week: Option<String>,
     #[description = "Show the answer to the whole channel (only you see it otherwise)"]
     public: Option<bool>,
-    #[description = "Attach a chart of the last twelve weeks' coverage per region"] chart: Option<bool>,
+    #[description = "Attach a chart of the last twelve weeks' coverage per region"] chart: Option<
+        bool,
+    >,
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let week = tracked_week(ctx, guild, week.as_deref()).await?;

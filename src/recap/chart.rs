@@ -335,8 +335,14 @@ mod tests {
         // are dark pixels (the labels, drawn with the bundled font).
         let has = |rgb: [u8; 3]| pixels.chunks(3).any(|p| p == rgb);
         assert!(has([31, 119, 180]), "no line of the first region");
-        assert!(has([235, 235, 235]), "no band for the weeks with no bulletin");
-        let dark = pixels.chunks(3).filter(|p| p.iter().all(|&c| c < 60)).count();
+        assert!(
+            has([235, 235, 235]),
+            "no band for the weeks with no bulletin"
+        );
+        let dark = pixels
+            .chunks(3)
+            .filter(|p| p.iter().all(|&c| c < 60))
+            .count();
         assert!(dark > 500, "hardly any text or axes: {dark} dark pixels");
     }
 

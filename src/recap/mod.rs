@@ -30,7 +30,11 @@ use crate::tracking::{Listed, WeekStats, week_stats};
 pub fn recap_time(schedule: Schedule, day: Weekday, week: PrayerWeek) -> DateTime<Utc> {
     let next = week.next();
     // post_time places a Saturday or Sunday before the week it is given.
-    let carried = if day == Weekday::Sat { next.next() } else { next };
+    let carried = if day == Weekday::Sat {
+        next.next()
+    } else {
+        next
+    };
     post_time(
         Schedule {
             weekday: day,
@@ -54,7 +58,11 @@ pub fn latest_recap(
 }
 
 /// The first recap time strictly after `now`, for the scheduler's wake-up.
-pub fn next_recap_time(schedule: Schedule, day: Weekday, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub fn next_recap_time(
+    schedule: Schedule,
+    day: Weekday,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     let running = current_week(schedule.zone, now);
     [running.weeks_before(1), running, running.next()]
         .into_iter()
@@ -216,10 +224,7 @@ pub fn recap_text(week: PrayerWeek, stats: &WeekStats) -> String {
             "📊 **The week of {} in review**",
             week.monday().format("%A %-d %B %Y")
         ),
-        format!(
-            "🙋 {} took part.",
-            plural(stats.people, "person", "people")
-        ),
+        format!("🙋 {} took part.", plural(stats.people, "person", "people")),
         format!(
             "✅ {} of {} covered (someone committed or prayed); {} not.",
             stats.covered,
@@ -231,12 +236,22 @@ pub fn recap_text(week: PrayerWeek, stats: &WeekStats) -> String {
             stats.kept,
             plural(stats.commitments, "commitment", "commitments")
         ),
-        format!("🎉 {} this week.", plural(stats.praises, "praise", "praises")),
+        format!(
+            "🎉 {} this week.",
+            plural(stats.praises, "praise", "praises")
+        ),
     ];
     let regions: Vec<String> = stats
         .regions
         .iter()
-        .map(|r| format!("{} {} of {}", escape_markdown(&r.region), r.covered, r.total))
+        .map(|r| {
+            format!(
+                "{} {} of {}",
+                escape_markdown(&r.region),
+                r.covered,
+                r.total
+            )
+        })
         .collect();
     if !regions.is_empty() {
         lines.push(format!("By region: {}.", regions.join(" · ")));
@@ -283,7 +298,10 @@ fn due_week(
 ) -> Option<PrayerWeek> {
     let server = servers.iter().find(|s| s.guild == setting.guild)?;
     let (week, at) = latest_recap(server.schedule, setting.weekday, now)?;
-    setting.since.is_none_or(|since| since <= at).then_some(week)
+    setting
+        .since
+        .is_none_or(|since| since <= at)
+        .then_some(week)
 }
 
 /// When the next recap of any of `servers` could become due after `now`.
@@ -422,7 +440,10 @@ mod tests {
         assert_eq!(parse_recap_day("off"), Ok(None));
         assert_eq!(parse_recap_day("Off"), Ok(None));
         let refused = parse_recap_day("Funday").err().unwrap_or_default();
-        assert!(refused.starts_with("“Funday” is not a weekday"), "{refused}");
+        assert!(
+            refused.starts_with("“Funday” is not a weekday"),
+            "{refused}"
+        );
         assert!(refused.ends_with("Nothing was changed."), "{refused}");
         assert!(parse_recap_day("").is_err());
         assert_eq!(recap_choices("s"), ["Sunday", "Saturday"]);
@@ -468,8 +489,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_recap_is_posted_once_with_counts_no_names_and_the_chart() -> Result<(), StorageError>
-    {
+    async fn the_recap_is_posted_once_with_counts_no_names_and_the_chart()
+    -> Result<(), StorageError> {
         let (store, servers, recaps) = set_up(Weekday::Sun, at("2026-11-25T12:00:00Z")).await?;
         let messenger = Scripted::default();
         let early = at("2026-11-29T08:59:00Z");
@@ -493,16 +514,26 @@ mod tests {
         assert!(text.contains("; 0 not."), "{text}");
         assert!(text.contains("🤝 1 of 2 commitments kept"), "{text}");
         assert!(text.contains("🎉 2 praises this week."), "{text}");
-        assert!(!text.contains("<@") && !text.contains('7') && !text.contains('8'), "{text}");
+        assert!(
+            !text.contains("<@") && !text.contains('7') && !text.contains('8'),
+            "{text}"
+        );
         assert!(message.notify.is_empty() && message.notify_role.is_none());
-        let files = messenger.files.lock().map(|f| f.clone()).unwrap_or_default();
+        let files = messenger
+            .files
+            .lock()
+            .map(|f| f.clone())
+            .unwrap_or_default();
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].1.filename, "coverage.png");
         assert!(files[0].1.bytes.starts_with(b"\x89PNG"));
         let weeks = coverage(&store, GUILD, week("2026-11-23")).await?;
         assert_eq!(weeks.len(), chart::WEEKS);
         assert_eq!(weeks[0].week, week("2026-09-07"), "oldest first");
-        assert!(weeks[..11].iter().all(|w| w.regions.is_none()), "no bulletin");
+        assert!(
+            weeks[..11].iter().all(|w| w.regions.is_none()),
+            "no bulletin"
+        );
         let africa = RegionShare {
             region: "Africa".into(),
             covered: 1,
@@ -570,7 +601,10 @@ mod tests {
         };
         let text = recap_text(week("2026-11-23"), &stats);
         assert!(text.contains("🙋 1 person took part."), "{text}");
-        assert!(text.contains("✅ 2 of 5 requests covered (someone committed or prayed); 3 not."), "{text}");
+        assert!(
+            text.contains("✅ 2 of 5 requests covered (someone committed or prayed); 3 not."),
+            "{text}"
+        );
         assert!(text.contains("🤝 0 of 1 commitment kept"), "{text}");
         assert!(text.contains("🎉 1 praise this week."), "{text}");
         assert!(text.contains("By region: \\*Asia\\* 2 of 5."), "{text}");
