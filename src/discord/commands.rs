@@ -128,10 +128,7 @@ pub async fn setup(
     let nudge = nudge_option(nudge.as_deref())?;
     let recap = recap_day(recap.as_deref())?;
     let ping = ping_role(ctx, role, no_role).await?;
-    let region = match region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        Some(typed) => Some(known_region(ctx, guild, typed).await?),
-        None => None,
-    };
+    let region = typed_region(ctx, guild, region.as_deref()).await?;
     let current = ctx.data().store.schedule(guild).await?;
     let schedule = changed_schedule(current, weekday, time.as_deref(), timezone.as_deref(), auto)?;
     let asked = Setup {
@@ -142,13 +139,11 @@ pub async fn setup(
         recap,
         zone_typed: timezone.is_some(),
         nothing_typed: weekday.is_none()
-            && [&time, &timezone]
-                .iter()
-                .all(|typed| typed.as_deref().is_none_or(|t| t.trim().is_empty()))
+            && blank(time.as_deref())
+            && blank(timezone.as_deref())
             && auto.is_none()
             && ping.is_none()
-            && nudge.is_none()
-            && recap.is_none(),
+            && (nudge, recap) == (None, None),
         nudge,
     };
     match channel {
@@ -160,6 +155,24 @@ pub async fn setup(
             .into()),
             None => schedule_only(ctx, &asked).await,
         },
+    }
+}
+
+/// Whether a text option was left out or left empty.
+fn blank(typed: Option<&str>) -> bool {
+    typed.is_none_or(|t| t.trim().is_empty())
+}
+
+/// The region `/prayer setup` was given, as the server's bulletins name
+/// it; `None` when none was typed.
+async fn typed_region(
+    ctx: Context<'_>,
+    guild: GuildId,
+    typed: Option<&str>,
+) -> Result<Option<String>, Error> {
+    match typed.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(typed) => Ok(Some(known_region(ctx, guild, typed).await?)),
+        None => Ok(None),
     }
 }
 
