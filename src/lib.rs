@@ -14,6 +14,8 @@
 //!   posting and withdrawing one.
 //! - [`schedule`]: each server's weekly post time, what is due, the one
 //!   clock, and the scheduler loop that posts by itself.
+//! - [`recap`]: the weekly recap (counts only) and its chart of twelve
+//!   weeks' coverage per region.
 //! - [`storage`]: the SQLite store; all SQL lives here; backups.
 //! - [`discord`]: the only module that knows serenity and poise: the
 //!   client, slash commands, the one REST client and its rate limits.
@@ -32,6 +34,7 @@ pub mod ids;
 pub mod members;
 pub mod posting;
 pub mod read;
+pub mod recap;
 pub mod schedule;
 pub mod storage;
 pub mod tasks;

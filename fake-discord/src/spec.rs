@@ -41,6 +41,27 @@ pub fn resolve_spec_path(explicit: Option<&Path>) -> PathBuf {
     }
 }
 
+/// `payload` with each `attachments[].id` (at the top, or under `data` in an interaction's
+/// answer) that is a whole number written as the snowflake text it stands for. The spec types
+/// these ids as snowflake strings, but Discord's own file-upload example sends `"id": 0`, and so
+/// does serenity's `CreateAttachment`: Discord reads both.
+fn attachment_ids_as_text(payload: &Value) -> Value {
+    let mut payload = payload.clone();
+    let holder = if payload.get("data").is_some() {
+        &mut payload["data"]
+    } else {
+        &mut payload
+    };
+    if let Some(list) = holder.get_mut("attachments").and_then(Value::as_array_mut) {
+        for attachment in list {
+            if let Some(id) = attachment.get("id").and_then(Value::as_u64) {
+                attachment["id"] = Value::String(id.to_string());
+            }
+        }
+    }
+    payload
+}
+
 /// A request body as the fake received it, ready for checking.
 #[derive(Debug)]
 pub(crate) enum BodyForCheck<'a> {
@@ -523,6 +544,7 @@ impl SpecChecker {
                 let Some(payload) = payload else {
                     return Vec::new();
                 };
+                let payload = &attachment_ids_as_text(payload);
                 match rb.json.as_ref().or(rb.multipart.as_ref()) {
                     Some(p) => self
                         .validate(p, payload)
@@ -638,6 +660,30 @@ mod tests {
             Some("/applications/{application_id}/commands")
         );
         assert_eq!(c.template_for("PUT", "/nonsense/5"), None);
+    }
+
+    #[test]
+    fn a_multipart_payload_may_number_its_attachments_as_discord_documents() {
+        let Some(c) = checker() else { return };
+        let check = |payload: &Value| {
+            c.check_request(
+                "POST",
+                "/channels/1/messages",
+                &[],
+                &BodyForCheck::Multipart(Some(payload)),
+            )
+        };
+        let numbered = json!({"content": "hi", "attachments": [{"id": 0, "filename": "a.png"}]});
+        assert!(check(&numbered).is_empty(), "{:?}", check(&numbered));
+        let text = json!({"content": "hi", "attachments": [{"id": "0", "filename": "a.png"}]});
+        assert!(check(&text).is_empty());
+        let wrong = json!({"content": "hi", "attachments": [{"id": "zero", "filename": "a.png"}]});
+        assert!(!check(&wrong).is_empty(), "still checked");
+        let answer = json!({"type": 4, "data": {"attachments": [{"id": 0, "filename": "a.png"}]}});
+        assert_eq!(
+            attachment_ids_as_text(&answer)["data"]["attachments"][0]["id"],
+            "0"
+        );
     }
 
     #[test]

@@ -124,18 +124,19 @@ pub async fn setup(
     nudge: Option<String>,
     #[description = "Open a thread on the week's header for the group to talk about the week"]
     threads: Option<bool>,
+    #[description = "Post a recap of each week (counts, a chart) on this weekday, or `off`"]
+    #[autocomplete = "autocomplete_recap"]
+    recap: Option<String>,
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let _busy = ctx.data().busy.read().await;
     let extras = Extras {
         nudge: nudge_option(nudge.as_deref())?,
+        recap: recap_day(recap.as_deref())?,
         threads: threads_option(ctx, guild, channel, threads).await?,
         ping: ping_role(ctx, role, no_role).await?,
     };
-    let region = match region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-        Some(typed) => Some(known_region(ctx, guild, typed).await?),
-        None => None,
-    };
+    let region = typed_region(ctx, guild, region.as_deref()).await?;
     let typed = Typed {
         weekday,
         time,
@@ -152,6 +153,24 @@ pub async fn setup(
             .into()),
             None => schedule_only(ctx, &asked).await,
         },
+    }
+}
+
+/// Whether a text option was left out or left empty.
+fn blank(typed: Option<&str>) -> bool {
+    typed.is_none_or(|t| t.trim().is_empty())
+}
+
+/// The region `/prayer setup` was given, as the server's bulletins name
+/// it; `None` when none was typed.
+async fn typed_region(
+    ctx: Context<'_>,
+    guild: GuildId,
+    typed: Option<&str>,
+) -> Result<Option<String>, Error> {
+    match typed.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(typed) => Ok(Some(known_region(ctx, guild, typed).await?)),
+        None => Ok(None),
     }
 }
 
@@ -198,9 +217,8 @@ impl Setup {
             schedule,
             zone_typed: timezone.is_some(),
             nothing_typed: weekday.is_none()
-                && [&time, &timezone]
-                    .iter()
-                    .all(|typed| typed.as_deref().is_none_or(|t| t.trim().is_empty()))
+                && blank(time.as_deref())
+                && blank(timezone.as_deref())
                 && auto.is_none()
                 && extras.is_empty(),
             extras,
@@ -217,11 +235,16 @@ struct Extras {
     nudge: Option<Option<chrono::Weekday>>,
     /// Whether the week's header opens a thread.
     threads: Option<bool>,
+    /// The recap's weekday: `Some(None)` for no recap.
+    recap: Option<Option<chrono::Weekday>>,
 }
 
 impl Extras {
     fn is_empty(&self) -> bool {
-        self.ping.is_none() && self.nudge.is_none() && self.threads.is_none()
+        self.ping.is_none()
+            && self.nudge.is_none()
+            && self.threads.is_none()
+            && self.recap.is_none()
     }
 }
 
@@ -248,13 +271,18 @@ impl Setup {
             }
             Some(false) => " The week's header opens no thread.",
         };
+        let recap = match self.extras.recap {
+            Some(day) => format!(" {}", crate::recap::recap_words(day)),
+            None => String::new(),
+        };
         Ok(format!(
-            "{when}{ping}{nudge}{threads}{}",
+            "{when}{ping}{nudge}{threads}{recap}{}",
             zone_warning(self.schedule, self.zone_typed)
         ))
     }
 
-    /// Stores the role the header mentions and the nudge day, if given.
+    /// Stores the role the header mentions, the nudge day and the recap's
+    /// day, if given.
     async fn store_ping(&self, store: &crate::storage::Store) -> Result<(), Error> {
         if let Some(role) = self.extras.ping {
             store.set_ping_role(self.guild, role, super::now()).await?;
@@ -264,6 +292,9 @@ impl Setup {
         }
         if let Some(threads) = self.extras.threads {
             store.set_threads(self.guild, threads, super::now()).await?;
+        }
+        if let Some(day) = self.extras.recap {
+            store.set_recap_day(self.guild, day, super::now()).await?;
         }
         Ok(())
     }
@@ -319,6 +350,23 @@ async fn autocomplete_nudge(_: Context<'_>, partial: &str) -> CreateAutocomplete
     CreateAutocompleteResponse::new().set_choices(offered)
 }
 
+/// The recap day `/prayer setup` was given (`Some(None)`: off), checked
+/// before anything changes.
+fn recap_day(typed: Option<&str>) -> Result<Option<Option<chrono::Weekday>>, Error> {
+    typed
+        .map(|typed| crate::recap::parse_recap_day(typed).map_err(|e| UserError::new(e).into()))
+        .transpose()
+}
+
+/// The choices `recap` offers as an admin types.
+async fn autocomplete_recap(_: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
+    let choices = crate::recap::recap_choices(partial)
+        .into_iter()
+        .map(serenity::AutocompleteChoice::from)
+        .collect();
+    CreateAutocompleteResponse::new().set_choices(choices)
+}
+
 /// The role `/prayer setup` was given to mention, checked: not @everyone,
 /// and one the bot's messages can ping. `Some(None)` for `no_role:true`.
 async fn ping_role(
@@ -368,7 +416,7 @@ async fn schedule_only(ctx: Context<'_>, asked: &Setup) -> Result<(), Error> {
         return reply(
             ctx,
             format!(
-                "Weekly posts go to <#{default_channel}>. {when} To change something, give `channel`, `weekday`, `time`, `timezone` or `auto`. Nothing was changed."
+                "Weekly posts go to <#{default_channel}>. {when} To change something, give `channel`, `weekday`, `time`, `timezone`, `auto` or `recap`. Nothing was changed."
             ),
         )
         .await;

@@ -3,17 +3,18 @@
 //! Discord enforces), sent through [`Rest`], which paces and retries.
 
 use poise::serenity_prelude as serenity;
-use serenity::http::{LightMethod, Request, Route};
+use serenity::http::{LightMethod, Multipart, MultipartUpload, Request, Route};
 use serenity::{
-    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateButton, CreateMessage, EditMessage,
-    MessageReference, Nonce, ReactionType,
+    ButtonStyle, CreateActionRow, CreateAllowedMentions, CreateAttachment, CreateButton,
+    CreateMessage, EditMessage, MessageReference, Nonce, ReactionType,
 };
 
 use super::rest::{Rest, snowflake, snowflake_in};
 use crate::ids::{ChannelId, MessageId, RequestId, UserId};
 use crate::posting::buttons::{Button, PrayerAction};
 use crate::posting::{
-    EditedMessage, MAX_BUTTONS, Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError,
+    Attachment, EditedMessage, MAX_BUTTONS, Messenger, OutgoingMessage, RECENT_MESSAGES,
+    SeenMessage, SendError,
 };
 
 /// The buttons under a request; their custom ids come from [`Button`].
@@ -109,7 +110,46 @@ fn edit_body(edited: &EditedMessage) -> Result<Vec<u8>, SendError> {
         .map_err(|e| SendError::invalid(format!("the edit could not be encoded ({e})")))
 }
 
+/// The `payload_json` of a message sent with one file: the message's body
+/// with `attachments: [{id: "0", filename}]`, the id naming the `files[0]`
+/// part (a snowflake string, as the spec types it).
+fn payload_with_file(
+    channel: ChannelId,
+    message: &OutgoingMessage,
+    file: &Attachment,
+) -> Result<String, SendError> {
+    let body = message_body(channel, message)?;
+    let mut json: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| SendError::invalid(format!("the message could not be encoded ({e})")))?;
+    json["attachments"] = serde_json::json!([{"id": "0", "filename": file.filename}]);
+    Ok(json.to_string())
+}
+
 impl Messenger for Rest {
+    async fn send_with_file(
+        &self,
+        channel: ChannelId,
+        message: &OutgoingMessage,
+        file: &Attachment,
+    ) -> Result<MessageId, SendError> {
+        let payload = payload_with_file(channel, message, file)?;
+        let answer = self
+            .call(|| {
+                let route = Route::ChannelMessages {
+                    channel_id: channel.into(),
+                };
+                // CreateAttachment's id is 0: the part is `files[0]`.
+                let upload = CreateAttachment::bytes(file.bytes.clone(), file.filename.clone());
+                Request::new(route, LightMethod::Post).multipart(Some(Multipart {
+                    upload: MultipartUpload::Attachments(vec![upload]),
+                    fields: Vec::new(),
+                    payload_json: Some(payload.clone()),
+                }))
+            })
+            .await?;
+        snowflake_in(&answer, "the message").map(MessageId::new)
+    }
+
     async fn send(
         &self,
         channel: ChannelId,

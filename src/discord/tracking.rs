@@ -344,9 +344,17 @@ pub async fn stats(
     week: Option<String>,
     #[description = "Show the answer to the whole channel (only you see it otherwise)"]
     public: Option<bool>,
+    #[description = "Attach a chart of the last twelve weeks' coverage per region"] chart: Option<
+        bool,
+    >,
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let week = tracked_week(ctx, guild, week.as_deref()).await?;
+    // Twelve weeks read and drawn: a few dozen milliseconds.
+    let file = match chart {
+        Some(true) => crate::recap::chart_file(&ctx.data().store, guild, week.stored.week).await?,
+        _ => None,
+    };
     let requests = week.listed();
     let stats = tracking::week_stats(
         &requests,
@@ -360,13 +368,17 @@ pub async fn stats(
     for (name, value) in card.fields {
         embed = embed.field(name, value, false);
     }
-    ctx.send(
-        CreateReply::default()
-            .embed(embed)
-            .ephemeral(!public.unwrap_or(false))
-            .allowed_mentions(no_pings()),
-    )
-    .await?;
+    let mut answer = CreateReply::default();
+    if let Some(file) = file {
+        // The chart shows inside the card.
+        embed = embed.image(format!("attachment://{}", file.filename));
+        answer = answer.attachment(serenity::CreateAttachment::bytes(file.bytes, file.filename));
+    }
+    let answer = answer
+        .embed(embed)
+        .ephemeral(!public.unwrap_or(false))
+        .allowed_mentions(no_pings());
+    ctx.send(answer).await?;
     Ok(())
 }
 

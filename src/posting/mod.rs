@@ -69,6 +69,14 @@ pub struct EditedMessage {
     pub buttons_for: Option<RequestId>,
 }
 
+/// A file sent with a message (the recap's chart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The name Discord shows, e.g. `coverage.png`.
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
 /// Why a call to Discord failed for good (after the retries it deserves),
 /// sorted by what the caller should do about it. Each reads as a clause an
 /// admin can follow.
@@ -155,6 +163,15 @@ pub trait Messenger {
 
     /// The direct-message channel with `user`, opened if need be.
     fn open_dm(&self, user: UserId) -> impl Future<Output = Result<ChannelId, SendError>> + Send;
+
+    /// Sends `message` to `channel` with `file` attached; returns the new
+    /// message's id. As [`Messenger::send`] for everything else.
+    fn send_with_file(
+        &self,
+        channel: ChannelId,
+        message: &OutgoingMessage,
+        file: &Attachment,
+    ) -> impl Future<Output = Result<MessageId, SendError>> + Send;
 
     /// Adds the bot's `emoji` reaction to a message.
     fn react(

@@ -12,7 +12,9 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio::sync::{Barrier, Notify, Semaphore};
 
-use super::{EditedMessage, Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError};
+use super::{
+    Attachment, EditedMessage, Messenger, OutgoingMessage, RECENT_MESSAGES, SeenMessage, SendError,
+};
 use crate::ids::{ChannelId, MessageId, UserId};
 
 /// How long a held send waits for its gate or its meeting before it fails.
@@ -117,6 +119,8 @@ pub(crate) struct Scripted {
     /// What this messenger sent, as Discord took it.
     pub sent: Mutex<Vec<(ChannelId, OutgoingMessage)>>,
     pub reactions: Mutex<Vec<(ChannelId, MessageId)>>,
+    /// The files sent with messages, with the message each came with.
+    pub files: Mutex<Vec<(MessageId, Attachment)>>,
     /// Sends tried, the failed ones included.
     pub tried: AtomicUsize,
     /// Send number `n` (from 0) fails as Discord's 503 would.
@@ -284,6 +288,18 @@ impl Messenger for Scripted {
             return Err(refusal("Cannot send messages to this user"));
         }
         ChannelId::try_new(DM_CHANNELS + user.get()).ok_or_else(|| failure("no channel"))
+    }
+
+    async fn send_with_file(
+        &self,
+        channel: ChannelId,
+        message: &OutgoingMessage,
+        file: &Attachment,
+    ) -> Result<MessageId, SendError> {
+        let id = self.send(channel, message).await?;
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        files.push((id, file.clone()));
+        Ok(id)
     }
 
     async fn react(

@@ -28,6 +28,7 @@ use crate::backoff::Backoff;
 use crate::bulletins::week::PrayerWeek;
 use crate::ids::GuildId;
 use crate::posting::{Messenger, OutgoingMessage, PostError, PostOutcome, PostRun, post_week};
+use crate::recap::{next_recap, post_recaps};
 use crate::schedule::clock::Clock;
 use crate::schedule::notices::warn_empty_weeks;
 use crate::schedule::nudges::{next_nudge_time, send_nudges};
@@ -106,6 +107,8 @@ pub struct Tick {
     pub warned: Vec<(GuildId, PrayerWeek)>,
     /// Members sent their mid-week reminder.
     pub nudged: Vec<(GuildId, crate::ids::UserId)>,
+    /// Servers whose recap of a week was posted.
+    pub recapped: Vec<(GuildId, PrayerWeek)>,
 }
 
 /// Each scheduled server's current week and whether it is due.
@@ -184,9 +187,11 @@ pub async fn tick(
     let attempts = attempt_all(store, messenger, clock, due).await;
     let (mut done, in_progress) = apply(attempts, retries)?;
     let nudging = store.nudge_servers().await?;
+    let recaps = store.recap_settings().await?;
     if !done.stopped {
         done.warned = warn_empty_weeks(store, messenger, &servers, now).await?;
         done.nudged = send_nudges(store, messenger, &nudging, now).await?;
+        done.recapped = post_recaps(store, messenger, &servers, &recaps, now).await?;
     }
     // The next post times depend only on the schedules read above, not on
     // what this tick posted: no second read of the database.
@@ -195,6 +200,7 @@ pub async fn tick(
         next_wake(&servers, now),
         next_notice_time(&servers, now),
         next_nudge_time(&nudging, now),
+        next_recap(&servers, &recaps, now),
         retries.next_retry(now),
         in_progress,
     ]

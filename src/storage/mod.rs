@@ -137,6 +137,7 @@ mod members;
 mod nudges;
 mod posts;
 mod prayers;
+mod recap;
 mod schedule;
 mod settings;
 
@@ -149,6 +150,7 @@ pub use posts::{PostedMessage, WeekPostClaim};
 pub use prayers::{
     AnsweredPraise, Forgotten, GuildRequest, PostedIn, PraiseOutcome, UnreadPost, WeekTracking,
 };
+pub use recap::RecapSetting;
 pub use schedule::{LastPost, PostProblem, WeekState};
 pub use settings::ChannelSettings;
 
