@@ -2820,6 +2820,23 @@ async fn a_members_request_is_posted_at_once_and_counted_like_a_bulletin_request
     let fields = stats["data"]["embeds"][0]["fields"].to_string();
     assert!(fields.contains("Our group · 1 of 1 covered"), "{fields}");
 
+    // An admin's correction keeps the line naming who asked.
+    let corrected = bot.prayer(
+        "correct",
+        vec![
+            CommandOption::string("request", surgery.request.to_string()),
+            CommandOption::string("text", "Pray for my mother's surgery on Saturday."),
+        ],
+        bot.as_admin(),
+    );
+    bot.answer(&corrected).await;
+    let edited = bot.fake.message(surgery.message).expect("the post");
+    let content = edited["content"].as_str().unwrap_or_default();
+    assert!(
+        content.contains("surgery on Saturday")
+            && content.ends_with(&format!("— asked by {member}")),
+        "{edited}"
+    );
     // Only its author or an admin withdraws it; the post then says so.
     let other = someone(&bot, "other");
     let refused = request_withdraw(&bot, surgery.request, bot.invoker(&other));

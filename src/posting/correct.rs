@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::bulletins::parse::{PrayerRequest, is_prayable};
 use crate::ids::{ChannelId, GuildId, RequestId, UserId};
+use crate::members::{Author, labelled};
 use crate::posting::render::{
     MESSAGE_LIMIT, discord_len, escape_markdown, render_request, shown_typed, split_message,
 };
@@ -43,12 +44,17 @@ fn refused(text: impl Into<String>) -> CorrectError {
     CorrectError::Refused(text.into())
 }
 
-/// The messages `text` takes as `request`'s post.
-fn pieces(request: &GuildRequest, text: &str) -> Vec<String> {
+/// The messages `text` takes as `request`'s post; a member's request
+/// keeps the line naming who asked (`author`).
+fn pieces(request: &GuildRequest, text: &str, author: Option<Author>) -> Vec<String> {
+    let text = match author {
+        Some(author) => labelled(text, author),
+        None => text.to_owned(),
+    };
     let rendered = render_request(&PrayerRequest {
         region: request.region.clone(),
         kind: request.kind,
-        text: text.to_owned(),
+        text,
         countries: Vec::new(),
     });
     split_message(&rendered, MESSAGE_LIMIT)
@@ -127,9 +133,17 @@ pub async fn correct_request(
         )));
     }
     let posted = store.request_messages(guild, request.id).await?;
-    let new = pieces(&request, text);
+    let author =
+        store
+            .member_request(guild, request.id)
+            .await?
+            .map(|asked| match asked.author.author {
+                Some(user) => Author::Named(user),
+                None => Author::Anonymous,
+            });
+    let new = pieces(&request, text, author);
     if !posted.is_empty() {
-        check_fit(pieces(&request, &request.text).len(), new.len())?;
+        check_fit(pieces(&request, &request.text, author).len(), new.len())?;
     }
     let detail = format!(
         "corrected a request of **{}** (week of {}): “{}”",
