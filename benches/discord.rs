@@ -22,6 +22,9 @@ use support::{Latencies, fake_with_servers, guild_id, millis, resident_kib, roun
 const SERVERS: u64 = 1_000;
 const WEEKS: u64 = 52;
 const ROUNDS: usize = 10;
+/// Servers whose every week also holds members' own requests, and how many.
+const MEMBER_SERVERS: u64 = 10;
+const MEMBER_REQUESTS: u64 = 20;
 
 fn main() {
     if let Some(url) = support::flag_value("--floor-bot") {
@@ -56,8 +59,44 @@ async fn build_database(path: &str) -> Vec<PrayerWeek> {
         SERVERS * WEEKS,
         started.elapsed().as_secs_f64()
     );
+    add_member_requests(&store, &weeks).await;
     store.close().await;
     weeks
+}
+
+/// [`MEMBER_REQUESTS`] members' requests in every week of the first
+/// [`MEMBER_SERVERS`] servers, one member each (so the weekly limit holds).
+async fn add_member_requests(store: &Store, weeks: &[PrayerWeek]) {
+    let started = Instant::now();
+    for guild in 1..=MEMBER_SERVERS {
+        let guild = prayer_bot::ids::GuildId::try_new(guild_id(guild)).expect("ids are not 0");
+        for week in weeks {
+            for n in 1..=MEMBER_REQUESTS {
+                let text = format!(
+                    "Please pray for my family as we face request number {n}; we are grateful for this group."
+                );
+                let asked = prayer_bot::storage::NewMemberRequest {
+                    guild,
+                    weeks: std::slice::from_ref(week),
+                    region: "Our group",
+                    text: &text,
+                    author: prayer_bot::ids::UserId::try_new(user_id(n)).expect("ids are not 0"),
+                    anonymous: n % 2 == 0,
+                    now: chrono::Utc::now(),
+                };
+                store
+                    .add_member_request(&asked, 3)
+                    .await
+                    .expect("stored")
+                    .expect("within the limit");
+            }
+        }
+    }
+    println!(
+        "members' requests: {} in each week of {MEMBER_SERVERS} servers, added in {:.1} s",
+        MEMBER_REQUESTS,
+        started.elapsed().as_secs_f64()
+    );
 }
 
 async fn measure() {
@@ -80,16 +119,26 @@ async fn measure() {
             .subcommand("week", vec![CommandOption::string("week", week)]);
         (call, n)
     };
+    let members_call = |i: usize| {
+        let n = (i as u64 * 7919) % MEMBER_SERVERS + 1;
+        let week = weeks[i % weeks.len()].to_string();
+        let call = CommandCall::new("prayer")
+            .subcommand("week", vec![CommandOption::string("week", week)]);
+        (call, n)
+    };
     let ping_call = |i: usize| (CommandCall::new("ping"), (i as u64 * 7919) % SERVERS + 1);
 
     // One warm-up round each: connections, caches and statements.
     let (mut warm_bot, mut warm_floor) = (Latencies(Vec::new()), Latencies(Vec::new()));
     round(&bot_fake, &user, week_call, &mut warm_bot).await;
+    round(&bot_fake, &user, members_call, &mut warm_bot).await;
     round(&floor_fake, &user, ping_call, &mut warm_floor).await;
 
     let (mut week_times, mut floor_times) = (Latencies(Vec::new()), Latencies(Vec::new()));
+    let mut members_times = Latencies(Vec::new());
     for _ in 0..ROUNDS {
         round(&bot_fake, &user, week_call, &mut week_times).await;
+        round(&bot_fake, &user, members_call, &mut members_times).await;
         round(&floor_fake, &user, ping_call, &mut floor_times).await;
     }
     let bot_pid = bot.id().unwrap_or(0);
@@ -104,6 +153,17 @@ async fn measure() {
         millis(week50),
         millis(week99),
         week_times.0.len()
+    );
+    let (members50, members99) = (
+        members_times.percentile(0.5),
+        members_times.percentile(0.99),
+    );
+    println!(
+        "/prayer week with {MEMBER_REQUESTS} members' requests beside the bulletin: p50 {:.3} ms ({:.2}x the floor's), p99 {:.3} ms over {} calls (same targets)",
+        millis(members50),
+        members50.as_secs_f64() / floor_times.percentile(0.5).as_secs_f64(),
+        millis(members99),
+        members_times.0.len()
     );
     println!(
         "floor (bare poise command): p50 {:.3} ms, p99 {:.3} ms over {} calls",
