@@ -237,3 +237,127 @@ async fn edit_posts(
     }
     (edited, posts.len() - edited)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::posting::scripted::Scripted;
+    use crate::storage::fixtures::{GUILD, now, posted, store};
+
+    const ANA: UserId = UserId::of::<11>();
+    const BEN: UserId = UserId::of::<12>();
+
+    fn asked(text: &str, anonymous: bool) -> Ask<'_> {
+        Ask {
+            guild: GUILD,
+            author: ANA,
+            text,
+            region: None,
+            anonymous,
+            until: None,
+            today: "2026-11-25".parse().expect("a date"),
+            now: now(),
+        }
+    }
+
+    async fn ready() -> Store {
+        let store = store().await;
+        posted(&store).await.expect("the week is posted");
+        store
+            .set_default_channel(GUILD, ChannelId::of::<42>(), now())
+            .await
+            .expect("a channel");
+        store
+    }
+
+    #[tokio::test]
+    async fn a_refused_post_takes_the_request_back_out() {
+        let store = ready().await;
+        let refusing = Scripted {
+            refuse: Some(|_| true),
+            ..Scripted::default()
+        };
+        let refused = ask(&store, &refusing, &asked("Pray for Ana.", false)).await;
+        assert!(matches!(refused, Err(AskError::Send(_))), "{refused:?}");
+        assert!(
+            store
+                .member_requests_by(GUILD, ANA)
+                .await
+                .expect("read")
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_admin_removes_any_request_a_member_only_their_own() {
+        let store = ready().await;
+        let messenger = Scripted::default();
+        let added = ask(&store, &messenger, &asked("Pray for Ana.", true))
+            .await
+            .expect("added");
+        let by = |user, is_admin| Withdraw {
+            guild: GUILD,
+            user,
+            is_admin,
+            request: added.id,
+            now: now(),
+        };
+        let refused = withdraw(&store, &messenger, &by(BEN, false)).await;
+        assert!(
+            matches!(refused, Err(WithdrawError::NotYours)),
+            "{refused:?}"
+        );
+        let removed = withdraw(&store, &messenger, &by(BEN, true))
+            .await
+            .expect("removed");
+        assert!(removed.by_admin && removed.edited == 1, "{removed:?}");
+        let edits = messenger.edits.lock().expect("edits").clone();
+        assert_eq!(edits[0].2.content, withdrawn_text(true));
+        assert_eq!(edits[0].2.buttons_for, None);
+        // A bulletin request is not a member's to withdraw.
+        let week = store
+            .week(
+                crate::storage::Scope::Guild(GUILD),
+                "2026-11-23".parse().expect("a week"),
+            )
+            .await
+            .expect("read")
+            .expect("the week");
+        let bulletin = Withdraw {
+            request: week.request_ids[0],
+            ..by(ANA, true)
+        };
+        let refused = withdraw(&store, &messenger, &bulletin).await;
+        assert!(
+            matches!(refused, Err(WithdrawError::NotMembers)),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn forget_me_deletes_the_members_requests_and_edits_their_posts() {
+        let store = ready().await;
+        let messenger = Scripted::default();
+        let added = ask(&store, &messenger, &asked("Pray for Ana.", true))
+            .await
+            .expect("added");
+        let edited = forget_requests(&store, &messenger, GUILD, ANA)
+            .await
+            .expect("forgotten");
+        assert_eq!(edited, 1);
+        assert!(
+            store
+                .member_request(GUILD, added.id)
+                .await
+                .expect("read")
+                .is_none()
+        );
+        assert!(
+            store
+                .guild_request(GUILD, added.id)
+                .await
+                .expect("read")
+                .is_none()
+        );
+    }
+}
