@@ -71,6 +71,13 @@ pub enum Command {
         config: Option<PathBuf>,
         #[command(flatten)]
         database: WriteDatabase,
+        /// Run only shards START to END-1 (with --shard-total); every shard
+        /// Discord recommends when left out.
+        #[arg(long, env = "PRAYER_BOT_SHARDS", value_name = "START..END")]
+        shards: Option<String>,
+        /// How many shards all the bot's processes run together.
+        #[arg(long, env = "PRAYER_BOT_SHARD_TOTAL", value_name = "N")]
+        shard_total: Option<u32>,
     },
     /// Show what the parser understands of a bulletin (text, web page or email).
     Parse {
@@ -156,8 +163,14 @@ pub async fn run(cli: Cli, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Resu
         |database: Option<String>| database.unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
     let mut out = Output::new(io::stdout());
     let code = match cli.command {
-        Command::Run { config, database } => {
-            return run_bot(database.database, config.as_deref()).await;
+        Command::Run {
+            config,
+            database,
+            shards,
+            shard_total,
+        } => {
+            let shards = (shards.as_deref(), shard_total);
+            return run_bot(database.database, config.as_deref(), shards).await;
         }
         Command::Parse { file, json } => parse(&mut out, &file, json, today)?,
         Command::Import {
@@ -309,11 +322,22 @@ const BAD_SETTINGS: u8 = 2;
 /// The most a settings file may hold; a real one is a few lines.
 const MAX_SETTINGS_BYTES: u64 = 64 * 1024;
 
-async fn run_bot(database: Option<String>, config: Option<&Path>) -> anyhow::Result<ExitCode> {
+async fn run_bot(
+    database: Option<String>,
+    config: Option<&Path>,
+    (shards, total): (Option<&str>, Option<u32>),
+) -> anyhow::Result<ExitCode> {
+    let shards = match crate::shards::ShardRange::from_options(shards, total) {
+        Ok(shards) => shards,
+        Err(error) => {
+            warn(format_args!("error: {error}"));
+            return Ok(ExitCode::from(BAD_SETTINGS));
+        }
+    };
     let settings = match read_settings_file(config)
         .and_then(|file| bot_settings(|key| std::env::var(key).ok(), database, file.as_ref()))
     {
-        Ok(settings) => settings,
+        Ok(settings) => crate::config::BotSettings { shards, ..settings },
         Err(error) => {
             warn(format_args!("error: {error}"));
             return Ok(ExitCode::from(BAD_SETTINGS));

@@ -38,6 +38,9 @@ pub struct BotSettings {
     /// (`DISCORD_GLOBAL_RATE_LIMIT`): 50 unless Discord granted the bot
     /// more. The bot's own pacing holds to it behind `DISCORD_API_URL`.
     pub global_rate_limit: NonZeroU32,
+    /// The shards this process runs (`--shards`, `--shard-total`); `None`
+    /// for every shard Discord recommends.
+    pub shards: Option<crate::shards::ShardRange>,
 }
 
 /// A Discord bot token. Shown as `Token(…)` in logs and debug output.
@@ -163,6 +166,7 @@ pub fn bot_settings(
         api_url,
         start_time,
         global_rate_limit,
+        shards: None,
     })
 }
 

@@ -20,6 +20,7 @@
 //! - [`discord`]: the only module that knows serenity and poise: the
 //!   client, slash commands, the one REST client and its rate limits.
 //! - [`cli`]: the command line (`parse`, `import`, `week`, `backup`, `run`).
+//! - [`shards`]: which gateway shards (and so which servers) a process runs.
 //! - [`ids`], [`backoff`], [`tasks`], [`config`], [`read`], [`cause`]: typed
 //!   ids, the one retry policy, the tracked background tasks, settings,
 //!   capped file reads, errors in one line.
@@ -36,6 +37,7 @@ pub mod posting;
 pub mod read;
 pub mod recap;
 pub mod schedule;
+pub mod shards;
 pub mod storage;
 pub mod tasks;
 pub mod tracking;

@@ -183,7 +183,7 @@ fn identify(
         .filter_map(|g| st.guilds.get(g))
         .map(payloads::guild_create)
         .collect();
-    let _ = shared.dispatch_locked(st, "READY", ready);
+    let _ = shared.dispatch_to_shard(st, shard[0], "READY", ready);
     for g in guilds {
         let _ = shared.dispatch_locked(st, "GUILD_CREATE", g);
     }

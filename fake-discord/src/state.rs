@@ -398,6 +398,18 @@ impl Shared {
                 .or_else(|| v.as_u64())
         });
         let shard = guild.map_or(0, |g| state.shard_of(g));
+        self.dispatch_to_shard(state, shard, event, data)
+    }
+
+    /// Sends `event` on shard `shard`'s session (a READY goes to the shard
+    /// that identified, whatever its number).
+    pub fn dispatch_to_shard(
+        &self,
+        state: &mut State,
+        shard: u32,
+        event: &str,
+        data: Value,
+    ) -> Result<u64, Error> {
         let Some(session) = state.sessions.get_mut(&shard) else {
             return Err(Error::NotConnected {
                 message: format!(

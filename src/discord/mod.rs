@@ -35,6 +35,7 @@ use tokio::sync::{Notify, RwLock};
 
 use crate::config::BotSettings;
 use crate::schedule::clock::Clock;
+use crate::shards::ShardRange;
 use crate::storage::Store;
 use crate::tracking::recorder::Recorder;
 use messenger::no_pings;
@@ -62,6 +63,8 @@ pub struct Data {
     pub rest: Rest,
     /// Spawns background work a stop waits for (catch-up).
     pub tasks: Tasks,
+    /// The shards this process runs; `None` for every shard.
+    pub shards: Option<ShardRange>,
 }
 
 impl Data {
@@ -78,6 +81,7 @@ impl Data {
             recorder,
             rest,
             tasks: owner.tasks(),
+            shards: None,
         };
         (data, writer)
     }
@@ -297,12 +301,15 @@ fn framework(data: Data) -> poise::Framework<Data, Error> {
         .options(options)
         .setup(|_ctx, ready, framework| {
             Box::pin(async move {
-                // Once, on the first shard's READY, however many shards.
-                let commands =
-                    poise::builtins::create_application_commands(&framework.options().commands);
-                data.rest
-                    .register_commands(ready.application.id, &commands)
-                    .await?;
+                // Once, on the first shard's READY, however many shards;
+                // and of several processes, only by the one running shard 0.
+                if data.shards.is_none_or(|range| range.has_first()) {
+                    let commands =
+                        poise::builtins::create_application_commands(&framework.options().commands);
+                    data.rest
+                        .register_commands(ready.application.id, &commands)
+                        .await?;
+                }
                 start_scheduler(&data);
                 Ok(data)
             })
@@ -319,6 +326,7 @@ fn start_scheduler(data: &Data) {
         data.rest.clone(),
         clock(),
         data.wake.clone(),
+        data.shards,
         async move { stop.wait().await },
     ));
 }
@@ -359,7 +367,8 @@ pub async fn run(
         owner.stop(),
         settings.global_rate_limit,
     );
-    let (data, writer) = Data::new(store.clone(), rest.clone(), &owner);
+    let (mut data, writer) = Data::new(store.clone(), rest.clone(), &owner);
+    data.shards = settings.shards;
     let recorder = data.recorder.clone();
     let busy = data.busy.clone();
     let mut shutdown = Box::pin(shutdown);
@@ -377,7 +386,7 @@ pub async fn run(
         // As many shards as Discord recommends (one per 1,000 servers or
         // so): one shard is refused past 2,500. Commands are registered
         // once, on the first READY (poise's setup).
-        ended = client.start_shards(shards) => Some(ended),
+        ended = start(&mut client, settings.shards, shards) => Some(ended),
         () = &mut shutdown => None,
     };
     watcher.abort();
@@ -394,6 +403,30 @@ pub async fn run(
     stop.drain().await;
     drop(writer);
     stopped(store).await
+}
+
+/// Starts this process's shards: those `--shards` names, else as many as
+/// Discord recommends.
+async fn start(
+    client: &mut serenity::Client,
+    mine: Option<ShardRange>,
+    recommended: u32,
+) -> serenity::Result<()> {
+    match mine {
+        Some(range) => {
+            tracing::info!(
+                "running shards {}..{} of {} (this process's {} of them)",
+                range.start,
+                range.end,
+                range.total,
+                range.count()
+            );
+            client
+                .start_shard_range(range.for_serenity(), range.total)
+                .await
+        }
+        None => client.start_shards(recommended).await,
+    }
 }
 
 /// What a stop waits for, in order.

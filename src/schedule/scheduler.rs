@@ -35,6 +35,7 @@ use crate::schedule::nudges::{next_nudge_time, send_nudges};
 use crate::schedule::{
     DuePost, ServerState, due_posts, next_notice_time, next_wake, scheduled_week,
 };
+use crate::shards::{ShardRange, is_mine};
 use crate::storage::{StorageError, Store};
 
 /// The longest the loop sleeps without looking again, whatever the
@@ -178,16 +179,34 @@ pub async fn tick(
     clock: Clock,
     retries: &mut Retries,
 ) -> Result<Tick, StorageError> {
+    tick_for(store, messenger, clock, retries, None).await
+}
+
+/// [`tick`] for the servers on the shards `mine` names (every server when
+/// `None`): a process that runs some of the shards posts, warns, nudges
+/// and recaps for its own servers only, so each server's work has one
+/// owner while its process lives (and the week's lease hands it on when it
+/// dies).
+pub async fn tick_for(
+    store: &Store,
+    messenger: &impl Messenger,
+    clock: Clock,
+    retries: &mut Retries,
+    mine: Option<ShardRange>,
+) -> Result<Tick, StorageError> {
     let now = clock.now();
-    let servers = server_states(store, now).await?;
+    let mut servers = server_states(store, now).await?;
+    servers.retain(|server| is_mine(mine.as_ref(), server.guild));
     let due: Vec<DuePost> = due_posts(&servers, now)
         .into_iter()
         .filter(|due| !retries.waiting(due.guild, now))
         .collect();
     let attempts = attempt_all(store, messenger, clock, due).await;
     let (mut done, in_progress) = apply(attempts, retries)?;
-    let nudging = store.nudge_servers().await?;
-    let recaps = store.recap_settings().await?;
+    let mut nudging = store.nudge_servers().await?;
+    nudging.retain(|server| is_mine(mine.as_ref(), server.guild));
+    let mut recaps = store.recap_settings().await?;
+    recaps.retain(|recap| is_mine(mine.as_ref(), recap.guild));
     if !done.stopped {
         done.warned = warn_empty_weeks(store, messenger, &servers, now).await?;
         done.nudged = send_nudges(store, messenger, &nudging, now).await?;
@@ -382,6 +401,7 @@ pub async fn run(
     messenger: impl Messenger + Sync,
     clock: Clock,
     wake: Arc<Notify>,
+    mine: Option<ShardRange>,
     stop: impl Future<Output = ()>,
 ) {
     let mut posts = Posts {
@@ -389,6 +409,7 @@ pub async fn run(
         messenger: &messenger,
         clock,
         retries: Retries::default(),
+        mine,
     };
     keep_ticking(&mut posts, clock, &wake, stop).await;
 }
@@ -405,11 +426,14 @@ struct Posts<'a, M> {
     messenger: &'a M,
     clock: Clock,
     retries: Retries,
+    /// The shards this process runs; `None` for all.
+    mine: Option<ShardRange>,
 }
 
 impl<M: Messenger + Sync> Step for Posts<'_, M> {
     async fn tick(&mut self) -> Result<Tick, StorageError> {
-        tick(self.store, self.messenger, self.clock, &mut self.retries).await
+        let (store, messenger, clock) = (self.store, self.messenger, self.clock);
+        tick_for(store, messenger, clock, &mut self.retries, self.mine).await
     }
 }
 
