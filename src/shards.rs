@@ -109,6 +109,27 @@ impl ShardRange {
     }
 }
 
+/// How long Discord wants between two IDENTIFYs of one bucket
+/// (`shard % max_concurrency`).
+pub const IDENTIFY_SPACING: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The IDENTIFY buckets the shards `shards` fall in, with how many of them
+/// each holds: a process identifies that many times in the bucket, one
+/// [`IDENTIFY_SPACING`] apart, so it holds the bucket that many spacings.
+pub fn identify_buckets(shards: Range<u32>, max_concurrency: u32) -> Vec<(u32, u32)> {
+    let buckets = max_concurrency.max(1);
+    let mut held: Vec<(u32, u32)> = Vec::new();
+    for shard in shards {
+        let bucket = shard % buckets;
+        match held.iter_mut().find(|(b, _)| *b == bucket) {
+            Some((_, count)) => *count += 1,
+            None => held.push((bucket, 1)),
+        }
+    }
+    held.sort_unstable();
+    held
+}
+
 /// Whether `guild` is this process's: always, when it runs every shard.
 pub fn is_mine(range: Option<&ShardRange>, guild: GuildId) -> bool {
     range.is_none_or(|range| range.owns(guild))
@@ -161,6 +182,14 @@ mod tests {
             ShardRange::from_options(None, Some(2)),
             Err(ShardError::Half)
         );
+    }
+
+    #[test]
+    fn each_shard_identifies_in_its_bucket_of_max_concurrency() {
+        assert_eq!(identify_buckets(0..1, 1), [(0, 1)]);
+        assert_eq!(identify_buckets(0..4, 1), [(0, 4)]);
+        assert_eq!(identify_buckets(2..7, 4), [(0, 1), (1, 1), (2, 2), (3, 1)]);
+        assert_eq!(identify_buckets(0..3, 0), [(0, 3)], "0 reads as 1");
     }
 
     #[test]

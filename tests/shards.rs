@@ -31,7 +31,7 @@ fn spawn_shards(
 }
 
 #[tokio::test]
-async fn two_processes_with_a_shard_each_identify_once_and_post_only_their_own_servers() {
+async fn two_processes_with_a_shard_each_identify_once_in_turn_and_post_only_their_own_servers() {
     let dir = tempfile::tempdir().expect("a directory");
     let db = dir.path().join("prayer-bot.db");
     common::import(&db, &common::project("examples/week-1.txt"), WEEK);
@@ -63,6 +63,17 @@ async fn two_processes_with_a_shard_each_identify_once_and_post_only_their_own_s
     let mut shards = fake.identified_shards();
     shards.sort_unstable();
     assert_eq!(shards, [[0, 2], [1, 2]], "one IDENTIFY per shard");
+    // The fake says max_concurrency 1: the two processes took turns, five
+    // seconds apart, though they started together.
+    let identifies: Vec<Duration> = fake
+        .gateway_frames()
+        .iter()
+        .filter(|f| f.op == 2)
+        .map(|f| f.at)
+        .collect();
+    assert_eq!(identifies.len(), 2);
+    let apart = identifies[1].saturating_sub(identifies[0]);
+    assert!(apart >= Duration::from_millis(4_900), "{apart:?} apart");
     for channel in [world.general.id, other_channel.id] {
         let sent = common::sent_to(&fake, channel);
         let headers = sent.iter().filter(|m| m.starts_with("**")).count();

@@ -37,18 +37,75 @@ impl Nagging {
     }
 }
 
+/// What `GET /gateway/bot` said.
+pub(super) struct Gateway {
+    pub url: String,
+    /// The shards Discord recommends.
+    pub shards: u32,
+    /// IDENTIFYs allowed at once (one per bucket) every 5 s.
+    pub max_concurrency: u32,
+}
+
+/// Waits until this process holds every IDENTIFY bucket its shards fall
+/// in (see [`crate::shards::identify_buckets`]), each for as long as its
+/// IDENTIFYs there take: processes started together then identify one
+/// after another, never more than Discord allows. A database that cannot
+/// be read is logged and the shards start anyway (Discord would only ask
+/// the bot to retry).
+pub(super) async fn take_identify_turns(
+    store: &crate::storage::Store,
+    shards: std::ops::Range<u32>,
+    max_concurrency: u32,
+) {
+    let holder = crate::posting::PostRun::new(chrono::TimeDelta::zero()).owner;
+    let spacing = chrono::TimeDelta::from_std(crate::shards::IDENTIFY_SPACING)
+        .unwrap_or(chrono::TimeDelta::seconds(5));
+    for (bucket, count) in crate::shards::identify_buckets(shards, max_concurrency) {
+        loop {
+            let now = super::now();
+            let until = now + spacing * i32::try_from(count).unwrap_or(i32::MAX);
+            match store
+                .take_identify_bucket(bucket, &holder, until, now)
+                .await
+            {
+                Ok(Ok(())) => break,
+                Ok(Err(held_until)) => {
+                    let wait = (held_until - now).to_std().unwrap_or_default();
+                    tracing::info!(
+                        "another process is identifying in bucket {bucket}; waiting {:.1} s",
+                        wait.as_secs_f64()
+                    );
+                    tokio::time::sleep(wait.max(Duration::from_millis(50))).await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not take an IDENTIFY turn; starting the shards anyway");
+                    return;
+                }
+            }
+        }
+    }
+}
+
 /// Asks Discord (or the proxy) for the gateway's address and the number of
 /// shards it recommends, until it answers. serenity would fall back to
 /// `wss://gateway.discord.gg` on a failure, past any proxy, and its
 /// `start_autosharded` gives up on the first failure, so the bot asks
 /// first and hands serenity the answer.
-pub(super) async fn gateway(rest: &Rest, api: &str) -> (String, u32) {
+pub(super) async fn gateway(rest: &Rest, api: &str) -> Gateway {
     let mut nagging = Nagging::new();
     let mut pauses = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
     loop {
         let failure = match rest.get(Route::GatewayBot, None).await {
             Ok(answer) => match serde_json::from_slice::<serenity::BotGateway>(&answer) {
-                Ok(gateway) => return (gateway.url, gateway.shards.max(1)),
+                Ok(gateway) => {
+                    return Gateway {
+                        url: gateway.url,
+                        shards: gateway.shards.max(1),
+                        max_concurrency: u32::try_from(gateway.session_start_limit.max_concurrency)
+                            .unwrap_or(u32::MAX)
+                            .max(1),
+                    };
+                }
                 Err(error) => format!("its answer could not be read: {error}"),
             },
             Err(error) => error.to_string(),

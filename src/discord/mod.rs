@@ -337,14 +337,14 @@ async fn connect(
     settings: &BotSettings,
     rest: &Rest,
     framework: poise::Framework<Data, Error>,
-) -> anyhow::Result<(serenity::Client, String, u32)> {
+) -> anyhow::Result<(serenity::Client, gateway::Gateway)> {
     let api = settings.api_url.as_deref().unwrap_or("https://discord.com");
-    let (url, shards) = gateway::gateway(rest, api).await;
+    let gateway = gateway::gateway(rest, api).await;
     let client = ClientBuilder::new_with_http(make_http(settings), intents())
         .framework(framework)
         .await?;
-    *client.ws_url.lock().await = url.clone();
-    Ok((client, url, shards))
+    *client.ws_url.lock().await = gateway.url.clone();
+    Ok((client, gateway))
 }
 
 /// Runs the bot until `shutdown` completes, then lets the work in hand
@@ -373,7 +373,7 @@ pub async fn run(
     let busy = data.busy.clone();
     let mut shutdown = Box::pin(shutdown);
     let stopping = || tracing::info!("stopping: a stop signal arrived");
-    let (mut client, url, shards) = tokio::select! {
+    let (mut client, gateway) = tokio::select! {
         connected = connect(&settings, &rest, framework(data)) => connected?,
         () = &mut shutdown => {
             stopping();
@@ -381,12 +381,15 @@ pub async fn run(
         }
     };
     let shard_manager = client.shard_manager.clone();
-    let watcher = tokio::spawn(gateway::watch_the_gateway(url, shard_manager.clone()));
+    let watcher = tokio::spawn(gateway::watch_the_gateway(
+        gateway.url.clone(),
+        shard_manager.clone(),
+    ));
     let ended = tokio::select! {
         // As many shards as Discord recommends (one per 1,000 servers or
-        // so): one shard is refused past 2,500. Commands are registered
-        // once, on the first READY (poise's setup).
-        ended = start(&mut client, settings.shards, shards) => Some(ended),
+        // so), or those `--shards` names. Commands are registered once, on
+        // the first READY (poise's setup).
+        ended = start(&mut client, &store, settings.shards, &gateway) => Some(ended),
         () = &mut shutdown => None,
     };
     watcher.abort();
@@ -406,12 +409,15 @@ pub async fn run(
 }
 
 /// Starts this process's shards: those `--shards` names, else as many as
-/// Discord recommends.
+/// Discord recommends; first waiting for its turn to identify them.
 async fn start(
     client: &mut serenity::Client,
+    store: &Store,
     mine: Option<ShardRange>,
-    recommended: u32,
+    gateway: &gateway::Gateway,
 ) -> serenity::Result<()> {
+    let shards = mine.map_or(0..gateway.shards, |range| range.start..range.end);
+    gateway::take_identify_turns(store, shards, gateway.max_concurrency).await;
     match mine {
         Some(range) => {
             tracing::info!(
@@ -425,7 +431,7 @@ async fn start(
                 .start_shard_range(range.for_serenity(), range.total)
                 .await
         }
-        None => client.start_shards(recommended).await,
+        None => client.start_shards(gateway.shards).await,
     }
 }
 

@@ -132,6 +132,7 @@ macro_rules! requested_in_week {
 
 mod bulletins;
 mod corrections;
+mod identify;
 mod ids;
 mod members;
 mod nudges;
