@@ -3012,3 +3012,30 @@ async fn the_weeks_header_opens_a_thread_where_the_bot_may_and_setup_names_the_p
     assert!(sends[1..].iter().all(|s| sent_to(s) == latin.id));
     bot.fake.assert_no_spec_violations();
 }
+
+#[tokio::test]
+async fn setup_takes_a_notices_channel_only_where_the_bot_may_post() {
+    let bot = start(&example()).await;
+    bot.setup_channel(&bot.world.general, None).await;
+    let refused = bot.prayer(
+        "setup",
+        vec![CommandOption::channel("notices", &bot.world.locked)],
+        bot.as_admin(),
+    );
+    let (refused, _) = bot.answer(&refused).await;
+    assert!(
+        refused.contains("I am missing") && refused.ends_with("Nothing was changed."),
+        "{refused}"
+    );
+    let set = bot.prayer(
+        "setup",
+        vec![CommandOption::channel("notices", &bot.world.latin)],
+        bot.as_admin(),
+    );
+    let (said, _) = bot.answer(&set).await;
+    assert!(
+        said.contains(&format!("in <#{}>", bot.world.latin.id)),
+        "{said}"
+    );
+    bot.fake.assert_no_spec_violations();
+}

@@ -19,6 +19,15 @@ use prayer_bot::storage::Store;
 
 const WEEK: &str = "2026-11-23";
 
+/// The server's channels beside the default one, for a test's `prepare`.
+#[derive(Debug, Clone, Copy)]
+struct Others {
+    /// Where the bot may not post.
+    locked: u64,
+    /// The Latin America region's channel.
+    latin: u64,
+}
+
 struct Bot {
     fake: FakeDiscord,
     world: World,
@@ -36,7 +45,7 @@ struct Bot {
 /// its clock at `clock`.
 async fn start_at<F, Fut>(clock: &str, prepare: F) -> Bot
 where
-    F: FnOnce(Store, u64, u64, u64) -> Fut,
+    F: FnOnce(Store, u64, u64, Others) -> Fut,
     Fut: Future<Output = ()>,
 {
     start_scripted(clock, prepare, |_, _| {}).await
@@ -50,7 +59,7 @@ async fn start_scripted<F, Fut>(
     script: impl FnOnce(&FakeDiscord, u64),
 ) -> Bot
 where
-    F: FnOnce(Store, u64, u64, u64) -> Fut,
+    F: FnOnce(Store, u64, u64, Others) -> Fut,
     Fut: Future<Output = ()>,
 {
     start_with(clock, &[], prepare, script).await
@@ -65,7 +74,7 @@ async fn start_with<F, Fut>(
     script: impl FnOnce(&FakeDiscord, u64),
 ) -> Bot
 where
-    F: FnOnce(Store, u64, u64, u64) -> Fut,
+    F: FnOnce(Store, u64, u64, Others) -> Fut,
     Fut: Future<Output = ()>,
 {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -85,7 +94,10 @@ where
         store.clone(),
         world.guild,
         world.general.id,
-        world.locked.id,
+        Others {
+            locked: world.locked.id,
+            latin: world.latin.id,
+        },
     )
     .await;
     store.close().await;
@@ -510,7 +522,8 @@ async fn the_admins_hear_a_day_before_that_the_coming_week_has_no_bulletin() {
 async fn a_channel_the_bot_may_not_post_in_is_reported_once_where_admins_see_it() {
     let bot = start_at(
         "2026-11-23T09:30:00Z",
-        |store, guild, general, locked| async move {
+        |store, guild, general, others: Others| async move {
+            let locked = others.locked;
             scheduled(store.clone(), guild, general, Schedule::default()).await;
             store
                 .set_region_channel(
@@ -908,6 +921,40 @@ async fn the_mid_week_nudge_reaches_each_member_with_open_commitments_once_acros
     assert!(
         answer.starts_with("This reminder is not about a commitment of yours"),
         "{answer}"
+    );
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn the_admins_hear_in_the_notices_channel_they_chose() {
+    let prepare = |store: Store, guild, general, others: Others| async move {
+        scheduled(store.clone(), guild, general, Schedule::default()).await;
+        store
+            .set_notice_channel(
+                GuildId::try_new(guild).expect("ids are not 0"),
+                Some(ChannelId::try_new(others.latin).expect("ids are not 0")),
+                instant("2026-11-20T00:00:00Z"),
+            )
+            .await
+            .expect("set");
+    };
+    let bot = start_at("2026-11-29T10:00:00Z", prepare).await;
+    let latin = bot.world.latin.id;
+    let notices = until("the admins are told", || async {
+        let notices: Vec<String> = bot
+            .sent_to(latin)
+            .into_iter()
+            .filter(|m| m.starts_with("⚠️"))
+            .collect();
+        (!notices.is_empty()).then_some(notices)
+    })
+    .await;
+    assert!(notices[0].contains("The week of 2026-11-30 has no bulletin yet"));
+    assert!(
+        !bot.sent_to(bot.world.general.id)
+            .iter()
+            .any(|m| m.starts_with("⚠️")),
+        "no notice in the default channel"
     );
     bot.fake.assert_no_spec_violations();
 }

@@ -18,7 +18,7 @@ use crate::bulletins::import::{
 };
 use crate::bulletins::parse::MAX_BULLETIN_BYTES;
 use crate::bulletins::week::PrayerWeek;
-use crate::ids::{GuildId, RoleId};
+use crate::ids::{ChannelId, GuildId, RoleId};
 use crate::posting::region::{autocomplete, match_region, region_choices};
 use crate::posting::render::{
     RequestStatus, find_region, group_by_region, render_digest, shown_typed,
@@ -127,6 +127,9 @@ pub async fn setup(
     #[description = "Post a recap of each week (counts, a chart) on this weekday, or `off`"]
     #[autocomplete = "autocomplete_recap"]
     recap: Option<String>,
+    #[description = "Where admins hear what needs them (no bulletin, a failed post); else the default channel"]
+    #[channel_types("Text", "News")]
+    notices: Option<serenity::ChannelId>,
 ) -> Result<(), Error> {
     let guild = guild(ctx)?;
     let _busy = ctx.data().busy.read().await;
@@ -134,6 +137,7 @@ pub async fn setup(
         nudge: nudge_option(nudge.as_deref())?,
         recap: recap_day(recap.as_deref())?,
         threads: threads_option(ctx, guild, channel, threads).await?,
+        notices: notices_option(ctx, notices).await?,
         ping: ping_role(ctx, role, no_role).await?,
     };
     let region = typed_region(ctx, guild, region.as_deref()).await?;
@@ -237,6 +241,8 @@ struct Extras {
     threads: Option<bool>,
     /// The recap's weekday: `Some(None)` for no recap.
     recap: Option<Option<chrono::Weekday>>,
+    /// Where admins are told what needs them.
+    notices: Option<ChannelId>,
 }
 
 impl Extras {
@@ -245,6 +251,7 @@ impl Extras {
             && self.nudge.is_none()
             && self.threads.is_none()
             && self.recap.is_none()
+            && self.notices.is_none()
     }
 }
 
@@ -271,12 +278,18 @@ impl Setup {
             }
             Some(false) => " The week's header opens no thread.",
         };
+        let notices = match self.extras.notices {
+            Some(channel) => format!(
+                " Admins are told what needs them (no bulletin yet, a failed post) in <#{channel}>."
+            ),
+            None => String::new(),
+        };
         let recap = match self.extras.recap {
             Some(day) => format!(" {}", crate::recap::recap_words(day)),
             None => String::new(),
         };
         Ok(format!(
-            "{when}{ping}{nudge}{threads}{recap}{}",
+            "{when}{ping}{nudge}{threads}{recap}{notices}{}",
             zone_warning(self.schedule, self.zone_typed)
         ))
     }
@@ -292,6 +305,11 @@ impl Setup {
         }
         if let Some(threads) = self.extras.threads {
             store.set_threads(self.guild, threads, super::now()).await?;
+        }
+        if let Some(channel) = self.extras.notices {
+            store
+                .set_notice_channel(self.guild, Some(channel), super::now())
+                .await?;
         }
         if let Some(day) = self.extras.recap {
             store.set_recap_day(self.guild, day, super::now()).await?;
@@ -337,6 +355,26 @@ async fn threads_option(
         .into());
     }
     Ok(threads)
+}
+
+/// The notices channel `/prayer setup` was given, once the bot may post
+/// there (the permissions a post needs, named if missing; nothing changes).
+async fn notices_option(
+    ctx: Context<'_>,
+    notices: Option<serenity::ChannelId>,
+) -> Result<Option<ChannelId>, Error> {
+    let Some(channel) = notices else {
+        return Ok(None);
+    };
+    let missing = super::permissions::missing_in(ctx, channel).await?;
+    if !missing.is_empty() {
+        return Err(UserError::new(format!(
+            "I can't tell the admins anything in <#{channel}>: I am missing {} there. Grant it to my role, then run this again. Nothing was changed.",
+            missing.join(", ")
+        ))
+        .into());
+    }
+    Ok(Some(ChannelId::from(channel)))
 }
 
 /// The choices `nudge` offers as an admin types.

@@ -1138,6 +1138,7 @@ mod tests {
                 .collect(),
             ping_role: None,
             threads: false,
+            notice_channel: None,
         }
     }
 

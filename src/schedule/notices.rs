@@ -49,7 +49,7 @@ async fn tell(
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, StorageError> {
-    let Some(channel) = store.channel_settings(guild).await?.default_channel else {
+    let Some(channel) = store.channel_settings(guild).await?.admin_channel() else {
         return Ok(false);
     };
     if !store.take_empty_week_notice(guild, week, now).await? {

@@ -369,7 +369,7 @@ async fn report(
     {
         return Ok(());
     }
-    let Some(channel) = store.channel_settings(guild).await?.default_channel else {
+    let Some(channel) = store.channel_settings(guild).await?.admin_channel() else {
         return Ok(());
     };
     let message = OutgoingMessage {

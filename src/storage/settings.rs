@@ -17,20 +17,34 @@ pub struct ChannelSettings {
     pub ping_role: Option<RoleId>,
     /// Whether the week's header opens a thread for the week.
     pub threads: bool,
+    /// Where admins are told what needs them, if not the default channel.
+    pub notice_channel: Option<ChannelId>,
+}
+
+impl ChannelSettings {
+    /// Where the admins are told what needs them: the notices channel an
+    /// admin chose, else the default channel.
+    pub fn admin_channel(&self) -> Option<ChannelId> {
+        self.notice_channel.or(self.default_channel)
+    }
 }
 
 impl Store {
     /// Where `guild`'s posts go.
     pub async fn channel_settings(&self, guild: GuildId) -> Result<ChannelSettings, StorageError> {
-        let (default_channel, ping_role, threads): (Option<ChannelId>, Option<RoleId>, bool) =
-            sqlx::query_as(
-                "SELECT default_channel_id, ping_role_id, week_threads FROM guild_settings
-                 WHERE guild_id = ?",
-            )
-            .bind(guild)
-            .fetch_optional(&self.pool)
-            .await?
-            .unwrap_or_default();
+        let (default_channel, ping_role, threads, notice_channel): (
+            Option<ChannelId>,
+            Option<RoleId>,
+            bool,
+            Option<ChannelId>,
+        ) = sqlx::query_as(
+            "SELECT default_channel_id, ping_role_id, week_threads, notice_channel_id
+             FROM guild_settings WHERE guild_id = ?",
+        )
+        .bind(guild)
+        .fetch_optional(&self.pool)
+        .await?
+        .unwrap_or_default();
         let region_channels = sqlx::query(
             "SELECT region, channel_id FROM region_channels WHERE guild_id = ? ORDER BY region",
         )
@@ -45,6 +59,7 @@ impl Store {
             region_channels,
             ping_role,
             threads,
+            notice_channel,
         })
     }
 
@@ -82,6 +97,27 @@ impl Store {
         )
         .bind(guild)
         .bind(role)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Where `guild`'s admins are told what needs them (`None`: the default
+    /// channel).
+    pub async fn set_notice_channel(
+        &self,
+        guild: GuildId,
+        channel: Option<ChannelId>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "INSERT INTO guild_settings (guild_id, notice_channel_id, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (guild_id) DO UPDATE
+             SET notice_channel_id = excluded.notice_channel_id, updated_at = excluded.updated_at",
+        )
+        .bind(guild)
+        .bind(channel)
         .bind(now)
         .execute(&self.pool)
         .await?;
