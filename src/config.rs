@@ -41,6 +41,23 @@ pub struct BotSettings {
     /// The shards this process runs (`--shards`, `--shard-total`); `None`
     /// for every shard Discord recommends.
     pub shards: Option<crate::shards::ShardRange>,
+    /// How long one HTTP request may take before it is given up and
+    /// retried (`DISCORD_HTTP_TIMEOUT`, seconds): a rate-limit proxy may
+    /// hold a request while its bucket refills.
+    pub http_timeout: std::time::Duration,
+}
+
+/// How long one HTTP request may take unless `DISCORD_HTTP_TIMEOUT` says:
+/// longer than the longest rate-limit wait the bot sits through (60 s), so
+/// a proxy that holds a request for its bucket is not cut short.
+pub const DEFAULT_HTTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(65);
+
+/// `DISCORD_HTTP_TIMEOUT` read: whole seconds from 1 to 600.
+fn check_http_timeout(text: &str) -> Result<std::time::Duration, ConfigError> {
+    match text.trim().parse::<u64>() {
+        Ok(seconds @ 1..=600) => Ok(std::time::Duration::from_secs(seconds)),
+        _ => Err(ConfigError::BadHttpTimeout),
+    }
 }
 
 /// A Discord bot token. Shown as `Token(…)` in logs and debug output.
@@ -106,6 +123,10 @@ pub enum ConfigError {
         "PRAYER_BOT_START_TIME is for rehearsals against a fake Discord: it needs DISCORD_API_URL, and an RFC 3339 time such as 2026-11-23T08:59:00Z"
     )]
     BadStartTime,
+    #[error(
+        "DISCORD_HTTP_TIMEOUT must be a whole number of seconds from 1 to 600 (how long one request to Discord or the proxy may take); 65 if left out"
+    )]
+    BadHttpTimeout,
 }
 
 /// A settings file as read: its name (for messages) and its text.
@@ -167,6 +188,10 @@ pub fn bot_settings(
         start_time,
         global_rate_limit,
         shards: None,
+        http_timeout: non_empty(env("DISCORD_HTTP_TIMEOUT"))
+            .map(|text| check_http_timeout(&text))
+            .transpose()?
+            .unwrap_or(DEFAULT_HTTP_TIMEOUT),
     })
 }
 
@@ -210,6 +235,25 @@ fn check_api_url(url: &str) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_http_timeout_is_whole_seconds_from_one_to_six_hundred() {
+        assert_eq!(
+            check_http_timeout("1"),
+            Ok(std::time::Duration::from_secs(1))
+        );
+        assert_eq!(
+            check_http_timeout(" 600 "),
+            Ok(std::time::Duration::from_secs(600))
+        );
+        for bad in ["0", "601", "1.5", "-3", "soon"] {
+            assert_eq!(
+                check_http_timeout(bad),
+                Err(ConfigError::BadHttpTimeout),
+                "{bad}"
+            );
+        }
+    }
 
     fn settings_file(text: &str) -> SettingsFile {
         SettingsFile {

@@ -34,13 +34,14 @@ struct Bot {
 /// Imports `bulletin` for this week into a fresh database, starts the fake
 /// and the bot, and waits until the bot has registered its commands.
 async fn start(bulletin: &Path) -> Bot {
-    start_with_rate_limits(bulletin, None).await
+    start_with_rate_limits(bulletin, None, &[]).await
 }
 
 /// As [`start`], with the fake enforcing `rate_limits` (off in [`start`]).
 async fn start_with_rate_limits(
     bulletin: &Path,
     rate_limits: Option<fake_discord::RateLimits>,
+    env: &[(&str, &str)],
 ) -> Bot {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let db = dir.path().join("prayer-bot.db");
@@ -55,7 +56,8 @@ async fn start_with_rate_limits(
     })
     .await;
     let world = World::add_to(&fake);
-    let command = common::bot_command(&fake.base_url(), &db);
+    let mut command = common::bot_command(&fake.base_url(), &db);
+    command.envs(env.iter().copied());
     let child = common::spawn_logged(command, &dir.path().join("bot.log"));
     common::registered(&fake).await;
     Bot {
@@ -2431,7 +2433,7 @@ async fn a_post_into_one_channel_stays_inside_discords_limits_without_a_single_4
     let limits = fake_discord::RateLimits::discord().scaled(5.0);
     let dir = tempfile::tempdir().expect("a directory");
     let bulletin = write_bulletin(dir.path(), "bulletin.txt", &ten_petitions());
-    let bot = start_with_rate_limits(&bulletin, Some(limits.clone())).await;
+    let bot = start_with_rate_limits(&bulletin, Some(limits.clone()), &[]).await;
     bot.setup_channel(&bot.world.general, None).await;
 
     let started = std::time::Instant::now();
@@ -3037,5 +3039,46 @@ async fn setup_takes_a_notices_channel_only_where_the_bot_may_post() {
         said.contains(&format!("in <#{}>", bot.world.latin.id)),
         "{said}"
     );
+    bot.fake.assert_no_spec_violations();
+}
+
+#[tokio::test]
+async fn behind_a_proxy_a_held_request_times_out_and_a_proxy_429_is_waited_out_posting_each_message_once()
+ {
+    let bot = start_with_rate_limits(&example(), None, &[("DISCORD_HTTP_TIMEOUT", "1")]).await;
+    bot.setup_channel(&bot.world.general, None).await;
+    // The proxy holds the first message past the bot's timeout (and then
+    // delivers it), and answers the next with a 429 of its own.
+    bot.fake.script(fake_discord::ScriptedResponse::slow(
+        "POST",
+        "/channels/*/messages$",
+        Duration::from_secs(3),
+    ));
+    let mut proxy_429 = fake_discord::ScriptedResponse::new(
+        "POST",
+        "/channels/*/messages$",
+        429,
+        serde_json::json!({"message": "You are being rate limited.", "retry_after": 0.3, "global": false}),
+    );
+    proxy_429.headers = vec![("generated-by-proxy".to_owned(), "true".to_owned())];
+    bot.fake.script(proxy_429);
+    let answer = bot.post(bot.as_admin()).await;
+    assert!(
+        answer.starts_with(&format!("Posted the week of {}: 7 messages", this_week())),
+        "{answer}"
+    );
+    // Once the held request has gone through too, the channel still shows
+    // each message once: the retry carried the same nonce.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut nonces: Vec<String> = bot
+        .fake
+        .messages_in(bot.world.general.id)
+        .iter()
+        .filter_map(|m| m["nonce"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(nonces.len(), 7, "{nonces:?}");
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 7, "each message once");
     bot.fake.assert_no_spec_violations();
 }

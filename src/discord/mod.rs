@@ -362,10 +362,11 @@ pub async fn run(
             .map_or_else(Clock::system, Clock::starting_at),
     );
     let owner = Shutdown::new();
-    let rest = Rest::new(
+    let rest = Rest::with_timeout(
         Arc::new(make_http(&settings)),
         owner.stop(),
         settings.global_rate_limit,
+        settings.http_timeout,
     );
     let (mut data, writer) = Data::new(store.clone(), rest.clone(), &owner);
     data.shards = settings.shards;

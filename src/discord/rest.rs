@@ -66,9 +66,26 @@ impl Rest {
     /// A client over `http` whose requests keep under `global_rate` per
     /// second (`DISCORD_GLOBAL_RATE_LIMIT`; see [`GlobalLimit::per_second`]).
     pub fn new(http: Arc<Http>, stop: Stop, global_rate: NonZeroU32) -> Self {
+        Rest::with_timeout(http, stop, global_rate, crate::config::DEFAULT_HTTP_TIMEOUT)
+    }
+
+    /// As [`Rest::new`], each request given up (and retried, as an outage)
+    /// after `timeout`: a rate-limit proxy may hold a request, and a held
+    /// one must not hang a post. A message retried this way carries the
+    /// same nonce, so Discord posts it once.
+    pub fn with_timeout(
+        http: Arc<Http>,
+        stop: Stop,
+        global_rate: NonZeroU32,
+        timeout: std::time::Duration,
+    ) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .unwrap_or_default();
         Rest(Arc::new(Inner {
             http,
-            client: reqwest::Client::new(),
+            client,
             limiter: Mutex::new(Limiter::new(GlobalLimit::per_second(global_rate))),
             stop,
             bot: OnceCell::new(),
