@@ -51,11 +51,34 @@ pub async fn status(
     let server = server_state(store, guild, schedule, now).await?;
     let mut lines = vec![
         format!("**Schedule.** {}", schedule_words(&server, now)),
+        group_settings(store, guild).await?,
         last_post(store, guild).await?,
         problems_line(&problems(store, &server, now, access).await?),
     ];
     lines.extend(admin_changes(store, guild).await?);
     Ok(lines.join("\n"))
+}
+
+/// The options of `/prayer setup` beside the schedule, in one line: the
+/// role pinged, the mid-week reminder, the recap, the week's thread, and
+/// where admins are told what needs them.
+async fn group_settings(store: &Store, guild: GuildId) -> Result<String, StorageError> {
+    let settings = store.channel_settings(guild).await?;
+    let ping = settings
+        .ping_role
+        .map_or("no role".to_owned(), |role| format!("<@&{role}>"));
+    let day = |day: Option<Weekday>| day.map_or("off".to_owned(), |d| format!("{}s", day_name(d)));
+    let nudge = day(store.nudge_day(guild).await?);
+    let recap = day(store.recap_day(guild).await?);
+    let threads = if settings.threads { "on" } else { "off" };
+    let notices = settings
+        .admin_channel()
+        .map_or("no channel yet".to_owned(), |channel| {
+            format!("<#{channel}>")
+        });
+    Ok(format!(
+        "**Group settings.** Weekly ping: {ping} · mid-week reminder: {nudge} · recap: {recap} · week's thread: {threads} · notices to admins: {notices}"
+    ))
 }
 
 /// How many of a server's latest admin changes the status lists.
@@ -388,6 +411,38 @@ mod tests {
             schedule_words(&empty, now)
                 .contains("run `/prayer post week:2026-11-23` once its bulletin is imported."),
         );
+    }
+
+    #[tokio::test]
+    async fn status_shows_the_groups_settings_in_one_line() -> Result<(), StorageError> {
+        use crate::storage::fixtures::{GUILD, store};
+        let store = store().await;
+        let now: DateTime<Utc> = "2026-11-23T08:00:00Z".parse().unwrap_or_default();
+        let line = |text: &str| {
+            text.lines()
+                .find(|l| l.starts_with("**Group settings.**"))
+                .map(str::to_owned)
+                .unwrap_or_default()
+        };
+        let text = status(&store, GUILD, now, &[]).await?;
+        assert_eq!(
+            line(&text),
+            "**Group settings.** Weekly ping: no role · mid-week reminder: off · recap: off · week's thread: off · notices to admins: no channel yet"
+        );
+        store
+            .set_default_channel(GUILD, ChannelId::of::<79>(), now)
+            .await?;
+        store.set_nudge(GUILD, Some(Weekday::Thu), now).await?;
+        store.set_threads(GUILD, true, now).await?;
+        store
+            .set_notice_channel(GUILD, Some(ChannelId::of::<80>()), now)
+            .await?;
+        let text = status(&store, GUILD, now, &[]).await?;
+        assert_eq!(
+            line(&text),
+            "**Group settings.** Weekly ping: no role · mid-week reminder: Thursdays · recap: off · week's thread: on · notices to admins: <#80>"
+        );
+        Ok(())
     }
 
     #[tokio::test]
