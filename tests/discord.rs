@@ -698,7 +698,7 @@ async fn a_week_posted_here_is_not_replaced_by_an_import() {
     assert!(ephemeral);
     assert!(
         refused.contains("has already been posted here")
-            && refused.contains("post the correction in the channel")
+            && refused.contains("use `/prayer correct`")
             && refused.ends_with("Nothing changed."),
         "{refused}"
     );

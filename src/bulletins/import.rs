@@ -87,7 +87,7 @@ pub const CLI: Audience = Audience {
 pub const DISCORD: Audience = Audience {
     week_option: "week:",
     posted_where: " here",
-    when_posted: "`/prayer week` would no longer match what the channel shows. To correct something in that week, post the correction in the channel yourself; to use this bulletin, import it again with `week:` set to a week not yet posted",
+    when_posted: "`/prayer week` would no longer match what the channel shows. To correct one request there, use `/prayer correct`; to take the week's posts down and post again, `/prayer unpost`; to use this bulletin for another week, import it again with `week:` set to a week not yet posted",
 };
 
 /// What an import did, in one word.
