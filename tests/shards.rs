@@ -100,6 +100,37 @@ async fn two_processes_with_a_shard_each_identify_once_in_turn_and_post_only_the
             );
         }
     }
+    // A 🙏 on the second server's request reaches only the process that
+    // runs its shard, and is recorded once.
+    let (message, _) = *common::request_messages(&fake, other_channel.id)
+        .first()
+        .expect("a request message");
+    let member = fake.next_id();
+    fake.send_reaction_add(
+        &fake_discord::ReactionEvent::new(member, other_channel.id, message, "🙏").in_guild(other),
+    )
+    .expect("the reaction is sent");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("the database opens");
+    let count = || async {
+        let marks: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM prayer_marks WHERE guild_id = ? AND user_id = ?",
+        )
+        .bind(other as i64)
+        .bind(member as i64)
+        .fetch_one(&pool)
+        .await
+        .expect("read");
+        marks
+    };
+    until("the 🙏 is recorded", || async {
+        (count().await > 0).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let marks = count().await;
+    assert_eq!(marks, 1, "recorded once");
     fake.assert_no_spec_violations();
 }
 
