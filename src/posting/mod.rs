@@ -420,6 +420,21 @@ pub fn thread_name(week: PrayerWeek) -> String {
     format!("Prayer week of {}", week.monday().format("%-d %B %Y"))
 }
 
+/// `guild`'s week as stored and the plan of its post.
+async fn planned(
+    store: &Store,
+    guild: GuildId,
+    week: PrayerWeek,
+) -> Result<(StoredWeek, Vec<PlannedMessage>), PostError> {
+    let stored = store
+        .week(Scope::Guild(guild), week)
+        .await?
+        .ok_or(PostError::NoBulletin(week))?;
+    let settings = store.channel_settings(guild).await?;
+    let plan = plan_post(&stored, &settings)?;
+    Ok((stored, plan))
+}
+
 /// What `guild`'s post of `week` would send, before anything goes out:
 /// each message as it would be posted, under a line naming its channel
 /// (and its 🙏 and buttons, where it gets them). Nothing is sent or
@@ -429,12 +444,7 @@ pub async fn preview(
     guild: GuildId,
     week: PrayerWeek,
 ) -> Result<Vec<String>, PostError> {
-    let stored = store
-        .week(Scope::Guild(guild), week)
-        .await?
-        .ok_or(PostError::NoBulletin(week))?;
-    let settings = store.channel_settings(guild).await?;
-    let plan = plan_post(&stored, &settings)?;
+    let (_, plan) = planned(store, guild, week).await?;
     let mut pieces = vec![format!(
         "**Preview** of the week of {week}: {} messages in {} channels, as they would be posted. Nothing has been sent.",
         plan.len(),
@@ -528,12 +538,7 @@ pub async fn post_week(
     run: &PostRun,
     now: impl Fn() -> DateTime<Utc>,
 ) -> Result<PostOutcome, PostError> {
-    let stored = store
-        .week(Scope::Guild(guild), week)
-        .await?
-        .ok_or(PostError::NoBulletin(week))?;
-    let settings = store.channel_settings(guild).await?;
-    let plan = plan_post(&stored, &settings)?;
+    let (stored, plan) = planned(store, guild, week).await?;
     let started = now();
     let until = started + run.lease;
     let claim = store
@@ -599,49 +604,25 @@ pub async fn post_request(
     let round = store.post_round(guild, week).await?;
     let mut posted = Vec::with_capacity(plan.len());
     for (index, message) in plan.iter().enumerate() {
-        let recorded = sent_before.iter().find(|s| {
-            s.channel_id == message.channel
-                && s.request_id == message.request_id
-                && s.part == message.part
-        });
-        if let Some(id) = recorded.map(|s| s.message_id) {
+        if let Some(id) = recorded(&sent_before, message) {
             posted.push((message.channel, id));
             continue;
         }
-        let interrupted = |reason| PostError::Interrupted {
+        let sent = OneMessage {
+            store,
+            messenger,
+            guild,
             week,
-            sent: index,
-            total: plan.len(),
-            reason,
+            round,
         };
-        let outgoing = OutgoingMessage {
-            content: message.content.clone(),
-            buttons_for: message.request_id.filter(|_| message.prayable),
-            nonce: nonce_in_round(guild, week, round, message),
-            reply_to: None,
-            notify: Vec::new(),
-            notify_role: None,
-            buttons: Vec::new(),
-        };
-        let id = messenger
-            .send(message.channel, &outgoing)
-            .await
-            .map_err(interrupted)?;
-        let record = PostedMessage {
-            message_id: id,
-            channel_id: message.channel,
-            request_id: message.request_id,
-            part: message.part,
-        };
-        store
-            .record_posted_message(guild, week, record, now())
-            .await?;
-        if message.prayable {
-            messenger
-                .react(message.channel, id, PRAY_EMOJI)
-                .await
-                .map_err(interrupted)?;
-        }
+        let id = sent.deliver(message, &now).await.map_err(|stopped| {
+            stopped.into_post_error(|sent, reason| PostError::Interrupted {
+                week,
+                sent: index + sent,
+                total: plan.len(),
+                reason,
+            })
+        })?;
         posted.push((message.channel, id));
     }
     Ok(posted)
@@ -688,14 +669,6 @@ impl<M: Messenger, N: Fn() -> DateTime<Utc>> Poster<'_, M, N> {
         }
     }
 
-    /// The recorded message of `sent_before` that `message` planned.
-    fn recorded(sent_before: &[PostedMessage], m: &PlannedMessage) -> Option<MessageId> {
-        sent_before
-            .iter()
-            .find(|s| s.channel_id == m.channel && s.request_id == m.request_id && s.part == m.part)
-            .map(|s| s.message_id)
-    }
-
     /// Records the messages the channels show were sent but never
     /// recorded (a crash between Discord's answer and the record); returns
     /// the 🙏 to add again: adding one twice is harmless (Discord keeps one
@@ -709,7 +682,7 @@ impl<M: Messenger, N: Fn() -> DateTime<Utc>> Poster<'_, M, N> {
             let unrecorded = self
                 .plan
                 .iter()
-                .any(|m| m.channel == channel && Self::recorded(sent_before, m).is_none());
+                .any(|m| m.channel == channel && recorded(sent_before, m).is_none());
             if !unrecorded {
                 continue;
             }
@@ -736,7 +709,7 @@ impl<M: Messenger, N: Fn() -> DateTime<Utc>> Poster<'_, M, N> {
             .plan
             .iter()
             .rev()
-            .find_map(|m| Self::recorded(sent_before, m).map(|id| (m, id)));
+            .find_map(|m| recorded(sent_before, m).map(|id| (m, id)));
         if let Some((message, message_id)) = last_sent
             && message.prayable
             && !to_react.contains(&(message.channel, message_id))
@@ -786,7 +759,7 @@ impl<M: Messenger, N: Fn() -> DateTime<Utc>> Poster<'_, M, N> {
     async fn send_unsent(&self, sent_before: &[PostedMessage]) -> Result<Sent, PostError> {
         let mut resumed = 0;
         for (index, message) in self.plan.iter().enumerate() {
-            if Self::recorded(sent_before, message).is_some() {
+            if recorded(sent_before, message).is_some() {
                 resumed += 1;
                 continue;
             }
@@ -828,38 +801,16 @@ impl<M: Messenger, N: Fn() -> DateTime<Utc>> Poster<'_, M, N> {
     /// Sends the plan's message `index`, records it, and adds the 🙏 under
     /// a request that can be prayed for.
     async fn send_one(&self, index: usize, message: &PlannedMessage) -> Result<(), PostError> {
-        let outgoing = OutgoingMessage {
-            content: message.content.clone(),
-            buttons_for: message.request_id.filter(|_| message.prayable),
-            nonce: nonce_in_round(self.guild, self.week, self.round, message),
-            reply_to: None,
-            notify: Vec::new(),
-            notify_role: message.ping,
-            buttons: Vec::new(),
+        let sent = OneMessage {
+            store: self.store,
+            messenger: self.messenger,
+            guild: self.guild,
+            week: self.week,
+            round: self.round,
         };
-        let message_id = self
-            .messenger
-            .send(message.channel, &outgoing)
-            .await
-            .map_err(|e| self.interrupted(index, e))?;
-        self.record(message, message_id).await?;
-        if let Some(name) = &message.thread {
-            // The week's talk: worth a warning if refused, never worth
-            // holding the week's requests back.
-            if let Err(error) = self
-                .messenger
-                .open_thread(message.channel, message_id, name)
-                .await
-            {
-                tracing::warn!(%error, "could not open the week's thread");
-            }
-        }
-        if message.prayable {
-            self.messenger
-                .react(message.channel, message_id, PRAY_EMOJI)
-                .await
-                .map_err(|e| self.interrupted(index + 1, e))?;
-        }
+        sent.deliver(message, self.now).await.map_err(|stopped| {
+            stopped.into_post_error(|sent, reason| self.interrupted(index + sent, reason))
+        })?;
         Ok(())
     }
 
@@ -880,6 +831,94 @@ impl<M: Messenger, N: Fn() -> DateTime<Utc>> Poster<'_, M, N> {
             channels: channels_of(plan),
             resumed,
         })
+    }
+}
+
+/// The recorded message of `sent_before` that `message` planned.
+fn recorded(sent_before: &[PostedMessage], m: &PlannedMessage) -> Option<MessageId> {
+    sent_before
+        .iter()
+        .find(|s| s.channel_id == m.channel && s.request_id == m.request_id && s.part == m.part)
+        .map(|s| s.message_id)
+}
+
+/// What sends one planned message of `guild`'s post of `week` (its nonces
+/// those of `round`): the week's post and a request posted on its own
+/// send the same way.
+struct OneMessage<'a, M> {
+    store: &'a Store,
+    messenger: &'a M,
+    guild: GuildId,
+    week: PrayerWeek,
+    round: u32,
+}
+
+/// Where sending one message stopped.
+enum Undelivered {
+    /// Discord refused the message or could not be reached: not sent.
+    Send(SendError),
+    /// The message is sent and recorded, its 🙏 is not.
+    React(SendError),
+    Storage(StorageError),
+}
+
+impl Undelivered {
+    /// The post's error: `interrupted(messages sent, reason)` for Discord's
+    /// part (the message counts as sent once recorded).
+    fn into_post_error(self, interrupted: impl FnOnce(usize, SendError) -> PostError) -> PostError {
+        match self {
+            Undelivered::Send(reason) => interrupted(0, reason),
+            Undelivered::React(reason) => interrupted(1, reason),
+            Undelivered::Storage(error) => PostError::Storage(error),
+        }
+    }
+}
+
+impl<M: Messenger> OneMessage<'_, M> {
+    /// Sends `message`, records it right after Discord takes it, opens the
+    /// week's thread on it if it is to, and adds the bot's 🙏 under a
+    /// request that can be prayed for.
+    async fn deliver(
+        &self,
+        message: &PlannedMessage,
+        now: &impl Fn() -> DateTime<Utc>,
+    ) -> Result<MessageId, Undelivered> {
+        let outgoing = OutgoingMessage {
+            content: message.content.clone(),
+            buttons_for: message.request_id.filter(|_| message.prayable),
+            nonce: nonce_in_round(self.guild, self.week, self.round, message),
+            notify_role: message.ping,
+            ..OutgoingMessage::default()
+        };
+        let id = self
+            .messenger
+            .send(message.channel, &outgoing)
+            .await
+            .map_err(Undelivered::Send)?;
+        let record = PostedMessage {
+            message_id: id,
+            channel_id: message.channel,
+            request_id: message.request_id,
+            part: message.part,
+        };
+        self.store
+            .record_posted_message(self.guild, self.week, record, now())
+            .await
+            .map_err(Undelivered::Storage)?;
+        if let Some(name) = &message.thread {
+            // The week's talk: worth a warning if refused, never worth
+            // holding the week's requests back.
+            if let Err(error) = self.messenger.open_thread(message.channel, id, name).await {
+                tracing::warn!(%error, "could not open the week's thread");
+            }
+        }
+        if message.prayable {
+            self.messenger
+                .react(message.channel, id, PRAY_EMOJI)
+                .await
+                .map_err(Undelivered::React)?;
+        }
+        Ok(id)
     }
 }
 
