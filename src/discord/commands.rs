@@ -379,11 +379,9 @@ async fn notices_option(
 
 /// The choices `nudge` offers as an admin types.
 async fn autocomplete_nudge(_: Context<'_>, partial: &str) -> CreateAutocompleteResponse {
-    let typed = partial.trim().to_lowercase();
-    let offered = NUDGE_CHOICES
-        .iter()
-        .filter(|choice| choice.to_lowercase().starts_with(&typed))
-        .map(|choice| serenity::AutocompleteChoice::new(*choice, *choice))
+    let offered = crate::schedule::day_choices(&NUDGE_CHOICES, partial)
+        .into_iter()
+        .map(|choice| serenity::AutocompleteChoice::new(choice, choice))
         .collect();
     CreateAutocompleteResponse::new().set_choices(offered)
 }

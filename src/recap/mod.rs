@@ -21,7 +21,9 @@ use crate::ids::{ChannelId, GuildId};
 use crate::posting::render::{escape_markdown, fit_reply, shown_typed};
 use crate::posting::{Attachment, Messenger, OutgoingMessage, stable_nonce};
 use crate::recap::chart::{RegionShare, WeekCoverage};
-use crate::schedule::{Schedule, ServerState, current_week, post_time};
+use crate::schedule::{
+    Schedule, ServerState, current_week, day_choices, day_name, day_or_off, post_time,
+};
 use crate::storage::{RecapSetting, Scope, StorageError, Store};
 use crate::tracking::{Listed, WeekStats, week_stats};
 
@@ -75,17 +77,10 @@ pub fn next_recap_time(
 /// or `off`; `Ok(None)` turns the recap off. Anything else is refused in
 /// a sentence.
 pub fn parse_recap_day(typed: &str) -> Result<Option<Weekday>, String> {
-    let typed = typed.trim();
-    if ["off", "none", "no"]
-        .iter()
-        .any(|off| typed.eq_ignore_ascii_case(off))
-    {
-        return Ok(None);
-    }
-    typed.parse::<Weekday>().map(Some).map_err(|_| {
+    day_or_off(typed).ok_or_else(|| {
         format!(
             "“{}” is not a weekday: give one such as `Sunday`, or `off` for no recap. Nothing was changed.",
-            shown_typed(typed)
+            shown_typed(typed.trim())
         )
     })
 }
@@ -102,11 +97,7 @@ pub fn recap_choices(partial: &str) -> Vec<&'static str> {
         "Saturday",
         "off",
     ];
-    let partial = partial.trim().to_lowercase();
-    CHOICES
-        .into_iter()
-        .filter(|c| c.to_lowercase().starts_with(&partial))
-        .collect()
+    day_choices(&CHOICES, partial)
 }
 
 /// The recap setting in words, for `/prayer setup`'s answer.
@@ -114,21 +105,9 @@ pub fn recap_words(day: Option<Weekday>) -> String {
     match day {
         Some(day) => format!(
             "A recap of each week (counts only, no names, with a chart of the last twelve weeks) is posted in the default channel on {} at the schedule's time.",
-            day_name(day)
+            format_args!("{}s", day_name(day))
         ),
         None => "No weekly recap is posted.".to_owned(),
-    }
-}
-
-fn day_name(day: Weekday) -> &'static str {
-    match day {
-        Weekday::Mon => "Mondays",
-        Weekday::Tue => "Tuesdays",
-        Weekday::Wed => "Wednesdays",
-        Weekday::Thu => "Thursdays",
-        Weekday::Fri => "Fridays",
-        Weekday::Sat => "Saturdays",
-        Weekday::Sun => "Sundays",
     }
 }
 

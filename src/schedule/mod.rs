@@ -696,6 +696,45 @@ fn number(digits: &str, shortest: usize) -> Result<u32, NotATime> {
     digits.parse().map_err(|_| NotATime)
 }
 
+/// A weekday's name, as the bot writes it (`Thursday`).
+pub fn day_name(weekday: Weekday) -> &'static str {
+    match weekday {
+        Weekday::Mon => "Monday",
+        Weekday::Tue => "Tuesday",
+        Weekday::Wed => "Wednesday",
+        Weekday::Thu => "Thursday",
+        Weekday::Fri => "Friday",
+        Weekday::Sat => "Saturday",
+        Weekday::Sun => "Sunday",
+    }
+}
+
+/// What an admin typed for a day that may be turned off (`/prayer setup
+/// nudge:` and `recap:`): `Some(Some(day))` for a weekday in any case or
+/// short form, `Some(None)` for `off` (or `none`, `no`), `None` for
+/// anything else.
+pub fn day_or_off(typed: &str) -> Option<Option<Weekday>> {
+    let typed = typed.trim();
+    if ["off", "none", "no"]
+        .iter()
+        .any(|off| typed.eq_ignore_ascii_case(off))
+    {
+        return Some(None);
+    }
+    typed.parse::<Weekday>().ok().map(Some)
+}
+
+/// The choices of such an option that begin with what was typed, in the
+/// order given.
+pub fn day_choices(choices: &[&'static str], partial: &str) -> Vec<&'static str> {
+    let partial = partial.trim().to_lowercase();
+    choices
+        .iter()
+        .filter(|choice| choice.to_lowercase().starts_with(&partial))
+        .copied()
+        .collect()
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

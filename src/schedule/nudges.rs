@@ -16,7 +16,7 @@ use crate::ids::{GuildId, UserId};
 use crate::posting::buttons::Button;
 use crate::posting::render::escape_markdown;
 use crate::posting::{MAX_BUTTONS, Messenger, OutgoingMessage, stable_nonce};
-use crate::schedule::{current_week, following, resolve_local};
+use crate::schedule::{current_week, day_name, day_or_off, following, resolve_local};
 use crate::storage::{GuildRequest, NudgeServer, StorageError, Store};
 use crate::tracking::report::excerpt;
 
@@ -35,11 +35,7 @@ pub const NUDGE_CHOICES: [&str; 8] = [
 /// The nudge day an admin typed: a weekday (`Thursday`, `thu`, any case),
 /// or `None` for `off`; else the refusal, in words.
 pub fn parse_nudge_day(typed: &str) -> Result<Option<chrono::Weekday>, String> {
-    let trimmed = typed.trim();
-    if ["off", "none", "no"].contains(&trimmed.to_lowercase().as_str()) {
-        return Ok(None);
-    }
-    trimmed.parse::<chrono::Weekday>().map(Some).map_err(|_| {
+    day_or_off(typed).ok_or_else(|| {
         format!(
             "`nudge` takes a weekday (Monday to Sunday) or `off`; “{}” is neither. Nothing was changed.",
             crate::posting::render::shown_typed(typed)
@@ -53,13 +49,9 @@ pub fn nudge_words(day: Option<chrono::Weekday>) -> String {
         None => "Mid-week reminders are off.".to_owned(),
         Some(day) => format!(
             "Each {}, at the post time, members who committed to pray this week and have not marked it prayed get one private reminder (not those who said `/prayer notify off`).",
-            full_name(day)
+            day_name(day)
         ),
     }
-}
-
-fn full_name(day: chrono::Weekday) -> &'static str {
-    NUDGE_CHOICES[day.num_days_from_monday() as usize]
 }
 
 /// When `server`'s nudge of `week` is due: its day of that week (Monday to

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc, Weekday};
 
 use crate::ids::{ChannelId, GuildId};
 use crate::schedule::{
-    Schedule, ServerState, awaited_week, carries_next_week, due_post, passed_before_set,
+    Schedule, ServerState, awaited_week, carries_next_week, day_name, due_post, passed_before_set,
     scheduled_week, upcoming_post,
 };
 use crate::storage::{StorageError, Store, UnreadPost};
@@ -201,18 +201,6 @@ async fn missing_bulletin(
             .is_some_and(|state| state.has_bulletin)
     };
     Ok((!has_bulletin).then_some(awaited))
-}
-
-fn day_name(weekday: Weekday) -> &'static str {
-    match weekday {
-        Weekday::Mon => "Monday",
-        Weekday::Tue => "Tuesday",
-        Weekday::Wed => "Wednesday",
-        Weekday::Thu => "Thursday",
-        Weekday::Fri => "Friday",
-        Weekday::Sat => "Saturday",
-        Weekday::Sun => "Sunday",
-    }
 }
 
 /// What the schedule decides from for `guild` at `now`: the week its

@@ -511,6 +511,15 @@ async fn check_schema(pool: &SqlitePool, location: &str) -> Result<(), SchemaChe
     Ok(())
 }
 
+/// A weekday stored as a number (0 = Monday .. 6 = Sunday); `what` names
+/// the column for the error.
+fn parse_weekday(number: i64, what: &str) -> Result<chrono::Weekday, StorageError> {
+    u8::try_from(number)
+        .ok()
+        .and_then(|day| chrono::Weekday::try_from(day).ok())
+        .ok_or_else(|| StorageError::Corrupt(format!("{what} {number}")))
+}
+
 fn parse_week(text: &str) -> Result<PrayerWeek, StorageError> {
     text.parse()
         .map_err(|e| StorageError::Corrupt(format!("week `{text}`: {e}")))

@@ -160,8 +160,5 @@ impl Store {
 }
 
 fn weekday(day: i64) -> Result<Weekday, StorageError> {
-    u8::try_from(day)
-        .ok()
-        .and_then(|d| Weekday::try_from(d).ok())
-        .ok_or_else(|| StorageError::Corrupt(format!("nudge weekday {day}")))
+    super::parse_weekday(day, "nudge weekday")
 }

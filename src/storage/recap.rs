@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc, Weekday};
 use sqlx::Row;
 
-use super::{StorageError, Store};
+use super::{StorageError, Store, parse_weekday};
 use crate::bulletins::week::PrayerWeek;
 use crate::ids::GuildId;
 
@@ -19,10 +19,7 @@ pub struct RecapSetting {
 }
 
 fn weekday_from(number: i64) -> Result<Weekday, StorageError> {
-    u8::try_from(number)
-        .ok()
-        .and_then(|n| Weekday::try_from(n).ok())
-        .ok_or_else(|| StorageError::Corrupt(format!("recap weekday {number}")))
+    parse_weekday(number, "recap weekday")
 }
 
 impl Store {

@@ -2,10 +2,10 @@
 //! off), what the scheduler needs to know about each server's current week,
 //! and the problems a post ran into, for `/prayer status`.
 
-use chrono::{DateTime, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, NaiveTime, Utc};
 use sqlx::Row;
 
-use super::{StorageError, Store, parse_week};
+use super::{StorageError, Store, parse_week, parse_weekday};
 use crate::bulletins::week::PrayerWeek;
 use crate::ids::GuildId;
 use crate::schedule::{Schedule, ServerState};
@@ -63,10 +63,7 @@ pub(super) fn schedule_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedul
     let time: String = row.try_get("post_time")?;
     let zone: String = row.try_get("time_zone")?;
     let auto: bool = row.try_get("auto_post")?;
-    let weekday = u8::try_from(weekday)
-        .ok()
-        .and_then(|d| Weekday::try_from(d).ok())
-        .ok_or_else(|| StorageError::Corrupt(format!("weekday {weekday}")))?;
+    let weekday = parse_weekday(weekday, "weekday")?;
     Ok(Schedule {
         weekday,
         time: NaiveTime::parse_from_str(&time, "%H:%M")
@@ -398,7 +395,7 @@ mod tests {
             .set_default_channel(GUILD, ChannelId::of::<10>(), now())
             .await?;
         let schedule = Schedule {
-            weekday: Weekday::Wed,
+            weekday: chrono::Weekday::Wed,
             time: NaiveTime::from_hms_opt(18, 30, 0).unwrap_or_default(),
             zone: chrono_tz::Australia::Sydney,
             auto: false,
