@@ -29,7 +29,45 @@ impl ChannelSettings {
     }
 }
 
+/// The statement that sets one column of a server's settings, making its
+/// row if need be (binds: the server, the value, the time). A macro, so
+/// each statement stays a literal.
+macro_rules! set_column {
+    ($column:literal) => {
+        concat!(
+            "INSERT INTO guild_settings (guild_id, ",
+            $column,
+            ", updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (guild_id) DO UPDATE SET ",
+            $column,
+            " = excluded.",
+            $column,
+            ", updated_at = excluded.updated_at"
+        )
+    };
+}
+
 impl Store {
+    /// Runs `statement` (a [`set_column`] statement) for `guild`.
+    async fn set_setting<'q, T>(
+        &self,
+        statement: &'static str,
+        guild: GuildId,
+        value: T,
+        now: DateTime<Utc>,
+    ) -> Result<(), StorageError>
+    where
+        T: 'q + Send + sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    {
+        sqlx::query(statement)
+            .bind(guild)
+            .bind(value)
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Where `guild`'s posts go.
     pub async fn channel_settings(&self, guild: GuildId) -> Result<ChannelSettings, StorageError> {
         let (default_channel, ping_role, threads, notice_channel): (
@@ -70,17 +108,8 @@ impl Store {
         channel: ChannelId,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO guild_settings (guild_id, default_channel_id, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT (guild_id) DO UPDATE
-             SET default_channel_id = excluded.default_channel_id, updated_at = excluded.updated_at",
-        )
-        .bind(guild)
-        .bind(channel)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.set_setting(set_column!("default_channel_id"), guild, channel, now)
+            .await
     }
 
     /// Makes `guild`'s weekly header mention `role` (`None`: no one).
@@ -90,17 +119,8 @@ impl Store {
         role: Option<RoleId>,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO guild_settings (guild_id, ping_role_id, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT (guild_id) DO UPDATE
-             SET ping_role_id = excluded.ping_role_id, updated_at = excluded.updated_at",
-        )
-        .bind(guild)
-        .bind(role)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.set_setting(set_column!("ping_role_id"), guild, role, now)
+            .await
     }
 
     /// Where `guild`'s admins are told what needs them (`None`: the default
@@ -111,17 +131,8 @@ impl Store {
         channel: Option<ChannelId>,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO guild_settings (guild_id, notice_channel_id, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT (guild_id) DO UPDATE
-             SET notice_channel_id = excluded.notice_channel_id, updated_at = excluded.updated_at",
-        )
-        .bind(guild)
-        .bind(channel)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.set_setting(set_column!("notice_channel_id"), guild, channel, now)
+            .await
     }
 
     /// Whether the week's header opens a thread in `guild`.
@@ -131,17 +142,8 @@ impl Store {
         threads: bool,
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO guild_settings (guild_id, week_threads, updated_at) VALUES (?, ?, ?)
-             ON CONFLICT (guild_id) DO UPDATE
-             SET week_threads = excluded.week_threads, updated_at = excluded.updated_at",
-        )
-        .bind(guild)
-        .bind(threads)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.set_setting(set_column!("week_threads"), guild, threads, now)
+            .await
     }
 
     /// Sends `guild`'s requests for `region` (any letter case) to `channel`.
