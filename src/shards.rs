@@ -66,7 +66,14 @@ impl ShardRange {
         if total == 0 || total > MAX_SHARDS {
             return Err(ShardError::Total(total));
         }
-        let malformed = || ShardError::Malformed(crate::posting::render::shown_typed(range));
+        // Quoted back on the command line as typed, cut short.
+        let malformed = || {
+            let mut shown: String = range.chars().take(40).collect();
+            if range.chars().nth(40).is_some() {
+                shown.push('…');
+            }
+            ShardError::Malformed(shown)
+        };
         let (start, end) = range.trim().split_once("..").ok_or_else(malformed)?;
         let number = |text: &str| text.trim().parse::<u32>().map_err(|_| malformed());
         let (start, end) = (number(start)?, number(end)?);
@@ -173,6 +180,14 @@ mod tests {
             let refused = ShardRange::parse(text, total).expect_err(text).to_string();
             assert!(refused.ends_with("Nothing was started."), "{refused}");
         }
+        let long = format!("0..{}", "9".repeat(100_000));
+        let refused = ShardRange::parse(&long, 4)
+            .expect_err("too long")
+            .to_string();
+        assert!(
+            refused.len() < 300 && refused.contains("“0..999") && refused.contains('…'),
+            "quoted as typed, cut short: {refused}"
+        );
         assert_eq!(ShardRange::from_options(None, None), Ok(None));
         assert_eq!(
             ShardRange::from_options(Some("0..1"), None),
