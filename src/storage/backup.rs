@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use sqlx::SqliteConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
-use super::{MIGRATOR, StorageError, Store, sqlx_message};
+use super::{Backend, MIGRATOR, StorageError, Store, sqlx_message};
 
 /// What a database holds, as `run` and `backup` report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,9 +25,14 @@ impl Store {
     /// half copied). Returns what the copy holds, read from the copy.
     pub async fn backup_to(&self, file: &Path) -> Result<Contents, StorageError> {
         let target = file.to_string_lossy().into_owned();
+        let Some(pool) = self.sqlite() else {
+            return Err(StorageError::Unsupported(
+                "`prayer-bot backup` copies a SQLite database; back up Postgres with pg_dump",
+            ));
+        };
         sqlx::query("VACUUM INTO ?")
             .bind(&target)
-            .execute(&self.pool)
+            .execute(pool)
             .await?;
         let copy = SqlitePoolOptions::new()
             .max_connections(1)
@@ -59,21 +64,30 @@ impl Store {
 
     /// What this database holds, for the log line at start.
     pub async fn contents(&self) -> Result<Contents, StorageError> {
-        let mut connection = self.pool.acquire().await?;
-        contents(&mut connection).await
+        let (bulletins, servers): (i64, i64) = match &self.backend {
+            Backend::Sqlite(sql) => sqlx::query_as(CONTENTS).fetch_one(&sql.pool).await?,
+            Backend::Postgres(sql) => sqlx::query_as(CONTENTS).fetch_one(&sql.pool).await?,
+        };
+        Ok(Contents::counted(bulletins, servers))
+    }
+}
+
+/// What [`Contents`] counts, in one statement both backends read.
+const CONTENTS: &str = "SELECT (SELECT COUNT(*) FROM bulletins WHERE kind = 'bulletin'), (SELECT COUNT(*) FROM guild_settings)";
+
+impl Contents {
+    fn counted(bulletins: i64, servers: i64) -> Contents {
+        Contents {
+            bulletins: usize::try_from(bulletins).unwrap_or(0),
+            servers: usize::try_from(servers).unwrap_or(0),
+        }
     }
 }
 
 async fn contents(connection: &mut SqliteConnection) -> Result<Contents, StorageError> {
-    let (bulletins, servers): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM bulletins WHERE kind = 'bulletin'), (SELECT COUNT(*) FROM guild_settings)",
-    )
-    .fetch_one(&mut *connection)
-    .await?;
-    Ok(Contents {
-        bulletins: usize::try_from(bulletins).unwrap_or(0),
-        servers: usize::try_from(servers).unwrap_or(0),
-    })
+    let (bulletins, servers): (i64, i64) =
+        sqlx::query_as(CONTENTS).fetch_one(&mut *connection).await?;
+    Ok(Contents::counted(bulletins, servers))
 }
 
 /// Before migrating a database that already has part of the schema, copies

@@ -44,6 +44,9 @@ pub enum StorageError {
     Database(sqlx::Error),
     #[error("the database holds a value this version cannot read: {0}")]
     Corrupt(String),
+    /// What one backend cannot do; the text says what to do instead.
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 impl From<sqlx::Error> for StorageError {
@@ -112,24 +115,25 @@ impl Scope {
 
 pub use crate::ids::{discord_id, sql_id};
 
-mod backup;
-/// The requests of a week a server sees, as a `requested` CTE (server
-/// `?1`, week `?2`): the bulletin it sees for the week, and its members'
-/// own requests not withdrawn. A macro, so statements stay literals.
-macro_rules! requested_in_week {
-    () => {
-        "requested AS (
-             SELECT id FROM requests WHERE bulletin_id =
-                 (SELECT id FROM bulletins WHERE guild_id IN (?1, 0) AND week = ?2
-                    AND kind = 'bulletin'
-                  ORDER BY guild_id DESC LIMIT 1)
-             UNION ALL
-             SELECT r.id FROM bulletins AS b JOIN requests AS r ON r.bulletin_id = b.id
-             JOIN member_requests AS m ON m.request_id = r.id AND m.withdrawn_at IS NULL
-             WHERE b.guild_id = ?1 AND b.week = ?2 AND b.kind = 'members')"
+/// Runs `$body` with `$pool` bound to the store's own pool, whichever the
+/// backend: for tests that look at rows directly.
+#[cfg(test)]
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            crate::storage::Backend::Sqlite(sql) => {
+                let $pool = &sql.pool;
+                $body
+            }
+            crate::storage::Backend::Postgres(sql) => {
+                let $pool = &sql.pool;
+                $body
+            }
+        }
     };
 }
 
+mod backup;
 mod bulletins;
 mod corrections;
 mod identify;
@@ -174,7 +178,7 @@ async fn open_in_memory(
         .run(&pool)
         .await
         .map_err(|e| migrate_error(location, &e))?;
-    Ok(Store { pool })
+    Ok(Store::on_sqlite(pool))
 }
 
 /// Sets the database file up, under the setup lock: WAL, a copy of it
@@ -209,10 +213,41 @@ fn migrate_error(location: &str, error: &sqlx::migrate::MigrateError) -> Storage
     }
 }
 
+/// The bot's store: one interface (the methods listed in `interface.rs`)
+/// over two backends, SQLite (embedded, the default) and Postgres (for
+/// many processes), each running the statements of `sql/`.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    backend: Backend,
 }
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(on_sqlite::sql::Sql),
+    Postgres(on_postgres::sql::Sql),
+}
+
+impl Store {
+    fn on_sqlite(pool: SqlitePool) -> Store {
+        Store {
+            backend: Backend::Sqlite(on_sqlite::sql::Sql { pool }),
+        }
+    }
+
+    /// The SQLite pool, for what only SQLite has (backups, pragmas).
+    fn sqlite(&self) -> Option<&SqlitePool> {
+        match &self.backend {
+            Backend::Sqlite(sql) => Some(&sql.pool),
+            Backend::Postgres(_) => None,
+        }
+    }
+}
+
+mod on_sqlite;
+
+mod on_postgres;
+
+mod interface;
 
 impl Store {
     /// Opens (creating if need be) and migrates the database at `location`:
@@ -257,7 +292,7 @@ impl Store {
         let result = set_up_file(&pool, location, &file).await;
         drop(lock);
         match result {
-            Ok(()) => Ok(Store { pool }),
+            Ok(()) => Ok(Store::on_sqlite(pool)),
             Err(error) => {
                 pool.close().await;
                 Err(error)
@@ -322,7 +357,10 @@ impl Store {
 
     /// Waits for every connection to finish and closes the database.
     pub async fn close(&self) {
-        self.pool.close().await;
+        match &self.backend {
+            Backend::Sqlite(sql) => sql.pool.close().await,
+            Backend::Postgres(sql) => sql.pool.close().await,
+        }
     }
 }
 
@@ -429,7 +467,7 @@ async fn connect_read_only(
         .map_err(|e| classify(&e))?;
     let checked = check_schema(&pool, location).await;
     match checked {
-        Ok(()) => Ok(Store { pool }),
+        Ok(()) => Ok(Store::on_sqlite(pool)),
         Err(SchemaCheck::Failed(error)) => {
             pool.close().await;
             Err(classify(&error))
@@ -627,10 +665,10 @@ mod tests {
         let path = dir.path().join("new.db");
         let store = Store::open(path.to_str().unwrap_or_default()).await?;
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&store.pool)
+            .fetch_one(store.sqlite().expect("a SQLite store"))
             .await?;
         let keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-            .fetch_one(&store.pool)
+            .fetch_one(store.sqlite().expect("a SQLite store"))
             .await?;
         assert_eq!((mode.as_str(), keys), ("wal", 1));
         store.close().await;
@@ -670,7 +708,7 @@ mod tests {
             )
             .await?;
         sqlx::query("DELETE FROM _sqlx_migrations WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)")
-            .execute(&store.pool)
+            .execute(store.sqlite().expect("a SQLite store"))
             .await?;
         store.close().await;
         let error = Store::open_read_only(&location)
