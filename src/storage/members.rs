@@ -180,7 +180,7 @@ mod tests {
         let dir = tempfile::tempdir().map_err(|e| StorageError::Corrupt(e.to_string()))?;
         let old = dir.path().join("old-migrations");
         std::fs::create_dir(&old).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
         for entry in std::fs::read_dir(&source).map_err(|e| StorageError::Corrupt(e.to_string()))? {
             let path = entry
                 .map_err(|e| StorageError::Corrupt(e.to_string()))?

@@ -84,7 +84,7 @@ fn sqlite_code(error: &sqlx::Error) -> Option<i64> {
 }
 
 /// The schema, as the files under `migrations/` say it should be.
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// How long a connection waits for another one's write lock before it
 /// fails with "database is locked".
@@ -267,6 +267,9 @@ impl Store {
     /// any descriptor of that file in the process closes, so a second
     /// descriptor of ours on it could silently release SQLite's locks.
     pub async fn open(location: &str) -> Result<Store, StorageError> {
+        if on_postgres::is_postgres(location) {
+            return on_postgres::open(location, true).await;
+        }
         let open_error = |reason: String| StorageError::Open {
             location: location.to_owned(),
             reason,
@@ -312,6 +315,9 @@ impl Store {
     /// safe for what such a database is (a copy nothing writes to); a
     /// database being written has its `-shm` and `-wal` files already.
     pub async fn open_read_only(location: &str) -> Result<Store, StorageError> {
+        if on_postgres::is_postgres(location) {
+            return on_postgres::open(location, false).await;
+        }
         let options = base_options(location)?
             .read_only(true)
             .create_if_missing(false)
@@ -367,6 +373,9 @@ impl Store {
 /// `location` as a person should read it in a log: the database file's
 /// absolute path (or the location as given when it names no file).
 pub fn describe_location(location: &str) -> String {
+    if on_postgres::is_postgres(location) {
+        return on_postgres::shown(location);
+    }
     match base_options(location) {
         Ok(options) if !is_in_memory(location, &options) => {
             std::path::absolute(options.get_filename())
@@ -574,11 +583,40 @@ pub(crate) mod fixtures {
 
     use crate::bulletins::parse::parse_bulletin;
 
+    /// A new empty store: in memory on SQLite, or, when
+    /// `PRAYER_BOT_TEST_POSTGRES` names a Postgres database, in a schema of
+    /// its own there (so every test that uses this runs on Postgres too).
     pub async fn store() -> Store {
-        match Store::open("sqlite::memory:").await {
+        let location = match std::env::var("PRAYER_BOT_TEST_POSTGRES") {
+            Ok(server) if !server.is_empty() => postgres_schema(&server).await,
+            _ => "sqlite::memory:".to_owned(),
+        };
+        match Store::open(&location).await {
             Ok(store) => store,
-            Err(error) => panic!("an in-memory store opens: {error}"),
+            Err(error) => panic!("a new store opens at {location}: {error}"),
         }
+    }
+
+    /// A new schema in the Postgres database at `server`, and the address
+    /// that makes it the only one a connection sees.
+    pub async fn postgres_schema(server: &str) -> String {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let schema = format!(
+            "test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let pool = sqlx::PgPool::connect(server)
+            .await
+            .unwrap_or_else(|e| panic!("the test server {server} answers: {e}"));
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&pool)
+            .await
+            .unwrap_or_else(|e| panic!("a schema is made: {e}"));
+        pool.close().await;
+        let joiner = if server.contains('?') { '&' } else { '?' };
+        format!("{server}{joiner}options=-csearch_path%3D{schema}")
     }
 
     pub fn bulletin(text: &str) -> Bulletin {

@@ -35,5 +35,116 @@ macro_rules! random_salt {
     };
 }
 
+// Deliberately the same files as the other backend's: one text of each
+// statement, compiled for this backend's types.
+#[allow(clippy::duplicate_mod)]
 #[path = "sql/mod.rs"]
 pub(crate) mod sql;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use super::{Backend, StorageError, Store, migrate_error, sqlx_message};
+
+/// The schema on Postgres, as the files under `migrations/postgres/` say.
+/// sqlx's migrator holds an advisory lock while it runs there, so many
+/// processes may open one database at once.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Connections per process: the scheduler, the reaction recorder and the
+/// commands each hold one at a time.
+const CONNECTIONS: u32 = 8;
+
+/// How long opening, or a statement waiting for a connection, waits.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Whether `location` names a Postgres database.
+pub(super) fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// `location` as a log or an error may show it: without its password.
+pub(super) fn shown(location: &str) -> String {
+    match PgConnectOptions::from_str(location) {
+        Ok(options) => format!(
+            "postgres://{}@{}:{}/{}",
+            options.get_username(),
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or_default()
+        ),
+        Err(_) => "a Postgres address that cannot be read".to_owned(),
+    }
+}
+
+/// Connects to the Postgres database at `location`; with `migrate`,
+/// brings its schema up to date, else refuses one that is not this
+/// version's.
+pub(super) async fn open(location: &str, migrate: bool) -> Result<Store, StorageError> {
+    let shown = shown(location);
+    let open_error = |reason: String| StorageError::Open {
+        location: shown.clone(),
+        reason,
+    };
+    let options = PgConnectOptions::from_str(location).map_err(|e| open_error(sqlx_message(&e)))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(CONNECTIONS)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_with(options)
+        .await
+        .map_err(|e| open_error(sqlx_message(&e)))?;
+    let ready = if migrate {
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| migrate_error(&shown, &e))
+    } else {
+        check_schema(&pool, &shown).await
+    };
+    if let Err(error) = ready {
+        pool.close().await;
+        return Err(error);
+    }
+    Ok(Store {
+        backend: Backend::Postgres(sql::Sql { pool }),
+    })
+}
+
+/// Refuses a database whose applied migrations are not this version's.
+async fn check_schema(pool: &sqlx::PgPool, shown: &str) -> Result<(), StorageError> {
+    let differs = |problem: &str| StorageError::Schema {
+        location: shown.to_owned(),
+        problem: problem.to_owned(),
+    };
+    let has_table: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
+    if !has_table {
+        return Err(differs(
+            "is not a prayer-bot database: it has none of its tables",
+        ));
+    }
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(pool)
+            .await?;
+    let known: Vec<i64> = MIGRATOR
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .map(|m| m.version)
+        .collect();
+    if applied.iter().any(|version| !known.contains(version)) {
+        return Err(differs(
+            "was written by a newer prayer-bot; use that version to read it",
+        ));
+    }
+    if known.iter().any(|version| !applied.contains(version)) {
+        return Err(differs(
+            "was written by an older prayer-bot and is not up to date; \
+             `prayer-bot import` or `prayer-bot run` brings it up to date",
+        ));
+    }
+    Ok(())
+}

@@ -21,7 +21,7 @@ const WEEK_ROWS: &str = "WITH chosen AS (
              members AS (
                  SELECT * FROM bulletins WHERE guild_id = $1 AND week = $2 AND kind = 'members')
              SELECT b.id AS bulletin_id, b.title, b.date, b.verse_text, b.verse_reference,
-                    0 AS note, 0 AS member, r.position, r.id, r.region, r.kind,
+                    CAST(0 AS BIGINT) AS note, CAST(0 AS BIGINT) AS member, r.position, r.id, r.region, r.kind,
                     COALESCE((SELECT c.text FROM request_corrections AS c
                               WHERE c.guild_id = $1 AND c.request_id = r.id), r.text) AS text,
                     r.countries, NULL AS author_id
@@ -61,7 +61,7 @@ impl Sql {
     ) -> Result<ImportOutcome, StorageError> {
         // IMMEDIATE takes the write lock up front, so two imports at once
         // queue instead of both reading the free weeks and colliding.
-        let mut tx = self.begin_writing("import").await?;
+        let mut tx = self.begin_writing().await?;
         let moving = match stored_copy(&mut tx, scope, import).await? {
             StoredCopy::None => None,
             StoredCopy::Movable { id, week } => Some((id, week)),

@@ -11,7 +11,7 @@ impl Sql {
     /// Stores `record`'s text as `guild`'s text of the request (replacing an
     /// earlier correction) and logs it, in one transaction.
     pub async fn correct_request(&self, record: &CorrectionRecord<'_>) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_writing().await?;
         sqlx::query(
             "INSERT INTO request_corrections (guild_id, request_id, text, corrected_by, corrected_at)
              VALUES ($1, $2, $3, $4, $5)
@@ -48,7 +48,7 @@ impl Sql {
     ) -> Result<Vec<PostedMessage>, StorageError> {
         sqlx::query(
             "SELECT message_id, channel_id, request_id, part FROM posted_messages
-             WHERE guild_id = $1 AND request_id = $2 ORDER BY part, rowid",
+             WHERE guild_id = $1 AND request_id = $2 ORDER BY part, message_id",
         )
         .bind(guild)
         .bind(request)
@@ -168,7 +168,7 @@ impl Sql {
         guild: GuildId,
         message: MessageId,
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_writing().await?;
         for sql in [
             "DELETE FROM posted_messages WHERE guild_id = $1 AND message_id = $2",
             "DELETE FROM unread_messages WHERE guild_id = $1 AND message_id = $2",
@@ -197,7 +197,7 @@ impl Sql {
         detail: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_writing().await?;
         let held: Option<String> = sqlx::query_scalar(
             "SELECT owner FROM week_posts WHERE guild_id = $1 AND week = $2 AND owner = $3",
         )

@@ -32,7 +32,7 @@ impl Sql {
             return Ok(Some(Vec::new()));
         };
         // IMMEDIATE: two adds by one member at once count each other.
-        let mut tx = self.begin_writing("member requests").await?;
+        let mut tx = self.begin_writing().await?;
         let earlier = week_requests(&mut tx, new.guild, first).await?;
         let by_author = earlier
             .iter()
@@ -129,7 +129,7 @@ impl Sql {
         by_admin: bool,
         now: DateTime<Utc>,
     ) -> Result<Vec<(ChannelId, MessageId)>, StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_writing().await?;
         sqlx::query(
             "UPDATE member_requests SET withdrawn_at = $1, withdrawn_by = $2
              WHERE guild_id = $3 AND series = $4 AND withdrawn_at IS NULL",
@@ -152,7 +152,7 @@ impl Sql {
         guild: GuildId,
         series: RequestId,
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_writing().await?;
         sqlx::query(
             "DELETE FROM posted_messages WHERE guild_id = $1 AND request_id IN
                  (SELECT request_id FROM member_requests WHERE guild_id = $1 AND series = $2)",
@@ -182,7 +182,7 @@ impl Sql {
         user: UserId,
     ) -> Result<Vec<(ChannelId, MessageId)>, StorageError> {
         let theirs = self.member_requests_by(guild, user).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_writing().await?;
         let mut posts = Vec::new();
         for request in &theirs {
             posts.extend(request_posts(&mut tx, guild, request.id).await?);
@@ -266,7 +266,7 @@ async fn series_posts(
     sqlx::query(
         "SELECT p.channel_id, p.message_id FROM posted_messages AS p
          JOIN member_requests AS m ON m.request_id = p.request_id
-         WHERE p.guild_id = $1 AND m.guild_id = $1 AND m.series = $2 ORDER BY p.rowid",
+         WHERE p.guild_id = $1 AND m.guild_id = $1 AND m.series = $2 ORDER BY p.message_id",
     )
     .bind(guild.to_sql())
     .bind(series.get())
@@ -284,7 +284,7 @@ async fn request_posts(
 ) -> Result<Vec<(ChannelId, MessageId)>, StorageError> {
     sqlx::query(
         "SELECT channel_id, message_id FROM posted_messages
-         WHERE guild_id = $1 AND request_id = $2 ORDER BY rowid",
+         WHERE guild_id = $1 AND request_id = $2 ORDER BY message_id",
     )
     .bind(guild.to_sql())
     .bind(request.get())

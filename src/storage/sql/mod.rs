@@ -7,6 +7,10 @@
 
 pub(crate) use super::{Db, POSTGRES, lease_time};
 
+/// The key of the advisory lock [`Sql::begin_writing`] takes on Postgres
+/// ("prayer" in ASCII).
+const WRITE_LOCK: i64 = 0x7072_6179_6572;
+
 /// A row and a connection of this backend.
 pub(crate) type DbRow = <Db as sqlx::Database>::Row;
 pub(crate) type DbConnection = <Db as sqlx::Database>::Connection;
@@ -18,18 +22,20 @@ pub(crate) struct Sql {
 }
 
 impl Sql {
-    /// Begins a transaction that writes, queued behind any other such
-    /// transaction of `what` kind: SQLite's `BEGIN IMMEDIATE` takes the
-    /// one write lock up front; Postgres takes a transaction-level advisory
-    /// lock on `what`, released at commit or rollback.
+    /// Begins a transaction that writes, queued behind any other: SQLite's
+    /// `BEGIN IMMEDIATE` takes its one write lock up front; Postgres takes
+    /// one transaction-level advisory lock, released at commit or
+    /// rollback. So a transaction that reads and then writes (an import
+    /// choosing a free week, a member's weekly limit, forget-me) sees what
+    /// the one before it wrote, on either backend and from any process.
+    /// Single statements (leases, claims, marks) need no such lock.
     pub(crate) async fn begin_writing(
         &self,
-        what: &str,
     ) -> Result<sqlx::Transaction<'static, Db>, sqlx::Error> {
         if POSTGRES {
             let mut tx = self.pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                .bind(what)
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITE_LOCK)
                 .execute(&mut *tx)
                 .await?;
             Ok(tx)

@@ -77,7 +77,7 @@ impl Sql {
             requested_in_week!(),
             ", open AS (
                  SELECT DISTINCT c.user_id, c.request_id FROM prayer_marks AS c
-                 WHERE c.guild_id = $1 AND c.kind = 'commit' AND c.request_id IN requested
+                 WHERE c.guild_id = $1 AND c.kind = 'commit' AND c.request_id IN (SELECT id FROM requested)
                    AND NOT EXISTS (SELECT 1 FROM prayer_marks AS p
                                    WHERE p.guild_id = $1 AND p.request_id = c.request_id
                                      AND p.user_id = c.user_id AND p.kind <> 'commit'))

@@ -247,7 +247,7 @@ impl Sql {
     ) -> Result<Vec<PostedMessage>, StorageError> {
         sqlx::query(
             "SELECT message_id, channel_id, request_id, part FROM posted_messages
-             WHERE guild_id = $1 AND week = $2 ORDER BY rowid",
+             WHERE guild_id = $1 AND week = $2 ORDER BY message_id",
         )
         .bind(guild)
         .bind(week.to_string())
@@ -279,7 +279,7 @@ impl Sql {
     ) -> Result<(), StorageError> {
         // A problem noted for the week is solved once it is posted, by
         // whichever run: `/prayer status` stops showing it.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_writing().await?;
         sqlx::query(
             "UPDATE week_posts
              SET finished_at = COALESCE(finished_at, $1), owner = NULL, lease_until = NULL

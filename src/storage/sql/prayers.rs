@@ -124,7 +124,7 @@ impl Sql {
     ) -> Result<Option<(crate::ids::ChannelId, MessageId)>, StorageError> {
         let row = sqlx::query(
             "SELECT channel_id, message_id FROM posted_messages
-             WHERE guild_id = $1 AND request_id = $2 ORDER BY part, rowid LIMIT 1",
+             WHERE guild_id = $1 AND request_id = $2 ORDER BY part, message_id LIMIT 1",
         )
         .bind(guild.to_sql())
         .bind(request.get())
@@ -191,7 +191,7 @@ impl Sql {
         steps: &[ReactionStep],
         now: DateTime<Utc>,
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_writing().await?;
         let salt = forget_salt(&mut tx).await?;
         for step in steps {
             match step {
@@ -298,10 +298,10 @@ impl Sql {
             "
              SELECT 'mark' AS what, request_id, user_id, kind, NULL AS time_zone
              FROM prayer_marks
-             WHERE guild_id = $1 AND request_id IN requested
+             WHERE guild_id = $1 AND request_id IN (SELECT id FROM requested)
              UNION ALL
              SELECT 'answered', request_id, 0, '', NULL FROM praises
-             WHERE guild_id = $1 AND request_id IN requested
+             WHERE guild_id = $1 AND request_id IN (SELECT id FROM requested)
              UNION ALL
              SELECT 'reports', COUNT(*), 0, '',
                     (SELECT time_zone FROM guild_settings WHERE guild_id = $1)
@@ -445,7 +445,7 @@ impl Sql {
         guild: GuildId,
         user: UserId,
     ) -> Result<Forgotten, StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_writing().await?;
         leave_tombstones(&mut tx, guild, user).await?;
         let forgotten = erase_member(&mut tx, guild, user).await?;
         tx.commit().await?;
@@ -461,7 +461,7 @@ impl Sql {
     ) -> Result<Vec<(crate::ids::ChannelId, MessageId)>, StorageError> {
         sqlx::query(
             "SELECT channel_id, message_id FROM posted_messages
-             WHERE guild_id = $1 AND week = $2 AND request_id IS NOT NULL ORDER BY rowid",
+             WHERE guild_id = $1 AND week = $2 AND request_id IS NOT NULL ORDER BY message_id",
         )
         .bind(guild.to_sql())
         .bind(week.to_string())
@@ -543,7 +543,7 @@ impl Sql {
              JOIN posted_messages AS p ON p.message_id = u.message_id AND p.guild_id = u.guild_id
              LEFT JOIN requests AS r ON r.id = p.request_id
              WHERE u.guild_id = $1 AND p.week >= $2
-             ORDER BY p.rowid",
+             ORDER BY p.message_id",
         )
         .bind(guild.to_sql())
         .bind(since.to_string())
@@ -576,7 +576,7 @@ impl Sql {
         guild: GuildId,
         since: PrayerWeek,
     ) -> Result<(), StorageError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_writing().await?;
         for sql in [
             "DELETE FROM forgotten_reactions WHERE guild_id = $1 AND message_id NOT IN
                  (SELECT message_id FROM posted_messages WHERE guild_id = $1 AND week >= $2)",
@@ -620,10 +620,10 @@ impl Sql {
                               WHERE c.guild_id = p.guild_id AND c.request_id = r.id), r.text) AS text,
                     (SELECT channel_id FROM posted_messages AS m
                      WHERE m.guild_id = p.guild_id AND m.request_id = p.request_id
-                     ORDER BY m.part, m.rowid LIMIT 1) AS channel_id,
+                     ORDER BY m.part, m.message_id LIMIT 1) AS channel_id,
                     (SELECT message_id FROM posted_messages AS m
                      WHERE m.guild_id = p.guild_id AND m.request_id = p.request_id
-                     ORDER BY m.part, m.rowid LIMIT 1) AS message_id
+                     ORDER BY m.part, m.message_id LIMIT 1) AS message_id
              FROM praises AS p LEFT JOIN requests AS r ON r.id = p.request_id
              WHERE p.guild_id = $1 AND p.week >= $2
              ORDER BY p.created_at DESC, p.id DESC LIMIT $3",
@@ -793,7 +793,7 @@ async fn clear_reactions(
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM forgotten_reactions
              WHERE message_id = $1
-               AND guild_id IN (SELECT guild_id FROM ({posted}))"
+               AND guild_id IN (SELECT guild_id FROM ({posted}) AS posted)"
         )))
         .bind(cleared.message.to_sql())
         .bind(None::<String>)
