@@ -330,13 +330,15 @@ impl Taken {
         taken
     }
 
-    /// Whether every server has at least as many messages and 🙏 as its
-    /// post plans.
-    fn enough(&self, servers: &[Server]) -> bool {
-        servers.iter().all(|s| {
-            self.messages.get(&s.channel).map_or(0, Vec::len) >= s.plan.len()
-                && self.prayers.get(&s.channel).map_or(0, Vec::len) >= s.prayable()
-        })
+    /// The servers with fewer messages or 🙏 than their posts plan.
+    fn short(&self, servers: &[Server]) -> usize {
+        servers
+            .iter()
+            .filter(|s| {
+                self.messages.get(&s.channel).map_or(0, Vec::len) < s.plan.len()
+                    || self.prayers.get(&s.channel).map_or(0, Vec::len) < s.prayable()
+            })
+            .count()
     }
 }
 
@@ -348,7 +350,8 @@ async fn until_posted(fake: &FakeDiscord, servers: &[Server]) {
     let (mut seen, mut moved) = (0, Instant::now());
     loop {
         let log = fake.requests();
-        if Taken::from(&log).enough(servers) {
+        let short = Taken::from(&log).short(servers);
+        if short == 0 {
             break;
         }
         if log.len() != seen {
@@ -356,7 +359,7 @@ async fn until_posted(fake: &FakeDiscord, servers: &[Server]) {
         }
         assert!(
             moved.elapsed() < common::WAIT && started.elapsed() < 3 * common::WAIT,
-            "the posts stalled after {seen} requests"
+            "the posts stalled after {seen} requests, {short} servers short"
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -366,10 +369,14 @@ async fn until_posted(fake: &FakeDiscord, servers: &[Server]) {
 /// Each server's week is in its channel exactly once, as planned: every
 /// (channel, text) once, none missing, the bot's 🙏 once under each
 /// request and nowhere else, every message sent by the process of the
-/// server's shard. `one_prayer_each`: no 🙏 was even asked for twice
-/// (a post resumed after a crash adds its last one again, which Discord
-/// takes as the same reaction).
-fn assert_posted_once_each(fake: &FakeDiscord, servers: &[Server], one_prayer_each: bool) {
+/// server's shard, and no 🙏 asked for twice, except that a post
+/// `resumed` after a crash may ask once more for the last one it had
+/// sent (it may have been lost; Discord keeps one per user).
+fn assert_posted_once_each(
+    fake: &FakeDiscord,
+    servers: &[Server],
+    resumed: impl Fn(&Server) -> bool,
+) {
     let taken = Taken::from(&fake.requests());
     let bot = fake.bot_user_id();
     for server in servers {
@@ -418,13 +425,14 @@ fn assert_posted_once_each(fake: &FakeDiscord, servers: &[Server], one_prayer_ea
             prayers.iter().all(|(_, h)| h == host),
             "server {guild} is {host}'s: {prayers:?}"
         );
-        if one_prayer_each {
-            assert_eq!(
-                prayers.len(),
-                server.prayable(),
-                "server {guild}: 🙏 asked once each"
-            );
-        }
+        let mut asked: Vec<u64> = prayers.iter().map(|(m, _)| *m).collect();
+        asked.sort_unstable();
+        let twice = asked.windows(2).filter(|w| w[0] == w[1]).count();
+        let allowed = usize::from(resumed(server));
+        assert!(
+            twice <= allowed,
+            "server {guild}: 🙏 asked twice: {asked:?}"
+        );
     }
 }
 
@@ -451,7 +459,7 @@ async fn two_hundred_servers_due_on_monday_are_each_posted_once_by_the_process_o
     let _first = spawn_shards(&fake, &db, "0..1", "first.log");
     let _second = spawn_shards(&fake, &db, "1..2", "second.log");
     until_posted(&fake, &servers).await;
-    assert_posted_once_each(&fake, &servers, true);
+    assert_posted_once_each(&fake, &servers, |_| false);
     let mut shards = fake.identified_shards();
     shards.sort_unstable();
     assert_eq!(shards, [[0, 2], [1, 2]], "one IDENTIFY per shard");
@@ -505,6 +513,9 @@ async fn a_process_killed_mid_post_and_started_again_leaves_each_week_posted_onc
     };
     let _restarted = spawn(&fake, &db, &restarted);
     until_posted(&fake, &servers).await;
-    assert_posted_once_each(&fake, &servers, false);
+    assert_posted_once_each(&fake, &servers, |s| s.shard() == 1);
+    let mut shards = fake.identified_shards();
+    shards.sort_unstable();
+    assert_eq!(shards, [[0, 2], [1, 2], [1, 2]], "shard 1 identified again");
     fake.assert_no_spec_violations();
 }
