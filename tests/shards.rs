@@ -55,7 +55,9 @@ fn spawn(fake: &FakeDiscord, db: &std::path::Path, process: &Process) -> tokio::
     common::spawn_logged(command, &db.with_file_name(process.log))
 }
 
-/// `prayer-bot run` for shards `range` of 2, its clock at [`CLOCK`].
+/// `prayer-bot run` for shards `range` of 2, its clock at [`CLOCK`];
+/// shard 0's process reaches the fake as [`HOSTS`]`[0]`, any other as
+/// [`HOSTS`]`[1]`.
 fn spawn_shards(
     fake: &FakeDiscord,
     db: &std::path::Path,
@@ -255,8 +257,9 @@ async fn fleet(fake: &FakeDiscord, db: &std::path::Path, count: u64) -> Vec<Serv
     let week = WEEK.parse().expect("a week");
     let mut servers = Vec::new();
     for n in 0..count {
-        // Snowflakes a second apart from 2023 on: bit 22 alternates.
-        let guild = (250_000_000_000 + n * 1_000) << 22 | (n & 1) << 22;
+        // Snowflakes about a second apart, from 2023 on; bit 22, which
+        // picks the shard of 2, alternates.
+        let guild = (250_000_000_000 + n * 1_001) << 22;
         let channel = fake.next_id();
         fake.add_guild(
             FakeGuild::new(guild, format!("Group {n}"), fake.owner().id)
