@@ -162,20 +162,10 @@ async fn two_processes_with_a_shard_each_identify_once_in_turn_and_post_only_the
         &fake_discord::ReactionEvent::new(member, channel, message, "🙏").in_guild(on_one),
     )
     .expect("the reaction is sent");
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .expect("the database opens");
-    let count = || async {
-        let marks: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM prayer_marks WHERE guild_id = ? AND user_id = ?",
-        )
-        .bind(on_one as i64)
-        .bind(member as i64)
-        .fetch_one(&pool)
-        .await
-        .expect("read");
-        marks
-    };
+    let store = common::open_store(&db).await;
+    let guild = GuildId::try_new(on_one).expect("the fake's ids are not 0");
+    // The member's 🙏 is the only mark in the server.
+    let count = || async { store.mark_count_in(guild).await.expect("read") };
     until("the 🙏 is recorded", || async {
         (count().await > 0).then_some(())
     })

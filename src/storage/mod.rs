@@ -572,6 +572,29 @@ fn parse_week(text: &str) -> Result<PrayerWeek, StorageError> {
         .map_err(|e| StorageError::Corrupt(format!("week `{text}`: {e}")))
 }
 
+/// For tests: a new schema in the Postgres database at `server`, and the
+/// address that makes it the only one a connection sees.
+#[doc(hidden)]
+pub async fn test_schema(server: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let schema = format!(
+        "test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let pool = sqlx::PgPool::connect(server)
+        .await
+        .unwrap_or_else(|e| panic!("the test server {server} answers: {e}"));
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&pool)
+        .await
+        .unwrap_or_else(|e| panic!("a schema is made: {e}"));
+    pool.close().await;
+    let joiner = if server.contains('?') { '&' } else { '?' };
+    format!("{server}{joiner}options=-csearch_path%3D{schema}")
+}
+
 /// What the storage tests share: a fresh store, fixtures and an import.
 #[cfg(test)]
 pub(crate) mod fixtures {
@@ -588,35 +611,13 @@ pub(crate) mod fixtures {
     /// its own there (so every test that uses this runs on Postgres too).
     pub async fn store() -> Store {
         let location = match std::env::var("PRAYER_BOT_TEST_POSTGRES") {
-            Ok(server) if !server.is_empty() => postgres_schema(&server).await,
+            Ok(server) if !server.is_empty() => super::test_schema(&server).await,
             _ => "sqlite::memory:".to_owned(),
         };
         match Store::open(&location).await {
             Ok(store) => store,
             Err(error) => panic!("a new store opens at {location}: {error}"),
         }
-    }
-
-    /// A new schema in the Postgres database at `server`, and the address
-    /// that makes it the only one a connection sees.
-    pub async fn postgres_schema(server: &str) -> String {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let schema = format!(
-            "test_{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let pool = sqlx::PgPool::connect(server)
-            .await
-            .unwrap_or_else(|e| panic!("the test server {server} answers: {e}"));
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .execute(&pool)
-            .await
-            .unwrap_or_else(|e| panic!("a schema is made: {e}"));
-        pool.close().await;
-        let joiner = if server.contains('?') { '&' } else { '?' };
-        format!("{server}{joiner}options=-csearch_path%3D{schema}")
     }
 
     pub fn bulletin(text: &str) -> Bulletin {

@@ -35,13 +35,46 @@ pub fn instant(text: &str) -> DateTime<Utc> {
     text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
+/// The database the test that names the file `db` uses: that SQLite file,
+/// or, when `PRAYER_BOT_TEST_POSTGRES` names a Postgres database, a schema
+/// of its own there, the same one each time the test names `db`.
+pub fn location(db: &Path) -> String {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static SCHEMAS: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
+    let server = match std::env::var("PRAYER_BOT_TEST_POSTGRES") {
+        Ok(server) if !server.is_empty() => server,
+        _ => return db.to_str().expect("a UTF-8 path").to_owned(),
+    };
+    let mut schemas = SCHEMAS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    schemas
+        .entry(db.to_path_buf())
+        .or_insert_with(|| {
+            // Made on a thread of its own: the caller may be inside a
+            // runtime, which cannot block on another.
+            std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("a runtime")
+                    .block_on(prayer_bot::storage::test_schema(&server))
+            })
+            .join()
+            .expect("the schema is made")
+        })
+        .clone()
+}
+
 /// Imports `bulletin` for `week` into the database `db` with the CLI.
 pub fn import(db: &Path, bulletin: &Path, week: &str) {
     let imported = std::process::Command::new(env!("CARGO_BIN_EXE_prayer-bot"))
         .arg("import")
         .arg(bulletin)
         .args(["--week", week, "--database"])
-        .arg(db)
+        .arg(location(db))
         .output()
         .expect("the import runs");
     assert!(
@@ -52,7 +85,7 @@ pub fn import(db: &Path, bulletin: &Path, week: &str) {
 }
 
 pub async fn open_store(db: &Path) -> Store {
-    Store::open(db.to_str().expect("a UTF-8 path"))
+    Store::open(&location(db))
         .await
         .expect("the database opens")
 }
@@ -151,7 +184,7 @@ pub fn bot_command(api_url: &str, db: &Path) -> tokio::process::Command {
         .arg("run")
         .env("DISCORD_TOKEN", TOKEN)
         .env("DISCORD_API_URL", api_url)
-        .env("DATABASE_URL", db)
+        .env("DATABASE_URL", location(db))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .kill_on_drop(true);
