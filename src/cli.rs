@@ -40,8 +40,9 @@ pub struct Cli {
 /// migrated on first use.
 #[derive(Debug, Clone, clap::Args)]
 pub struct WriteDatabase {
-    /// The SQLite database: a path or an sqlx URL (`sqlite:…`). Created and
-    /// migrated on first use; an absolute path is safest for a service.
+    /// The database: a SQLite file's path or URL (`sqlite:…`), or a
+    /// Postgres URL (`postgres://…`). Created (SQLite) and migrated on
+    /// first use; an absolute path is safest for a service.
     /// [default: prayer-bot.db]
     #[arg(long, env = "DATABASE_URL", value_name = "PATH")]
     pub database: Option<String>,
@@ -50,7 +51,7 @@ pub struct WriteDatabase {
 /// `--database` for the commands that only read: never created or migrated.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ReadDatabase {
-    /// The SQLite database to read: a path or an sqlx URL (`sqlite:…`).
+    /// The database to read: a SQLite path or URL, or a Postgres URL.
     /// Opened read-only; it is never created, migrated or changed.
     /// [default: prayer-bot.db]
     #[arg(long, env = "DATABASE_URL", value_name = "PATH")]
@@ -135,6 +136,19 @@ pub enum Command {
         #[command(flatten)]
         database: WriteDatabase,
     },
+    /// Copy a SQLite database into a new, empty Postgres database.
+    ///
+    /// Every row of every table goes over in one Postgres transaction, and
+    /// each table is counted on both sides before it commits: all or
+    /// nothing. Stop the bot first; then run it with
+    /// DATABASE_URL=postgres://… .
+    Migrate {
+        /// The Postgres database to fill (postgres://user:password@host/name).
+        #[arg(long, value_name = "URL")]
+        to: String,
+        #[command(flatten)]
+        database: ReadDatabase,
+    },
     /// Write one server's record for its own files: every request it saw,
     /// week by week, with how many committed and prayed and whether it was
     /// answered, and its praises.
@@ -197,6 +211,9 @@ pub async fn run(cli: Cli, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Resu
             let result = show_week(&mut out, &store, week, region.as_deref(), today).await;
             store.close().await;
             result?
+        }
+        Command::Migrate { to, database } => {
+            migrate(&mut out, &or_default(database.database), &to).await?
         }
         Command::Backup { file, database } => {
             backup(&mut out, &or_default(database.database), &file).await?
@@ -294,6 +311,43 @@ async fn backup(
         plural(summary.bulletins, "bulletin"),
         plural(summary.servers, "server"),
     ));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `migrate --to`: the SQLite database `database` copied into the empty
+/// Postgres database `to`, verified by counts.
+async fn migrate(
+    out: &mut Output<impl Write>,
+    database: &str,
+    to: &str,
+) -> anyhow::Result<ExitCode> {
+    if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
+        bail!(
+            "--to takes a Postgres address (postgres://user:password@host/database); nothing was copied"
+        );
+    }
+    let source = open_to_read(database).await?;
+    let target = match Store::open(to).await {
+        Ok(target) => target,
+        Err(error) => {
+            source.close().await;
+            return Err(error.into());
+        }
+    };
+    let copied = source.copy_to(&target).await;
+    source.close().await;
+    target.close().await;
+    let counts = copied?;
+    let rows: i64 = counts.iter().map(|(_, count)| count).sum();
+    out.line(format_args!(
+        "Copied {} to {}: {rows} rows in {} tables, each counted the same on both sides.",
+        crate::storage::describe_location(database),
+        crate::storage::describe_location(to),
+        counts.len()
+    ));
+    for (table, count) in counts {
+        out.line(format_args!("  {table}: {count}"));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

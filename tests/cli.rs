@@ -1152,3 +1152,39 @@ fn export_writes_a_servers_record_to_a_new_file_and_nothing_else() {
     assert!(text.starts_with("record,week,region"), "{text}");
     assert_eq!(text.lines().count(), 7, "a header and six requests: {text}");
 }
+
+#[test]
+fn migrate_takes_only_a_postgres_address_and_never_shows_its_password() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let db = dir.path().join("prayer-bot.db");
+    let imported = prayer_bot(&db, &["import", "examples/week-1.txt"]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let elsewhere = dir.path().join("other.db");
+    let to_file = prayer_bot(&db, &["migrate", "--to", elsewhere.to_str().unwrap_or("")]);
+    assert!(!to_file.status.success());
+    assert_eq!(
+        stderr(&to_file),
+        "error: --to takes a Postgres address (postgres://user:password@host/database); nothing was copied\n"
+    );
+    assert!(!elsewhere.exists(), "nothing is created");
+    // Port 1 on loopback: nothing listens there.
+    let unreachable = within_seconds(
+        command(
+            &db,
+            &[
+                "migrate",
+                "--to",
+                "postgres://prayer:hunter2@127.0.0.1:1/prayer",
+            ],
+        ),
+        "migrate to a server that is not there",
+    );
+    assert!(!unreachable.status.success());
+    let said = stderr(&unreachable);
+    assert!(
+        said.contains("cannot open the database postgres://prayer@127.0.0.1:1/prayer:"),
+        "{said}"
+    );
+    assert!(!said.contains("hunter2"), "{said}");
+    assert_eq!(stored(&db), 1, "the SQLite database is unchanged");
+}

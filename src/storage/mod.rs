@@ -135,6 +135,7 @@ macro_rules! on_pool {
 
 mod backup;
 mod bulletins;
+mod copy;
 mod corrections;
 mod identify;
 mod ids;
@@ -148,6 +149,7 @@ mod settings;
 
 pub use backup::Contents;
 pub use bulletins::{BulletinImport, Held, ImportOutcome, StoredWeek};
+pub use copy::Counts;
 pub use corrections::{AdminAction, CorrectionRecord, UnpostClaim};
 pub use members::{MemberRequest, NewMemberRequest};
 pub use nudges::NudgeServer;

@@ -44,7 +44,8 @@ pub(crate) mod sql;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
 
 use super::{Backend, StorageError, Store, migrate_error, sqlx_message};
 
@@ -89,6 +90,16 @@ pub(super) async fn open(location: &str, migrate: bool) -> Result<Store, Storage
         reason,
     };
     let options = PgConnectOptions::from_str(location).map_err(|e| open_error(sqlx_message(&e)))?;
+    // One connection first, so a server that cannot be reached is said in
+    // its own words ("Connection refused"), not as a pool's timeout.
+    let first = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
+        .await
+        .map_err(|_| open_error(format!("no answer in {} s", CONNECT_TIMEOUT.as_secs())))?
+        .map_err(|e| open_error(sqlx_message(&e)))?;
+    first
+        .close()
+        .await
+        .map_err(|e| open_error(sqlx_message(&e)))?;
     let pool = PgPoolOptions::new()
         .max_connections(CONNECTIONS)
         .acquire_timeout(CONNECT_TIMEOUT)
