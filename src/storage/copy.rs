@@ -304,7 +304,7 @@ mod tests {
         assert_eq!(target.bulletin_count().await?, 2);
         // A second copy into a database that holds data is refused, and
         // changes nothing.
-        let again = source.copy_to(&target).await.err().expect("refused");
+        let again = source.copy_to(&target).await.expect_err("refused");
         assert!(again.to_string().contains("already holds"), "{again}");
         assert_eq!(target.bulletin_count().await?, 2);
         Ok(())
