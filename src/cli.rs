@@ -207,10 +207,8 @@ pub async fn run(cli: Cli, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Resu
             region,
             database,
         } => {
-            let store = open_to_read(&or_default(database.database)).await?;
-            let result = show_week(&mut out, &store, week, region.as_deref(), today).await;
-            store.close().await;
-            result?
+            let database = or_default(database.database);
+            week_in(&mut out, &database, week, region.as_deref(), today).await?
         }
         Command::Migrate { to, database } => {
             migrate(&mut out, &or_default(database.database), &to).await?
@@ -232,6 +230,20 @@ pub async fn run(cli: Cli, today: NaiveDate, now: DateTime<Utc>) -> anyhow::Resu
     };
     out.finish()?;
     Ok(code)
+}
+
+/// `week`: the week asked for, from the database at `database`.
+async fn week_in(
+    out: &mut Output<impl Write>,
+    database: &str,
+    week: Option<PrayerWeek>,
+    region: Option<&str>,
+    today: NaiveDate,
+) -> anyhow::Result<ExitCode> {
+    let store = open_to_read(database).await?;
+    let result = show_week(out, &store, week, region, today).await;
+    store.close().await;
+    result
 }
 
 /// `export`: one server's record to a new file, its format by its name.
