@@ -991,7 +991,7 @@ async fn at_the_default_level_a_start_names_its_database_and_whom_it_connected_a
     assert!(
         text.contains(&format!(
             "database {}: 0 bulletins and 0 servers set up",
-            db.display()
+            prayer_bot::storage::describe_location(&common::location(&db))
         )),
         "{text}"
     );
@@ -1728,7 +1728,7 @@ async fn a_press_on_a_request_whose_bulletin_was_replaced_gets_a_clear_answer() 
         .arg("import")
         .arg(project("examples/week-3.txt"))
         .args(["--week", &this_week().to_string(), "--force", "--database"])
-        .arg(&db)
+        .arg(common::location(&db))
         .output()
         .expect("the import runs");
     let said = String::from_utf8_lossy(&replaced.stdout);
@@ -2670,7 +2670,7 @@ async fn a_praise_report_counts_in_the_week_stats_shows_when_this_week_has_no_bu
         .arg("import")
         .arg(example())
         .args(["--week", &next, "--database"])
-        .arg(bot._dir.path().join("prayer-bot.db"))
+        .arg(common::location(&bot._dir.path().join("prayer-bot.db")))
         .output()
         .expect("the import runs");
     assert!(
