@@ -87,40 +87,31 @@ async fn clone_first_server(location: &str, servers: u64) {
     let base = (guild_id(0)) as i64;
     let first = guild_id(1) as i64;
     let count = servers as i64;
+    // The same statements on either backend's pool.
+    macro_rules! clone_with {
+        ($pool:expr) => {{
+            let pool = $pool;
+            for statement in CLONES {
+                sqlx::query(statement)
+                    .bind(count)
+                    .bind(base)
+                    .bind(first)
+                    .execute(&pool)
+                    .await
+                    .expect("copied");
+            }
+            sqlx::query("ANALYZE")
+                .execute(&pool)
+                .await
+                .expect("analysed");
+            pool.close().await;
+        }};
+    }
     if location.starts_with("postgres") {
-        let pool = sqlx::PgPool::connect(location).await.expect("connects");
-        for statement in CLONES {
-            sqlx::query(statement)
-                .bind(count)
-                .bind(base)
-                .bind(first)
-                .execute(&pool)
-                .await
-                .expect("copied");
-        }
-        sqlx::query("ANALYZE")
-            .execute(&pool)
-            .await
-            .expect("analysed");
-        pool.close().await;
+        clone_with!(sqlx::PgPool::connect(location).await.expect("connects"));
     } else {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{location}"))
-            .await
-            .expect("connects");
-        for statement in CLONES {
-            sqlx::query(statement)
-                .bind(count)
-                .bind(base)
-                .bind(first)
-                .execute(&pool)
-                .await
-                .expect("copied");
-        }
-        sqlx::query("ANALYZE")
-            .execute(&pool)
-            .await
-            .expect("analysed");
-        pool.close().await;
+        let url = format!("sqlite://{location}");
+        clone_with!(sqlx::SqlitePool::connect(&url).await.expect("connects"));
     }
 }
 
