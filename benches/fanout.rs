@@ -671,7 +671,10 @@ fn rows(f: &Figures, size: Size, processes: &[Process]) -> Vec<support::Row> {
             Some(f.duplicates == 0),
         ),
         (
-            format!("missing messages (of {})", size.servers * MESSAGES_PER_SERVER),
+            format!(
+                "missing messages (of {})",
+                size.servers * MESSAGES_PER_SERVER
+            ),
             f.missing_messages.to_string(),
             "0".to_owned(),
             Some(f.missing_messages == 0),
