@@ -19,11 +19,11 @@
 //! - The global limit counts every request except interaction answers, as
 //!   a sliding window of the bot's own requests (at most `requests` in any
 //!   `per`), which never exceeds Discord's fixed windows. A request counts
-//!   from its answer, when it has one: it reached Discord at some time
-//!   between its send and its answer, so a window counted from the answer
-//!   holds however long each request was on its way (counted from the
-//!   send, one that waited in a busy machine and one that did not can
-//!   reach Discord in the same window, one too many).
+//!   from its answer, and holds its place while it is on its way: it
+//!   reached Discord at some time between its send and its answer, so a
+//!   window counted so holds however long each request took to arrive
+//!   (counted from the send, one that waited in a busy machine and one
+//!   that did not can reach Discord in the same window, one too many).
 //! - Several processes of one bot (`--shards`) share its global limit, so
 //!   each keeps to its shards' share of it ([`GlobalLimit::share`]).
 //! - A 429 blocks its route (and its bucket) for `retry_after`, or, when it
