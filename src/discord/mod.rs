@@ -365,7 +365,7 @@ pub async fn run(
     let rest = Rest::with_timeout(
         Arc::new(make_http(&settings)),
         owner.stop(),
-        settings.global_rate_limit,
+        rest::process_global_limit(settings.global_rate_limit, settings.shards),
         settings.http_timeout,
     );
     let (mut data, writer) = Data::new(store.clone(), rest.clone(), &owner);

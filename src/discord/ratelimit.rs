@@ -17,8 +17,15 @@
 //! - A route not yet answered has no known bucket and may go at once; only
 //!   the global limit holds it back.
 //! - The global limit counts every request except interaction answers, as
-//!   a sliding window of the bot's own sends (at most `requests` in any
-//!   `per`), which never exceeds Discord's fixed windows.
+//!   a sliding window of the bot's own requests (at most `requests` in any
+//!   `per`), which never exceeds Discord's fixed windows. A request counts
+//!   from its answer, and holds its place while it is on its way: it
+//!   reached Discord at some time between its send and its answer, so a
+//!   window counted so holds however long each request took to arrive
+//!   (counted from the send, one that waited in a busy machine and one
+//!   that did not can reach Discord in the same window, one too many).
+//! - Several processes of one bot (`--shards`) share its global limit, so
+//!   each keeps to its shards' share of it ([`GlobalLimit::share`]).
 //! - A 429 blocks its route (and its bucket) for `retry_after`, or, when it
 //!   says `global`, every route under the global limit.
 
@@ -60,6 +67,35 @@ impl GlobalLimit {
         GlobalLimit {
             requests: burst,
             per: Duration::from_nanos(nanos),
+        }
+    }
+}
+
+impl GlobalLimit {
+    /// This limit's share for a process that runs `part` of `whole`
+    /// shards: as many requests per window times `part / whole` (rounded
+    /// down), so the processes' windows together hold no more than the
+    /// whole; when that is under one request, one request in a window
+    /// that much longer. The whole when `part` is 0 or not less than
+    /// `whole`.
+    pub fn share(self, part: u32, whole: u32) -> GlobalLimit {
+        if part == 0 || part >= whole || self.requests == 0 {
+            return self;
+        }
+        let requests = u64::from(self.requests) * u64::from(part) / u64::from(whole);
+        if requests > 0 {
+            return GlobalLimit {
+                requests: requests as u32,
+                per: self.per,
+            };
+        }
+        // One request in per × whole / (requests × part), rounded up.
+        let nanos = self.per.as_nanos() * u128::from(whole);
+        let slots = u128::from(self.requests) * u128::from(part);
+        let per = u64::try_from(nanos.div_ceil(slots)).unwrap_or(u64::MAX);
+        GlobalLimit {
+            requests: 1,
+            per: Duration::from_nanos(per),
         }
     }
 }
@@ -247,8 +283,8 @@ struct Route {
 #[derive(Clone, Debug)]
 pub struct Limiter {
     global: GlobalLimit,
-    /// When the last `global.requests` requests under the global limit went.
-    recent: VecDeque<Instant>,
+    /// The last `global.requests` requests under the global limit.
+    recent: VecDeque<Sent>,
     /// Until when a global 429 blocked every route under the global limit.
     global_until: Option<Instant>,
     routes: HashMap<RouteKey, Route>,
@@ -257,6 +293,44 @@ pub struct Limiter {
     /// How many routes and buckets to hold before forgetting stale ones.
     prune_at: usize,
 }
+
+/// A request counted against the global limit: when it went, on which
+/// route, and when its answer came (or it was given up), if it has.
+#[derive(Clone, Debug)]
+struct Sent {
+    at: Instant,
+    route: RouteKey,
+    answered: Option<Instant>,
+}
+
+impl Sent {
+    /// From when the request no longer counts against a window of `per`,
+    /// as seen at `now`: `per` after its answer. Still on its way, it may
+    /// reach Discord at any moment, so its place is not free before `per`
+    /// after its send, and after that it is asked about again every
+    /// [`IN_FLIGHT_POLL`] until it is answered; one never answered (its
+    /// caller gave up on it) counts as answered [`IN_FLIGHT_CAP`] after
+    /// its send.
+    fn frees_at(&self, per: Duration, now: Instant) -> Instant {
+        if let Some(answered) = self.answered {
+            return after(answered, per);
+        }
+        let earliest = after(self.at, per);
+        let given_up = after(self.at, IN_FLIGHT_CAP.max(per));
+        if now < earliest || now >= given_up {
+            return earliest.min(given_up);
+        }
+        after(now, IN_FLIGHT_POLL).min(given_up)
+    }
+}
+
+/// How often a request waiting on one still on its way asks again.
+const IN_FLIGHT_POLL: Duration = Duration::from_millis(2);
+
+/// How long a request with no answer and no word that it was given up
+/// keeps its place in the global window (a call dropped mid-way; the HTTP
+/// client's own timeout answers the others).
+const IN_FLIGHT_CAP: Duration = Duration::from_secs(5);
 
 /// Routes and buckets held before the first clean-up.
 const PRUNE_AT: usize = 1024;
@@ -290,8 +364,8 @@ impl Limiter {
             let limit = self.global.requests as usize;
             if limit > 0 && self.recent.len() >= limit {
                 // The request `limit` places back must leave the window.
-                let oldest = self.recent[self.recent.len() - limit];
-                until = until.max(after(oldest, self.global.per));
+                let oldest = &self.recent[self.recent.len() - limit];
+                until = until.max(oldest.frees_at(self.global.per, now));
             }
         }
         if let Some(state) = self.routes.get(route) {
@@ -309,7 +383,11 @@ impl Limiter {
     /// limit and its bucket (whose window starts again if it has ended).
     pub fn reserve(&mut self, route: &RouteKey, now: Instant) {
         if !route.global_exempt && self.global.requests > 0 {
-            self.recent.push_back(now);
+            self.recent.push_back(Sent {
+                at: now,
+                route: route.clone(),
+                answered: None,
+            });
             while self.recent.len() > self.global.requests as usize {
                 self.recent.pop_front();
             }
@@ -345,6 +423,7 @@ impl Limiter {
     /// are taken from what the answer says is left, since Discord may not
     /// have counted them yet.
     pub fn update(&mut self, route: &RouteKey, headers: &RateLimitHeaders, now: Instant) {
+        self.answered(route, now);
         let state = self.routes.entry(route.clone()).or_default();
         state.in_flight = state.in_flight.saturating_sub(1);
         if let Some(id) = &headers.bucket {
@@ -402,11 +481,26 @@ impl Limiter {
         }
     }
 
-    /// A request on `route` that got no answer: it is no longer on its way.
-    /// (Its place in the window stays counted: it may have arrived.)
-    pub fn release(&mut self, route: &RouteKey) {
+    /// A request on `route` that got no answer by `now`: it is no longer
+    /// on its way. (Its place in the window stays counted, from `now`: it
+    /// may have arrived.)
+    pub fn release(&mut self, route: &RouteKey, now: Instant) {
+        self.answered(route, now);
         if let Some(state) = self.routes.get_mut(route) {
             state.in_flight = state.in_flight.saturating_sub(1);
+        }
+    }
+
+    /// The global window counts the oldest request on `route` still on
+    /// its way from `now`, when its answer came. (Two on one route at
+    /// once are rare: a channel's messages go one after another.)
+    fn answered(&mut self, route: &RouteKey, now: Instant) {
+        if let Some(sent) = self
+            .recent
+            .iter_mut()
+            .find(|sent| sent.answered.is_none() && sent.route == *route)
+        {
+            sent.answered = Some(now);
         }
     }
 
@@ -678,7 +772,8 @@ mod tests {
     fn the_global_limit_allows_fifty_in_any_second() {
         let mut limiter = Limiter::default();
         let t0 = Instant::now();
-        // Fifty sends to fifty channels in the first half second.
+        // Fifty sends to fifty channels in the first half second, each
+        // answered at once.
         for i in 0..50 {
             let now = t0 + i * 10 * MS;
             assert_eq!(
@@ -686,6 +781,7 @@ mod tests {
                 Ok(()),
                 "{i}"
             );
+            limiter.update(&messages(u64::from(i)), &RateLimitHeaders::default(), now);
         }
         let now = t0 + 500 * MS;
         assert_eq!(limiter.wait_before(&messages(99), now), 500 * MS);
@@ -747,8 +843,13 @@ mod tests {
             let mut sent = Vec::new();
             let mut now = t0;
             while now < t0 + Duration::from_secs(3) {
-                match limiter.try_reserve(&messages(sent.len() as u64), now) {
-                    Ok(()) => sent.push(now),
+                let route = messages(sent.len() as u64);
+                match limiter.try_reserve(&route, now) {
+                    // Answered at once.
+                    Ok(()) => {
+                        limiter.update(&route, &RateLimitHeaders::default(), now);
+                        sent.push(now);
+                    }
                     Err(wait) => now += wait,
                 }
             }
@@ -763,6 +864,104 @@ mod tests {
                 .filter(|t| **t < t0 + Duration::from_secs(1))
                 .count();
             assert_eq!(second, n as usize, "the whole rate is used");
+        }
+    }
+
+    #[test]
+    fn the_global_window_counts_a_request_from_its_answer() {
+        let mut limiter = Limiter::new(GlobalLimit {
+            requests: 2,
+            per: 100 * MS,
+        });
+        let t0 = Instant::now();
+        let (one, two) = (messages(1), messages(2));
+        assert_eq!(limiter.try_reserve(&one, t0), Ok(()));
+        assert_eq!(limiter.try_reserve(&two, t0), Ok(()));
+        // Unanswered, the first holds its place at least 100 ms after it
+        // went, then for as long as it is on its way (asked about every
+        // 2 ms), up to 5 s.
+        assert_eq!(limiter.wait_before(&messages(3), t0), 100 * MS);
+        assert_eq!(limiter.wait_before(&messages(3), t0 + 100 * MS), 2 * MS);
+        assert_eq!(
+            limiter.wait_before(&messages(3), t0 + 4999 * MS),
+            MS,
+            "a request never answered is not waited on for ever"
+        );
+        assert_eq!(
+            limiter.wait_before(&messages(3), t0 + Duration::from_secs(5)),
+            Duration::ZERO
+        );
+        // Answered after 30 ms, it may have reached Discord as late as
+        // that: its place is free 100 ms after the answer.
+        limiter.update(&one, &RateLimitHeaders::default(), t0 + 30 * MS);
+        assert_eq!(limiter.wait_before(&messages(3), t0), 130 * MS);
+        // The same for one given up without an answer.
+        limiter.release(&two, t0 + 50 * MS);
+        assert_eq!(limiter.try_reserve(&messages(3), t0 + 130 * MS), Ok(()));
+        assert_eq!(
+            limiter.wait_before(&messages(4), t0 + 130 * MS),
+            20 * MS,
+            "the second counts from when it was given up"
+        );
+        // Answers find their own route's request, whatever the order.
+        limiter.update(&messages(3), &RateLimitHeaders::default(), t0 + 140 * MS);
+        assert_eq!(limiter.try_reserve(&messages(4), t0 + 150 * MS), Ok(()));
+        assert_eq!(limiter.wait_before(&messages(5), t0 + 150 * MS), 90 * MS);
+    }
+
+    #[test]
+    fn processes_sharing_the_global_limit_each_keep_to_their_share() {
+        let fifty = GlobalLimit {
+            requests: 50,
+            per: 100 * MS,
+        };
+        assert_eq!(fifty.share(1, 2).requests, 25);
+        assert_eq!(fifty.share(1, 2).per, 100 * MS);
+        assert_eq!(fifty.share(3, 4).requests, 37);
+        assert_eq!(fifty.share(2, 2), fifty);
+        assert_eq!(fifty.share(0, 2), fifty);
+        assert_eq!(fifty.share(5, 2), fifty);
+        assert_eq!(
+            fifty.share(1, 64),
+            GlobalLimit {
+                requests: 1,
+                per: 128 * MS
+            }
+        );
+        let off = GlobalLimit {
+            requests: 0,
+            per: 100 * MS,
+        };
+        assert_eq!(off.share(1, 2), off);
+        // Two halves sending as fast as they may: no window of 100 ms
+        // holds more than the whole's 50.
+        let mut halves = [
+            Limiter::new(fifty.share(1, 2)),
+            Limiter::new(fifty.share(1, 2)),
+        ];
+        let t0 = Instant::now();
+        let mut sent = Vec::new();
+        for (i, limiter) in halves.iter_mut().enumerate() {
+            let mut now = t0 + Duration::from_millis(7 * i as u64);
+            while now < t0 + Duration::from_secs(1) {
+                let route = messages(sent.len() as u64);
+                match limiter.try_reserve(&route, now) {
+                    Ok(()) => {
+                        limiter.update(&route, &RateLimitHeaders::default(), now);
+                        sent.push(now);
+                    }
+                    Err(wait) => now += wait,
+                }
+            }
+        }
+        assert_eq!(sent.len(), 500, "together they use the whole");
+        sent.sort();
+        for (i, start) in sent.iter().enumerate() {
+            let within = sent[i..]
+                .iter()
+                .take_while(|t| **t < *start + 100 * MS)
+                .count();
+            assert!(within <= 50, "{within} in 100 ms");
         }
     }
 

@@ -26,6 +26,7 @@ use crate::backoff::Backoff;
 use crate::discord::ratelimit::{GlobalLimit, Limiter, RateLimitHeaders, RouteKey};
 use crate::ids::{ChannelId, MessageId, UserId};
 use crate::posting::SendError;
+use crate::shards::ShardRange;
 
 /// How often a call that failed on Discord's side (a 5xx, or no answer) is
 /// tried before it fails for good and says why.
@@ -66,17 +67,23 @@ impl Rest {
     /// A client over `http` whose requests keep under `global_rate` per
     /// second (`DISCORD_GLOBAL_RATE_LIMIT`; see [`GlobalLimit::per_second`]).
     pub fn new(http: Arc<Http>, stop: Stop, global_rate: NonZeroU32) -> Self {
-        Rest::with_timeout(http, stop, global_rate, crate::config::DEFAULT_HTTP_TIMEOUT)
+        Rest::with_timeout(
+            http,
+            stop,
+            GlobalLimit::per_second(global_rate),
+            crate::config::DEFAULT_HTTP_TIMEOUT,
+        )
     }
 
-    /// As [`Rest::new`], each request given up (and retried, as an outage)
-    /// after `timeout`: a rate-limit proxy may hold a request, and a held
-    /// one must not hang a post. A message retried this way carries the
-    /// same nonce, so Discord posts it once.
+    /// As [`Rest::new`], keeping to `global` (the process's share of the
+    /// global limit, [`GlobalLimit::share`]), each request given up (and
+    /// retried, as an outage) after `timeout`: a rate-limit proxy may hold
+    /// a request, and a held one must not hang a post. A message retried
+    /// this way carries the same nonce, so Discord posts it once.
     pub fn with_timeout(
         http: Arc<Http>,
         stop: Stop,
-        global_rate: NonZeroU32,
+        global: GlobalLimit,
         timeout: std::time::Duration,
     ) -> Self {
         let client = reqwest::Client::builder()
@@ -86,7 +93,7 @@ impl Rest {
         Rest(Arc::new(Inner {
             http,
             client,
-            limiter: Mutex::new(Limiter::new(GlobalLimit::per_second(global_rate))),
+            limiter: Mutex::new(Limiter::new(global)),
             stop,
             bot: OnceCell::new(),
         }))
@@ -161,7 +168,7 @@ impl Rest {
         let answer = match self.0.client.execute(request).await {
             Ok(answer) => answer,
             Err(error) => {
-                self.0.limiter.lock().await.release(&route);
+                self.0.limiter.lock().await.release(&route, Instant::now());
                 return Err(Failure::unreachable(error));
             }
         };
@@ -363,6 +370,17 @@ impl Rest {
     }
 }
 
+/// The global limit a process keeps to: `rate` requests per second
+/// (`DISCORD_GLOBAL_RATE_LIMIT`), the bot's whole limit, or with `--shards`
+/// its shards' share of it, since Discord counts the global limit per bot
+/// token, across every process that runs it.
+pub fn process_global_limit(rate: NonZeroU32, shards: Option<ShardRange>) -> GlobalLimit {
+    let whole = GlobalLimit::per_second(rate);
+    shards.map_or(whole, |range| {
+        whole.share(range.end.saturating_sub(range.start), range.total)
+    })
+}
+
 /// Why one attempt at a request failed.
 #[derive(Debug)]
 struct Failure {
@@ -497,4 +515,37 @@ pub(super) fn snowflake_in(answer: &[u8], what: &str) -> Result<NonZeroU64, Send
     snowflake(&json["id"])
         .and_then(NonZeroU64::new)
         .ok_or_else(|| unreadable(format!("Discord's answer carried no id for {what}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_process_keeps_to_its_shards_share_of_the_global_limit() {
+        let rate = NonZeroU32::new(500).expect("not 0");
+        let range = |start, end, total| Some(ShardRange { start, end, total });
+        let whole = GlobalLimit {
+            requests: 50,
+            per: Duration::from_millis(100),
+        };
+        assert_eq!(process_global_limit(rate, None), whole);
+        assert_eq!(process_global_limit(rate, range(0, 4, 4)), whole);
+        let half = GlobalLimit {
+            requests: 25,
+            per: Duration::from_millis(100),
+        };
+        assert_eq!(process_global_limit(rate, range(0, 1, 2)), half);
+        assert_eq!(process_global_limit(rate, range(1, 2, 2)), half);
+        assert_eq!(process_global_limit(rate, range(2, 4, 4)), half);
+        // Discord's 50 a second over 100 processes: one each in 2 s.
+        let fifty = NonZeroU32::new(50).expect("not 0");
+        assert_eq!(
+            process_global_limit(fifty, range(7, 8, 100)),
+            GlobalLimit {
+                requests: 1,
+                per: Duration::from_secs(2),
+            }
+        );
+    }
 }
