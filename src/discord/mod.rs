@@ -382,10 +382,6 @@ pub async fn run(
         }
     };
     let shard_manager = client.shard_manager.clone();
-    let watcher = tokio::spawn(gateway::watch_the_gateway(
-        gateway.url.clone(),
-        shard_manager.clone(),
-    ));
     let ended = tokio::select! {
         // As many shards as Discord recommends (one per 1,000 servers or
         // so), or those `--shards` names. Commands are registered once, on
@@ -393,7 +389,6 @@ pub async fn run(
         ended = start(&mut client, &store, settings.shards, &gateway) => Some(ended),
         () = &mut shutdown => None,
     };
-    watcher.abort();
     if let Some(ended) = ended {
         return gave_up(ended, recorder, store).await;
     }
@@ -419,6 +414,11 @@ async fn start(
 ) -> serenity::Result<()> {
     let shards = mine.map_or(0..gateway.shards, |range| range.start..range.end);
     gateway::take_identify_turns(store, shards, gateway.max_concurrency).await;
+    // Watched from now on, while the shards run: waiting for this
+    // process's turn was not the gateway being out of reach.
+    let _watcher = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(
+        gateway::watch_the_gateway(gateway.url.clone(), client.shard_manager.clone()),
+    ));
     match mine {
         Some(range) => {
             tracing::info!(
