@@ -74,12 +74,14 @@ const CLONES: [&str; 3] = [
      SELECT nb.id, r.position, r.region, r.kind, r.text, r.countries
      FROM bulletins AS ob JOIN requests AS r ON r.bulletin_id = ob.id
      JOIN bulletins AS nb ON nb.week = ob.week AND nb.kind = ob.kind AND nb.guild_id <> ob.guild_id
-     WHERE ob.guild_id = $3 AND $1 + $2 >= 0",
+     WHERE ob.guild_id = $3 AND $1 + $2 >= 0
+     ORDER BY nb.id, r.position",
     "INSERT INTO notes (bulletin_id, position, region, text)
      SELECT nb.id, n.position, n.region, n.text
      FROM bulletins AS ob JOIN notes AS n ON n.bulletin_id = ob.id
      JOIN bulletins AS nb ON nb.week = ob.week AND nb.kind = ob.kind AND nb.guild_id <> ob.guild_id
-     WHERE ob.guild_id = $3 AND $1 + $2 >= 0",
+     WHERE ob.guild_id = $3 AND $1 + $2 >= 0
+     ORDER BY nb.id, n.position",
 ];
 
 /// Runs [`CLONES`] on the database at `location`.
@@ -89,29 +91,37 @@ async fn clone_first_server(location: &str, servers: u64) {
     let count = servers as i64;
     // The same statements on either backend's pool.
     macro_rules! clone_with {
-        ($pool:expr) => {{
-            let pool = $pool;
+        ($pool:expr) => {
             for statement in CLONES {
                 sqlx::query(statement)
                     .bind(count)
                     .bind(base)
                     .bind(first)
-                    .execute(&pool)
+                    .execute(&$pool)
                     .await
                     .expect("copied");
             }
-            sqlx::query("ANALYZE")
-                .execute(&pool)
-                .await
-                .expect("analysed");
-            pool.close().await;
-        }};
+        };
     }
     if location.starts_with("postgres") {
-        clone_with!(sqlx::PgPool::connect(location).await.expect("connects"));
+        let pool = sqlx::PgPool::connect(location).await.expect("connects");
+        clone_with!(pool);
+        // Postgres's autovacuum would gather the new rows' statistics
+        // within a minute; this gathers them now. SQLite gathers none by
+        // itself, and the bot never asks it to (with statistics, SQLite
+        // plans `/prayer week`'s statements worse: 1.39 ms p50 beside
+        // 0.84 ms at 1,000 servers).
+        sqlx::query("ANALYZE")
+            .execute(&pool)
+            .await
+            .expect("analysed");
+        pool.close().await;
     } else {
-        let url = format!("sqlite://{location}");
-        clone_with!(sqlx::SqlitePool::connect(&url).await.expect("connects"));
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{location}"))
+            .await
+            .expect("connects");
+        clone_with!(pool);
+        pool.close().await;
     }
 }
 
