@@ -62,7 +62,10 @@ fn main() {
 }
 
 /// Copies the first server's bulletins, requests and notes to servers 2
-/// to `servers`, in three statements both backends read.
+/// to `servers`, in three statements both backends read. Each takes the
+/// same three values (the count, the id base, the first server); the last
+/// two name `$1` and `$2` in a condition that always holds, because
+/// Postgres refuses values a statement does not use.
 const CLONES: [&str; 3] = [
     "WITH RECURSIVE n (i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
      INSERT INTO bulletins (guild_id, week, hash, title, date, verse_text, verse_reference,
