@@ -273,7 +273,7 @@ pub(crate) mod tests {
     /// A store with `text` imported for [`week`] in `scope`; [`GUILD`] and
     /// [`OTHER`] post to channels 1 and 2.
     pub async fn store_with(scope: Scope, text: &str) -> Store {
-        let store = Store::open("sqlite::memory:").await.expect("opens");
+        let store = crate::storage::fixtures::store().await;
         import(&store, scope, text).await;
         for (guild, channel) in [(GUILD, ChannelId::of::<1>()), (OTHER, ChannelId::of::<2>())] {
             store
@@ -285,20 +285,7 @@ pub(crate) mod tests {
     }
 
     pub async fn import(store: &Store, scope: Scope, text: &str) {
-        let b = parse_bulletin(text).expect("parses");
-        store
-            .import_to(
-                scope,
-                &crate::storage::BulletinImport {
-                    bulletin: &b,
-                    fingerprint: &b.fingerprint(),
-                    placement: Placement::Exactly(week()),
-                    named: false,
-                    force: false,
-                    source: "t",
-                    now: now(),
-                },
-            )
+        crate::storage::fixtures::put(store, scope, text, Placement::Exactly(week()))
             .await
             .expect("imports");
     }

@@ -1054,7 +1054,6 @@ pub fn stable_nonce(kind: char, parts: impl std::hash::Hash) -> String {
 mod tests {
     use super::scripted::{Crash, Discord, Scripted};
     use super::*;
-    use crate::bulletins::parse::parse_bulletin;
     use crate::bulletins::week::Placement;
     #[allow(unused_imports)]
     use crate::ids::{ChannelId, GuildId, MessageId, RequestId};
@@ -1100,27 +1099,14 @@ mod tests {
     }
 
     async fn store_with_bulletin(text: &str) -> Store {
-        let store = Store::open("sqlite::memory:").await.expect("opens");
+        let store = crate::storage::fixtures::store().await;
         import_shared(&store, text).await;
         store
     }
 
     /// Stores `text` as the shared bulletin of [`week`].
     async fn import_shared(store: &Store, text: &str) {
-        let b = parse_bulletin(text).expect("parses");
-        store
-            .import_to(
-                Scope::Shared,
-                &crate::storage::BulletinImport {
-                    bulletin: &b,
-                    fingerprint: &b.fingerprint(),
-                    placement: Placement::Exactly(week()),
-                    named: false,
-                    force: false,
-                    source: "t",
-                    now: now(),
-                },
-            )
+        crate::storage::fixtures::put(store, Scope::Shared, text, Placement::Exactly(week()))
             .await
             .expect("imports");
     }
