@@ -48,12 +48,12 @@ fn main() {
         let dir = tempfile::tempdir().expect("a directory");
         let db = dir.path().join("bench.db").to_string_lossy().into_owned();
         measure("SQLite", &db).await;
-        match std::env::var("PRAYER_BOT_TEST_POSTGRES") {
-            Ok(server) if !server.is_empty() => {
+        match prayer_bot::storage::test_server() {
+            Some(server) => {
                 let schema = prayer_bot::storage::test_schema(&server).await;
                 measure("Postgres", &schema).await;
             }
-            _ => println!(
+            None => println!(
                 "Postgres: skipped, PRAYER_BOT_TEST_POSTGRES names no server \
                  (PRAYER_BOT_TEST_POSTGRES=$(.ci/postgres) cargo bench --bench discord)"
             ),
@@ -61,33 +61,35 @@ fn main() {
     });
 }
 
-/// Copies the first server's bulletins, requests and notes to servers 2
-/// to `servers`, in three statements both backends read. Each takes the
-/// same three values (the count, the id base, the first server); the last
-/// two name `$1` and `$2` in a condition that always holds, because
-/// Postgres refuses values a statement does not use.
-const CLONES: [&str; 3] = [
+/// Copies the first server's bulletins to servers 2 to `$1`: server n's
+/// id is `$2 + n`, the first server's `$3`. Both backends read it.
+const CLONE_BULLETINS: &str =
     "WITH RECURSIVE n (i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
      INSERT INTO bulletins (guild_id, week, hash, title, date, verse_text, verse_reference,
                             source, imported_at, kind)
      SELECT $2 + n.i, b.week, b.hash, b.title, b.date, b.verse_text, b.verse_reference,
             b.source, b.imported_at, b.kind
-     FROM n, bulletins AS b WHERE b.guild_id = $3",
+     FROM n, bulletins AS b WHERE b.guild_id = $3";
+
+/// Then the requests and notes of the first server (`$1`) to each copy of
+/// their bulletin, each bulletin's rows together, as an import leaves them.
+const CLONE_ROWS: [&str; 2] = [
     "INSERT INTO requests (bulletin_id, position, region, kind, text, countries)
      SELECT nb.id, r.position, r.region, r.kind, r.text, r.countries
      FROM bulletins AS ob JOIN requests AS r ON r.bulletin_id = ob.id
      JOIN bulletins AS nb ON nb.week = ob.week AND nb.kind = ob.kind AND nb.guild_id <> ob.guild_id
-     WHERE ob.guild_id = $3 AND $1 + $2 >= 0
+     WHERE ob.guild_id = $1
      ORDER BY nb.id, r.position",
     "INSERT INTO notes (bulletin_id, position, region, text)
      SELECT nb.id, n.position, n.region, n.text
      FROM bulletins AS ob JOIN notes AS n ON n.bulletin_id = ob.id
      JOIN bulletins AS nb ON nb.week = ob.week AND nb.kind = ob.kind AND nb.guild_id <> ob.guild_id
-     WHERE ob.guild_id = $3 AND $1 + $2 >= 0
+     WHERE ob.guild_id = $1
      ORDER BY nb.id, n.position",
 ];
 
-/// Runs [`CLONES`] on the database at `location`.
+/// Runs [`CLONE_BULLETINS`] and [`CLONE_ROWS`] on the database at
+/// `location`.
 async fn clone_first_server(location: &str, servers: u64) {
     let base = (guild_id(0)) as i64;
     let first = guild_id(1) as i64;
@@ -95,10 +97,15 @@ async fn clone_first_server(location: &str, servers: u64) {
     // The same statements on either backend's pool.
     macro_rules! clone_with {
         ($pool:expr) => {
-            for statement in CLONES {
+            sqlx::query(CLONE_BULLETINS)
+                .bind(count)
+                .bind(base)
+                .bind(first)
+                .execute(&$pool)
+                .await
+                .expect("copied");
+            for statement in CLONE_ROWS {
                 sqlx::query(statement)
-                    .bind(count)
-                    .bind(base)
                     .bind(first)
                     .execute(&$pool)
                     .await
@@ -106,7 +113,7 @@ async fn clone_first_server(location: &str, servers: u64) {
             }
         };
     }
-    if location.starts_with("postgres") {
+    if prayer_bot::storage::is_postgres(location) {
         let pool = sqlx::PgPool::connect(location).await.expect("connects");
         clone_with!(pool);
         // Postgres's autovacuum would gather the new rows' statistics
@@ -142,6 +149,8 @@ async fn build_database(path: &str) -> Vec<PrayerWeek> {
     }
     let servers = servers();
     clone_first_server(path, servers).await;
+    let stored = store.bulletin_count().await.expect("counted");
+    assert_eq!(stored as u64, servers * WEEKS, "every server has its weeks");
     println!(
         "database: {servers} servers × {WEEKS} weeks = {} bulletins, built in {:.1} s",
         servers * WEEKS,

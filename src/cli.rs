@@ -333,7 +333,7 @@ async fn migrate(
     database: &str,
     to: &str,
 ) -> anyhow::Result<ExitCode> {
-    if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
+    if !crate::storage::is_postgres(to) {
         bail!(
             "--to takes a Postgres address (postgres://user:password@host/database); nothing was copied"
         );

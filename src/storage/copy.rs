@@ -232,14 +232,9 @@ mod tests {
     #[tokio::test]
     async fn a_sqlite_database_is_copied_into_postgres_and_reads_back_the_same()
     -> Result<(), StorageError> {
-        let server = match std::env::var("PRAYER_BOT_TEST_POSTGRES") {
-            Ok(server) if !server.is_empty() => server,
-            _ => {
-                eprintln!(
-                    "skipped: PRAYER_BOT_TEST_POSTGRES names no Postgres server to copy into"
-                );
-                return Ok(());
-            }
+        let Some(server) = crate::storage::test_server() else {
+            eprintln!("skipped: PRAYER_BOT_TEST_POSTGRES names no Postgres server to copy into");
+            return Ok(());
         };
         let source = filled().await?;
         let target = Store::open(&crate::storage::test_schema(&server).await).await?;

@@ -490,6 +490,13 @@ async fn connect_read_only(
     }
 }
 
+/// How a database opened read-only is not this version's, in the words of
+/// [`StorageError::Schema`], on either backend.
+const NOT_OURS: &str = "is not a prayer-bot database: it has none of its tables";
+const NEWER: &str = "was written by a newer prayer-bot; use that version to read it";
+const OLDER: &str = "was written by an older prayer-bot and is not up to date; \
+                     `prayer-bot import` or `prayer-bot run` brings it up to date";
+
 enum SchemaCheck {
     /// The check could not be made.
     Failed(sqlx::Error),
@@ -518,9 +525,7 @@ async fn check_schema(pool: &SqlitePool, location: &str) -> Result<(), SchemaChe
     .fetch_one(pool)
     .await?;
     if !has_table {
-        return Err(differs(
-            "is not a prayer-bot database: it has none of its tables".to_owned(),
-        ));
+        return Err(differs(NOT_OURS.to_owned()));
     }
     let applied: Vec<(i64, Vec<u8>)> = sqlx::query_as(
         "SELECT version, checksum FROM _sqlx_migrations WHERE success = 1 ORDER BY version",
@@ -536,18 +541,12 @@ async fn check_schema(pool: &SqlitePool, location: &str) -> Result<(), SchemaChe
         .iter()
         .any(|(version, _)| !known.iter().any(|(v, _)| v == version))
     {
-        return Err(differs(
-            "was written by a newer prayer-bot; use that version to read it".to_owned(),
-        ));
+        return Err(differs(NEWER.to_owned()));
     }
     for (version, checksum) in &known {
         match applied.iter().find(|(v, _)| v == version) {
             None => {
-                return Err(differs(
-                    "was written by an older prayer-bot and is not up to date; \
-                     `prayer-bot import` or `prayer-bot run` brings it up to date"
-                        .to_owned(),
-                ));
+                return Err(differs(OLDER.to_owned()));
             }
             Some((_, stored)) if stored.as_slice() != *checksum => {
                 return Err(differs(format!(
@@ -572,6 +571,20 @@ fn parse_weekday(number: i64, what: &str) -> Result<chrono::Weekday, StorageErro
 fn parse_week(text: &str) -> Result<PrayerWeek, StorageError> {
     text.parse()
         .map_err(|e| StorageError::Corrupt(format!("week `{text}`: {e}")))
+}
+
+/// For tests and benches: the Postgres database that
+/// `PRAYER_BOT_TEST_POSTGRES` names, if it names one.
+#[doc(hidden)]
+pub fn test_server() -> Option<String> {
+    std::env::var("PRAYER_BOT_TEST_POSTGRES")
+        .ok()
+        .filter(|server| !server.is_empty())
+}
+
+/// Whether `location` names a Postgres database (`postgres://…`).
+pub fn is_postgres(location: &str) -> bool {
+    on_postgres::is_postgres(location)
 }
 
 /// For tests: a new schema in the Postgres database at `server`, and the
@@ -612,9 +625,9 @@ pub(crate) mod fixtures {
     /// `PRAYER_BOT_TEST_POSTGRES` names a Postgres database, in a schema of
     /// its own there (so every test that uses this runs on Postgres too).
     pub async fn store() -> Store {
-        let location = match std::env::var("PRAYER_BOT_TEST_POSTGRES") {
-            Ok(server) if !server.is_empty() => super::test_schema(&server).await,
-            _ => "sqlite::memory:".to_owned(),
+        let location = match super::test_server() {
+            Some(server) => super::test_schema(&server).await,
+            None => "sqlite::memory:".to_owned(),
         };
         match Store::open(&location).await {
             Ok(store) => store,

@@ -133,9 +133,7 @@ async fn check_schema(pool: &sqlx::PgPool, shown: &str) -> Result<(), StorageErr
         .fetch_one(pool)
         .await?;
     if !has_table {
-        return Err(differs(
-            "is not a prayer-bot database: it has none of its tables",
-        ));
+        return Err(differs(super::NOT_OURS));
     }
     let applied: Vec<i64> =
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
@@ -147,15 +145,10 @@ async fn check_schema(pool: &sqlx::PgPool, shown: &str) -> Result<(), StorageErr
         .map(|m| m.version)
         .collect();
     if applied.iter().any(|version| !known.contains(version)) {
-        return Err(differs(
-            "was written by a newer prayer-bot; use that version to read it",
-        ));
+        return Err(differs(super::NEWER));
     }
     if known.iter().any(|version| !applied.contains(version)) {
-        return Err(differs(
-            "was written by an older prayer-bot and is not up to date; \
-             `prayer-bot import` or `prayer-bot run` brings it up to date",
-        ));
+        return Err(differs(super::OLDER));
     }
     Ok(())
 }

@@ -42,9 +42,8 @@ pub fn location(db: &Path) -> String {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     static SCHEMAS: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
-    let server = match std::env::var("PRAYER_BOT_TEST_POSTGRES") {
-        Ok(server) if !server.is_empty() => server,
-        _ => return db.to_str().expect("a UTF-8 path").to_owned(),
+    let Some(server) = prayer_bot::storage::test_server() else {
+        return db.to_str().expect("a UTF-8 path").to_owned();
     };
     let mut schemas = SCHEMAS
         .get_or_init(Default::default)
