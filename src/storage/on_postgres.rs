@@ -66,9 +66,13 @@ pub(super) fn is_postgres(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
 }
 
-/// `location` as a log or an error may show it: without its password.
+/// How much of an address a log or an error shows.
+const SHOWN: usize = 120;
+
+/// `location` as a log or an error may show it: without its password, and
+/// cut short past [`SHOWN`] characters.
 pub(super) fn shown(location: &str) -> String {
-    match PgConnectOptions::from_str(location) {
+    let whole = match PgConnectOptions::from_str(location) {
         Ok(options) => format!(
             "postgres://{}@{}:{}/{}",
             options.get_username(),
@@ -77,7 +81,13 @@ pub(super) fn shown(location: &str) -> String {
             options.get_database().unwrap_or_default()
         ),
         Err(_) => "a Postgres address that cannot be read".to_owned(),
+    };
+    if whole.chars().count() <= SHOWN {
+        return whole;
     }
+    let mut cut: String = whole.chars().take(SHOWN).collect();
+    cut.push('…');
+    cut
 }
 
 /// Connects to the Postgres database at `location`; with `migrate`,
@@ -151,4 +161,21 @@ async fn check_schema(pool: &sqlx::PgPool, shown: &str) -> Result<(), StorageErr
         return Err(differs(super::OLDER));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_shown_without_its_password_and_cut_short() {
+        assert_eq!(
+            shown("postgres://bot:secret@db.example:5433/prayer"),
+            "postgres://bot@db.example:5433/prayer"
+        );
+        let long = format!("postgres://bot:secret@db/{}", "a".repeat(100_000));
+        let said = shown(&long);
+        assert_eq!(said.chars().count(), SHOWN + 1, "{said}");
+        assert!(said.ends_with('…') && !said.contains("secret"), "{said}");
+    }
 }
