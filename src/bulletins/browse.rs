@@ -69,7 +69,7 @@ pub async fn find_week(
 ) -> Result<(StoredWeek, WeekChoice), FindWeekError> {
     let (week, choice) = choose_week(store, scope, named, today).await?;
     let stored = store
-        .week(scope, week)
+        .shown_week(scope, week)
         .await?
         .ok_or(FindWeekError::NoBulletinFor(week))?;
     Ok((stored, choice))

@@ -317,6 +317,14 @@ fn framework(data: Data) -> poise::Framework<Data, Error> {
         .build()
 }
 
+/// Hears other processes' changes to the weeks members read, as a
+/// tracked task, so `/prayer week` may answer from memory.
+fn follow_changes(data: &Data) {
+    let (store, mut stop) = (data.store.clone(), data.stop.clone());
+    data.tasks
+        .spawn(async move { store.follow_changes(stop.wait()).await });
+}
+
 /// Starts the weekly posts' loop as a tracked task: it ends when the stop
 /// is set, and a stop waits for it.
 fn start_scheduler(data: &Data) {
@@ -370,6 +378,7 @@ pub async fn run(
     );
     let (mut data, writer) = Data::new(store.clone(), rest.clone(), &owner);
     data.shards = settings.shards;
+    follow_changes(&data);
     let recorder = data.recorder.clone();
     let busy = data.busy.clone();
     let mut shutdown = Box::pin(shutdown);

@@ -285,8 +285,8 @@ pub async fn tracked_week(
     let scope = Scope::Guild(guild);
     let likely = named.unwrap_or_else(|| PrayerWeek::containing(now().date_naive()));
     let (tracking, likely_bulletin) = tokio::join!(
-        store.week_tracking(guild, likely),
-        store.week(scope, likely)
+        store.shown_week_tracking(guild, likely),
+        store.shown_week(scope, likely)
     );
     let tracking = tracking?;
     // The server's today, from the zone the tracking statement read.
@@ -311,7 +311,7 @@ pub async fn tracked_week(
     let tracking = if stored.week == likely {
         tracking
     } else {
-        store.week_tracking(guild, stored.week).await?
+        store.shown_week_tracking(guild, stored.week).await?
     };
     Ok(TrackedWeek {
         stored,

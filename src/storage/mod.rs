@@ -135,8 +135,10 @@ macro_rules! on_pool {
 
 mod backup;
 mod bulletins;
+mod cache;
 mod copy;
 mod corrections;
+mod feed;
 mod identify;
 mod ids;
 mod members;
@@ -151,6 +153,7 @@ pub use backup::Contents;
 pub use bulletins::{BulletinImport, Held, ImportOutcome, StoredWeek};
 pub use copy::Counts;
 pub use corrections::{AdminAction, CorrectionRecord, UnpostClaim};
+pub use feed::FEED_INTERVAL;
 pub use members::{MemberRequest, NewMemberRequest};
 pub use nudges::NudgeServer;
 pub use posts::{PostedMessage, WeekPostClaim};
@@ -221,6 +224,8 @@ fn migrate_error(location: &str, error: &sqlx::migrate::MigrateError) -> Storage
 #[derive(Clone)]
 pub struct Store {
     backend: Backend,
+    /// The weeks `/prayer week` and its like read again and again.
+    cache: std::sync::Arc<cache::WeekCache>,
 }
 
 #[derive(Clone)]
@@ -231,8 +236,13 @@ enum Backend {
 
 impl Store {
     fn on_sqlite(pool: SqlitePool) -> Store {
+        Store::with(Backend::Sqlite(on_sqlite::sql::Sql { pool }))
+    }
+
+    fn with(backend: Backend) -> Store {
         Store {
-            backend: Backend::Sqlite(on_sqlite::sql::Sql { pool }),
+            backend,
+            cache: Default::default(),
         }
     }
 

@@ -128,9 +128,7 @@ pub(super) async fn open(location: &str, migrate: bool) -> Result<Store, Storage
         pool.close().await;
         return Err(error);
     }
-    Ok(Store {
-        backend: Backend::Postgres(sql::Sql { pool }),
-    })
+    Ok(Store::with(Backend::Postgres(sql::Sql { pool })))
 }
 
 /// Refuses a database whose applied migrations are not this version's.
