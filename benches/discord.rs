@@ -12,6 +12,12 @@
 //! other servers' are copies of them made with three SQL statements, so a
 //! database of half a million bulletins is built in a minute, not hours.
 //!
+//! The repeated rounds ask for the same 200 server-weeks each round, as the
+//! members of a server ask for their week again and again: after the first
+//! round they are answered from the bot's week cache. Another round asks
+//! each time for server-weeks never asked before (read from the database),
+//! and is printed on its own line.
+//!
 //! The bot is the real `prayer-bot run` binary; the floor is this bench
 //! binary started again with `--floor-bot`. Rounds alternate between them
 //! so that machine noise touches both alike.
@@ -196,6 +202,25 @@ async fn add_member_requests(store: &Store, weeks: &[PrayerWeek]) {
     );
 }
 
+/// (server, week) pairs for [`ROUNDS`] rounds of calls, each asked once
+/// and none asked by the repeated rounds: what a server's first member to
+/// ask for a week meets.
+fn cold_pairs(servers: u64, weeks: usize) -> Vec<(u64, usize)> {
+    let repeated: std::collections::HashSet<(u64, usize)> = (0..support::PER_ROUND)
+        .map(|i| ((i as u64 * 7919) % servers + 1, i % weeks))
+        .collect();
+    // 104,729 is prime: its multiples name every server once before any
+    // twice; then the next week.
+    (0..servers * weeks as u64)
+        .map(|k| {
+            let week = (k / servers) as usize % weeks;
+            ((k * 104_729) % servers + 1, week)
+        })
+        .filter(|pair| !repeated.contains(pair))
+        .take(ROUNDS * support::PER_ROUND)
+        .collect()
+}
+
 async fn measure(backend: &str, db: &str) {
     println!("-- {backend}");
     let weeks = build_database(db).await;
@@ -224,6 +249,19 @@ async fn measure(backend: &str, db: &str) {
         (call, n)
     };
     let ping_call = |i: usize| (CommandCall::new("ping"), (i as u64 * 7919) % servers + 1);
+    let cold = cold_pairs(servers, weeks.len());
+    let cold_call = |round: usize| {
+        let cold = &cold;
+        let weeks = &weeks;
+        move |i: usize| {
+            let (n, week) = cold[round * support::PER_ROUND + i];
+            let call = CommandCall::new("prayer").subcommand(
+                "week",
+                vec![CommandOption::string("week", weeks[week].to_string())],
+            );
+            (call, n)
+        }
+    };
 
     // One warm-up round each: connections, caches and statements.
     let (mut warm_bot, mut warm_floor) = (Latencies(Vec::new()), Latencies(Vec::new()));
@@ -232,11 +270,12 @@ async fn measure(backend: &str, db: &str) {
     round(&floor_fake, &user, ping_call, &mut warm_floor).await;
 
     let (mut week_times, mut floor_times) = (Latencies(Vec::new()), Latencies(Vec::new()));
-    let mut members_times = Latencies(Vec::new());
-    for _ in 0..ROUNDS {
+    let (mut members_times, mut cold_times) = (Latencies(Vec::new()), Latencies(Vec::new()));
+    for r in 0..ROUNDS {
         round(&bot_fake, &user, week_call, &mut week_times).await;
         round(&bot_fake, &user, members_call, &mut members_times).await;
         round(&floor_fake, &user, ping_call, &mut floor_times).await;
+        round(&bot_fake, &user, cold_call(r), &mut cold_times).await;
     }
     let bot_pid = bot.id().unwrap_or(0);
     let (rss, peak) = (
@@ -262,6 +301,14 @@ async fn measure(backend: &str, db: &str) {
         millis(members99),
         members_times.0.len()
     );
+    let (cold50, cold99) = (cold_times.percentile(0.5), cold_times.percentile(0.99));
+    println!(
+        "/prayer week of a server's week asked for the first time (read from the database, not memory): p50 {:.3} ms ({:.2}x the floor's), p99 {:.3} ms over {} calls",
+        millis(cold50),
+        cold50.as_secs_f64() / floor_times.percentile(0.5).as_secs_f64(),
+        millis(cold99),
+        cold_times.0.len()
+    );
     println!(
         "floor (bare poise command): p50 {:.3} ms, p99 {:.3} ms over {} calls",
         millis(floor50),
@@ -273,7 +320,7 @@ async fn measure(backend: &str, db: &str) {
         week50.as_secs_f64() / floor50.as_secs_f64()
     );
     println!(
-        "bot resident memory: {:.1} MB now, {:.1} MB peak, connected to {servers} servers (target < 50 MB)",
+        "bot resident memory: {:.1} MB now, {:.1} MB peak, connected to {servers} servers (target < 60 MB at 2,500 servers)",
         rss as f64 / 1024.0,
         peak as f64 / 1024.0
     );

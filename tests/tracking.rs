@@ -441,3 +441,53 @@ async fn a_bots_reaction_is_no_prayer_and_a_clear_from_another_server_changes_no
     })
     .await;
 }
+
+/// `/prayer week` is answered from the bot's memory once read; a member's
+/// own press shows in the very next answer, and a week the CLI imports
+/// while the bot runs (another process) shows within moments.
+#[tokio::test]
+async fn prayer_week_shows_a_press_at_once_and_a_week_the_cli_imports_meanwhile() {
+    let bot = start().await;
+    let posts = bot.posted().await;
+    let week = bot.prayer("week", vec![]).await;
+    assert!(
+        week.contains("— *0 committed · 0 prayed*") && !week.contains("— *1 committed"),
+        "{week}"
+    );
+
+    let ann = FakeUser::new(bot.fake.next_id(), "ann");
+    let press = bot
+        .fake
+        .send_button(
+            ComponentPress::button(format!("prayer:commit:{}", posts[0].request))
+                .on_message(posts[0].message),
+            bot.invoker(&ann),
+        )
+        .expect("the press is sent");
+    bot.fake
+        .wait_for_callback(&press, WAIT)
+        .await
+        .expect("the press is answered");
+    // Asked once, not until: the press must show in the next answer.
+    let week = bot.prayer("week", vec![]).await;
+    assert!(week.contains("— *1 committed · 0 prayed*"), "{week}");
+
+    let next = "2026-11-30";
+    let asked = || bot.prayer("week", vec![CommandOption::string("week", next)]);
+    let before = asked().await;
+    assert!(before.contains("no bulletin"), "{before}");
+    let file = bot.dir.path().join("next.txt");
+    std::fs::write(
+        &file,
+        "IJM Prayer Requests\n\nAfrica\n• Pray for the judges of Malawi's new court.\n",
+    )
+    .expect("written");
+    common::import(&bot.db, &file, next);
+    common::answer_until(
+        "`/prayer week` of the week the CLI imported",
+        asked,
+        |text| text.contains("judges of Malawi"),
+        || bot.logs(),
+    )
+    .await;
+}
