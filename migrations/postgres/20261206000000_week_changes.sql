@@ -3,13 +3,16 @@
 -- its week). Each process keeps the weeks members read in memory
 -- (`storage/cache.rs`) and listens on this channel to forget what another
 -- process changed; Postgres delivers the notice when the change commits.
--- The payload is the server's id; 0 is every server (a shared bulletin).
+-- The channel is named after the schema (`storage/feed.rs` names it the
+-- same way), so databases in two schemas of one server do not hear each
+-- other. The payload is the server's id; 0 is every server (a shared
+-- bulletin).
 CREATE FUNCTION week_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        PERFORM pg_notify('prayer_bot_week_changes', OLD.guild_id::text);
+        PERFORM pg_notify('prayer_bot_weeks_' || md5(current_schema()), OLD.guild_id::text);
     ELSE
-        PERFORM pg_notify('prayer_bot_week_changes', NEW.guild_id::text);
+        PERFORM pg_notify('prayer_bot_weeks_' || md5(current_schema()), NEW.guild_id::text);
     END IF;
     RETURN NULL;
 END

@@ -22,6 +22,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use super::{Scope, StoredWeek, WeekTracking};
 use crate::bulletins::week::PrayerWeek;
@@ -34,8 +35,17 @@ use crate::ids::GuildId;
 /// 2,500 servers under 60 MB.
 pub const BUDGET: usize = 2 * 1024 * 1024;
 
-/// What an entry costs beside its text: its keys, vectors and strings.
+/// What a request or note costs beside its text: its strings and vectors.
 const OVERHEAD: usize = 64;
+
+/// What an entry costs beside what it holds: its place in the maps and in
+/// the order of forgetting.
+const ENTRY: usize = 512;
+
+/// The longest an entry is answered, heard of or not: whatever fails to
+/// report a change (a Postgres connection that died without a word, a
+/// statement typed by hand), a week is never older than this.
+pub const MAX_AGE: Duration = Duration::from_secs(30);
 
 /// The two things kept of a week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,6 +65,8 @@ enum Value {
 struct Entry {
     value: Value,
     bytes: usize,
+    /// When it was read from the database.
+    kept_at: Instant,
     /// When it was last kept or read: the order of forgetting when full.
     stamp: u64,
 }
@@ -71,6 +83,8 @@ struct Inner {
     /// Entries in the order kept, with their stamps: an entry kept again
     /// since has a newer stamp and is not forgotten by its older place.
     order: VecDeque<(Owner, Kind, PrayerWeek, u64)>,
+    /// How many entries `entries` holds, and their bytes.
+    live: usize,
     bytes: usize,
     stamp: u64,
 }
@@ -113,7 +127,7 @@ impl WeekCache {
     /// The bulletin `scope` sees for `week`, if kept; and where a read
     /// of the database begins, if not.
     pub fn week(&self, scope: Scope, week: PrayerWeek) -> Result<Option<StoredWeek>, Began> {
-        match self.get(scope.column(), Kind::Week, week)? {
+        match self.get(scope.column(), Kind::Week, week, Instant::now())? {
             Value::Week(stored) => Ok(stored),
             Value::Tracking(_) => Err(Began(u64::MAX)),
         }
@@ -122,13 +136,19 @@ impl WeekCache {
     /// `guild`'s tracking of `week`, if kept; and where a read of the
     /// database begins, if not.
     pub fn tracking(&self, guild: GuildId, week: PrayerWeek) -> Result<WeekTracking, Began> {
-        match self.get(guild.to_sql(), Kind::Tracking, week)? {
+        match self.get(guild.to_sql(), Kind::Tracking, week, Instant::now())? {
             Value::Tracking(tracking) => Ok(tracking),
             Value::Week(_) => Err(Began(u64::MAX)),
         }
     }
 
-    fn get(&self, owner: Owner, kind: Kind, week: PrayerWeek) -> Result<Value, Began> {
+    fn get(
+        &self,
+        owner: Owner,
+        kind: Kind,
+        week: PrayerWeek,
+        now: Instant,
+    ) -> Result<Value, Began> {
         let mut inner = self.inner();
         // Not following: a read begun now is never kept.
         if !self.following() {
@@ -139,7 +159,9 @@ impl WeekCache {
             .entries
             .get_mut(&owner)
             .and_then(|weeks| weeks.get_mut(&(kind, week)))
+            .filter(|entry| now.saturating_duration_since(entry.kept_at) < MAX_AGE)
         else {
+            // Missing or too old: read again, and kept in its place.
             return Err(Began(inner.generation));
         };
         // Read again, it is the newest: the last to be forgotten when full.
@@ -195,25 +217,28 @@ impl WeekCache {
         value: Value,
         bytes: usize,
     ) {
-        let bytes = bytes + OVERHEAD;
+        let bytes = bytes + ENTRY;
         let mut inner = self.inner();
         if began.0 != inner.generation || bytes > BUDGET {
             return;
         }
         inner.stamp += 1;
         let stamp = inner.stamp;
+        let kept_at = Instant::now();
         let entry = Entry {
             value,
             bytes,
+            kept_at,
             stamp,
         };
-        if let Some(old) = inner
+        match inner
             .entries
             .entry(owner)
             .or_default()
             .insert((kind, week), entry)
         {
-            inner.bytes -= old.bytes;
+            Some(old) => inner.bytes -= old.bytes,
+            None => inner.live += 1,
         }
         inner.bytes += bytes;
         inner.order.push_back((owner, kind, week, stamp));
@@ -236,6 +261,7 @@ impl WeekCache {
             Scope::Guild(guild) => {
                 if let Some(weeks) = inner.entries.remove(&guild.to_sql()) {
                     inner.bytes -= weeks.values().map(|e| e.bytes).sum::<usize>();
+                    inner.live -= weeks.len();
                 }
             }
         }
@@ -250,7 +276,9 @@ impl WeekCache {
     #[cfg(test)]
     pub fn size(&self) -> (usize, usize) {
         let inner = self.inner();
-        (inner.entries.values().map(HashMap::len).sum(), inner.bytes)
+        let counted: usize = inner.entries.values().map(HashMap::len).sum();
+        assert_eq!(counted, inner.live, "the count of entries is kept right");
+        (inner.live, inner.bytes)
     }
 
     /// How many places the order of forgetting holds.
@@ -265,8 +293,7 @@ impl Inner {
     /// they outnumber the live ones: a server read and changed in turn
     /// forever would otherwise grow the queue forever.
     fn compact(&mut self) {
-        let live: usize = self.entries.values().map(HashMap::len).sum();
-        if self.order.len() <= 2 * live + 64 {
+        if self.order.len() <= 2 * self.live + 64 {
             return;
         }
         let entries = &self.entries;
@@ -281,6 +308,7 @@ impl Inner {
     fn clear(&mut self) {
         self.entries.clear();
         self.order.clear();
+        self.live = 0;
         self.bytes = 0;
     }
 
@@ -291,6 +319,7 @@ impl Inner {
         if weeks.get(&(kind, week)).is_some_and(|e| e.stamp == stamp) {
             if let Some(removed) = weeks.remove(&(kind, week)) {
                 self.bytes -= removed.bytes;
+                self.live -= 1;
             }
             if weeks.is_empty() {
                 self.entries.remove(&owner);
@@ -391,6 +420,25 @@ mod tests {
     }
 
     #[test]
+    fn a_week_kept_longer_than_max_age_is_read_again() {
+        let cache = following();
+        let w = week("2026-11-23");
+        keep(&cache, GUILD, crate::storage::fixtures::ONE);
+        let owner = GUILD.to_sql();
+        let soon = Instant::now() + MAX_AGE / 2;
+        assert!(cache.get(owner, Kind::Week, w, soon).is_ok());
+        let late = Instant::now() + MAX_AGE;
+        let began = cache
+            .get(owner, Kind::Week, w, late)
+            .expect_err("too old to answer");
+        // Read again and kept in its place, it is answered anew.
+        let text = crate::storage::fixtures::TWO;
+        cache.keep_week(began, Scope::Guild(GUILD), w, &stored(text));
+        assert_eq!(cache.size().0, 1);
+        assert_eq!(cache.week(Scope::Guild(GUILD), w).ok(), Some(stored(text)));
+    }
+
+    #[test]
     fn a_week_that_has_no_bulletin_is_kept_as_none() {
         let cache = following();
         let w = week("2026-11-23");
@@ -453,7 +501,7 @@ mod tests {
             "IJM Prayer Requests\n\nAfrica\n• Pray for {}.\n",
             "Kenya ".repeat(10_000)
         );
-        let each = week_bytes(stored(&text).as_ref().expect("a week")) + OVERHEAD;
+        let each = week_bytes(stored(&text).as_ref().expect("a week")) + ENTRY;
         let fits = BUDGET / each;
         let servers: Vec<GuildId> = (1..=fits as u64 + 3)
             .map(|n| GuildId::try_new(n).expect("ids are not 0"))

@@ -21,17 +21,17 @@ use crate::ids::GuildId;
 /// longest a member may see a week that another process changed.
 pub const FEED_INTERVAL: Duration = Duration::from_millis(100);
 
-/// The Postgres channel the triggers notify.
-const CHANNEL: &str = "prayer_bot_week_changes";
+/// The name of the Postgres channel the triggers notify: one per schema,
+/// as the migration's trigger function names it.
+const CHANNEL: &str = "SELECT 'prayer_bot_weeks_' || md5(current_schema())";
 
 /// Changes read at a time; more waiting means a backlog, and everything is
 /// forgotten instead.
 const LIMIT: i64 = 1_000;
 
-/// How long a change row is kept, and how often (in reads) old ones are
-/// deleted.
+/// How long a change row is kept, and how often old ones are deleted.
 const KEPT_SECONDS: i64 = 600;
-const PRUNE_EVERY: u64 = 600;
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 impl Store {
     /// Follows the changes other processes make until `stop` completes;
@@ -42,7 +42,12 @@ impl Store {
         let cache = &self.cache;
         let follow = async {
             match &self.backend {
-                Backend::Sqlite(sql) => poll(&sql.pool, cache).await,
+                // Pruning waits for SQLite's write lock: beside the reads,
+                // not between them.
+                Backend::Sqlite(sql) => tokio::select! {
+                    () = poll(&sql.pool, cache) => {}
+                    () = prune_old(&sql.pool) => {}
+                },
                 Backend::Postgres(sql) => listen(&sql.pool, cache).await,
             }
         };
@@ -62,13 +67,13 @@ fn forget(cache: &WeekCache, guild_id: i64) {
     }
 }
 
-/// Reads `week_changes` every [`FEED_INTERVAL`], forever.
+/// Reads `week_changes` every [`FEED_INTERVAL`], until the store closes.
 async fn poll(pool: &SqlitePool, cache: &WeekCache) {
     let mut ticker = tokio::time::interval(FEED_INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last: Option<i64> = None;
     let mut backoff = Backoff::new(FEED_INTERVAL, Duration::from_secs(30));
-    for reads in 1u64.. {
+    loop {
         ticker.tick().await;
         match read_changes(pool, cache, last).await {
             Ok(seen) => {
@@ -78,6 +83,7 @@ async fn poll(pool: &SqlitePool, cache: &WeekCache) {
                 last = Some(seen);
                 backoff.succeeded();
             }
+            Err(sqlx::Error::PoolClosed) => return,
             Err(error) => {
                 if backoff.failures() == 0 {
                     tracing::warn!(
@@ -90,10 +96,17 @@ async fn poll(pool: &SqlitePool, cache: &WeekCache) {
                 tokio::time::sleep(backoff.failed()).await;
             }
         }
-        if reads % PRUNE_EVERY == 0
-            && let Err(error) = prune(pool).await
-        {
-            tracing::debug!("old week changes not deleted yet: {error}");
+    }
+}
+
+/// Deletes old changes every [`PRUNE_EVERY`], until the store closes.
+async fn prune_old(pool: &SqlitePool) {
+    loop {
+        tokio::time::sleep(PRUNE_EVERY).await;
+        match prune(pool).await {
+            Ok(()) => {}
+            Err(sqlx::Error::PoolClosed) => return,
+            Err(error) => tracing::debug!("old week changes not deleted yet: {error}"),
         }
     }
 }
@@ -152,13 +165,17 @@ async fn prune(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Listens on [`CHANNEL`], forever: a lost connection is opened again.
+/// Listens on the channel [`CHANNEL`] names until the store closes: a lost connection is
+/// opened again.
 async fn listen(pool: &PgPool, cache: &WeekCache) {
     let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
     loop {
         let lost = heard_until_lost(pool, cache, &mut backoff).await;
         // Notices sent while no one listened are lost.
         cache.set_following(false);
+        if matches!(lost, Err(sqlx::Error::PoolClosed)) {
+            return;
+        }
         if backoff.failures() == 0 {
             tracing::warn!(
                 "the weeks members read are read from the database each time \
@@ -176,8 +193,12 @@ async fn heard_until_lost(
     cache: &WeekCache,
     backoff: &mut Backoff,
 ) -> Result<(), sqlx::Error> {
+    let channel: String = sqlx::query_scalar(CHANNEL).fetch_one(pool).await?;
     let mut listener = PgListener::connect_with(pool).await?;
-    listener.listen(CHANNEL).await?;
+    // A lost connection is reported at once (`Ok(None)` below), not
+    // opened again behind our back while notices go unheard.
+    listener.eager_reconnect(false);
+    listener.listen(&channel).await?;
     cache.set_following(true);
     backoff.succeeded();
     while let Some(notice) = listener.try_recv().await? {
@@ -336,6 +357,27 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Ok(false)
+    }
+
+    #[tokio::test]
+    async fn a_week_imported_elsewhere_is_found_before_the_feed_hears_of_it()
+    -> Result<(), StorageError> {
+        let (reader, writer, _dir) = two_stores().await?;
+        // Following, as far as the cache knows, but hearing nothing.
+        reader.cache.set_following(true);
+        let w = this_week();
+        assert_eq!(reader.shown_week(Scope::Guild(GUILD), w).await?, None);
+        put(&writer, Scope::Shared, ONE, Placement::Exactly(w)).await?;
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).expect("a date");
+        let found = crate::bulletins::browse::find_week(&reader, Scope::Guild(GUILD), None, today)
+            .await
+            .map(|(stored, _)| stored.week);
+        assert_eq!(
+            found.ok(),
+            Some(w),
+            "the database's week, not memory's none"
+        );
+        Ok(())
     }
 
     #[tokio::test]
