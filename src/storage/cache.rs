@@ -16,8 +16,8 @@
 //!
 //! A read that a change overtook is not kept: each change moves a
 //! generation on, and a read is kept only if the generation it began in is
-//! still the current one. The cache holds at most [`BUDGET`] bytes of
-//! text, forgetting first the entries read least recently.
+//! still the current one. The cache holds at most [`BUDGET`] bytes,
+//! forgetting first the oldest entry not read since it was kept.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,12 +28,13 @@ use super::{Scope, StoredWeek, WeekTracking};
 use crate::bulletins::week::PrayerWeek;
 use crate::ids::GuildId;
 
-/// The most text the cache holds, roughly: about 200 weeks of a real
-/// bulletin (some 10 KB each). Measured with `BENCH_SERVERS=2500 cargo
-/// bench --bench discord`, 4 MB of text took 5.8 MB of the process's
-/// memory (60.0 MB beside 54.2 MB without a cache); 2 MB keeps a process of
-/// 2,500 servers under 60 MB.
-pub const BUDGET: usize = 2 * 1024 * 1024;
+/// The most the cache holds, counted as its text plus [`OVERHEAD`] per
+/// request and [`ENTRY`] per entry (close to what it takes of the
+/// process's memory): about 300 weeks of a real bulletin (some 10 KB
+/// each). Measured with `BENCH_SERVERS=2500 cargo bench --bench discord`,
+/// a process of 2,500 servers took 54.2 MB without a cache; this keeps it
+/// under 60 MB.
+pub const BUDGET: usize = 3 * 1024 * 1024;
 
 /// What a request or note costs beside its text: its strings and vectors.
 const OVERHEAD: usize = 64;
@@ -67,8 +68,10 @@ struct Entry {
     bytes: usize,
     /// When it was read from the database.
     kept_at: Instant,
-    /// When it was last kept or read: the order of forgetting when full.
+    /// Its place in the order of forgetting (see [`Inner::order`]).
     stamp: u64,
+    /// Read from memory since it was kept or last passed over.
+    read: bool,
 }
 
 /// The `guild_id` column's value of a scope: 0 for the shared bulletins.
@@ -82,6 +85,10 @@ struct Inner {
     entries: HashMap<Owner, HashMap<(Kind, PrayerWeek), Entry>>,
     /// Entries in the order kept, with their stamps: an entry kept again
     /// since has a newer stamp and is not forgotten by its older place.
+    /// When full, the first is forgotten, unless it was read since it was
+    /// kept: then it goes to the back (a second chance, as a CLOCK cache
+    /// gives), so weeks asked for once never push out those asked for
+    /// again and again.
     order: VecDeque<(Owner, Kind, PrayerWeek, u64)>,
     /// How many entries `entries` holds, and their bytes.
     live: usize,
@@ -154,7 +161,6 @@ impl WeekCache {
         if !self.following() {
             return Err(Began(u64::MAX));
         }
-        let stamp = inner.stamp + 1;
         let Some(entry) = inner
             .entries
             .get_mut(&owner)
@@ -164,13 +170,8 @@ impl WeekCache {
             // Missing or too old: read again, and kept in its place.
             return Err(Began(inner.generation));
         };
-        // Read again, it is the newest: the last to be forgotten when full.
-        entry.stamp = stamp;
-        let value = entry.value.clone();
-        inner.stamp = stamp;
-        inner.order.push_back((owner, kind, week, stamp));
-        inner.compact();
-        Ok(value)
+        entry.read = true;
+        Ok(entry.value.clone())
     }
 
     /// Keeps what a read begun at `began` found, unless a change came
@@ -230,6 +231,7 @@ impl WeekCache {
             bytes,
             kept_at,
             stamp,
+            read: false,
         };
         match inner
             .entries
@@ -246,7 +248,7 @@ impl WeekCache {
             let Some((owner, kind, week, stamp)) = inner.order.pop_front() else {
                 break;
             };
-            inner.remove_if_stamped(owner, kind, week, stamp);
+            inner.forget_or_pass_over(owner, kind, week, stamp);
         }
         inner.compact();
     }
@@ -312,10 +314,23 @@ impl Inner {
         self.bytes = 0;
     }
 
-    fn remove_if_stamped(&mut self, owner: Owner, kind: Kind, week: PrayerWeek, stamp: u64) {
+    /// The entry at the front of the order when full: forgotten, or, if
+    /// it was read since kept, sent to the back unread.
+    fn forget_or_pass_over(&mut self, owner: Owner, kind: Kind, week: PrayerWeek, stamp: u64) {
         let Some(weeks) = self.entries.get_mut(&owner) else {
             return;
         };
+        let next = self.stamp + 1;
+        if let Some(entry) = weeks.get_mut(&(kind, week))
+            && entry.stamp == stamp
+            && entry.read
+        {
+            entry.read = false;
+            entry.stamp = next;
+            self.stamp = next;
+            self.order.push_back((owner, kind, week, next));
+            return;
+        }
         if weeks.get(&(kind, week)).is_some_and(|e| e.stamp == stamp) {
             if let Some(removed) = weeks.remove(&(kind, week)) {
                 self.bytes -= removed.bytes;
@@ -494,7 +509,7 @@ mod tests {
     }
 
     #[test]
-    fn past_the_budget_the_least_read_weeks_go_first() {
+    fn past_the_budget_weeks_not_read_again_go_first() {
         let cache = following();
         let w = week("2026-11-23");
         let text = format!(
@@ -540,6 +555,47 @@ mod tests {
             cache.week(Scope::Guild(servers[8]), w).is_err(),
             "the least read went"
         );
+        assert!(cache.size().1 <= BUDGET);
+    }
+
+    #[test]
+    fn weeks_asked_for_once_never_push_out_those_asked_for_again() {
+        let cache = following();
+        let w = week("2026-11-23");
+        let text = format!(
+            "IJM Prayer Requests\n\nAfrica\n• Pray for {}.\n",
+            "Kenya ".repeat(10_000)
+        );
+        let value = stored(&text);
+        let each = week_bytes(value.as_ref().expect("a week")) + ENTRY;
+        let fits = BUDGET / each;
+        let guild = |n: usize| GuildId::try_new(n as u64 + 1).expect("ids are not 0");
+        let keep = |n: usize| {
+            if let Err(began) = cache.week(Scope::Guild(guild(n)), w) {
+                cache.keep_week(began, Scope::Guild(guild(n)), w, &value);
+            }
+        };
+        // Half the cache asked for again and again; between their asks,
+        // three quarters of a cache's worth of weeks asked for once each
+        // (more than a cache forgetting the least recently read would hold
+        // beside them).
+        let asked_again = fits / 2;
+        for n in 0..asked_again {
+            keep(n);
+        }
+        let mut once = 1_000;
+        for _ in 0..3 {
+            for n in 0..asked_again {
+                assert!(
+                    cache.week(Scope::Guild(guild(n)), w).is_ok(),
+                    "week {n} kept"
+                );
+            }
+            for _ in 0..fits * 3 / 4 {
+                keep(once);
+                once += 1;
+            }
+        }
         assert!(cache.size().1 <= BUDGET);
     }
 
