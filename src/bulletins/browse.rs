@@ -68,12 +68,9 @@ pub async fn find_week(
     today: NaiveDate,
 ) -> Result<(StoredWeek, WeekChoice), FindWeekError> {
     let (week, choice) = choose_week(store, scope, named, today).await?;
-    // The week was chosen from the database: if memory says it has no
-    // bulletin, memory has not heard of its import yet.
-    let stored = match store.shown_week(scope, week).await? {
-        Some(stored) => Some(stored),
-        None => store.week(scope, week).await?,
-    }
-    .ok_or(FindWeekError::NoBulletinFor(week))?;
+    let stored = store
+        .shown_week(scope, week)
+        .await?
+        .ok_or(FindWeekError::NoBulletinFor(week))?;
     Ok((stored, choice))
 }

@@ -59,7 +59,7 @@ enum Kind {
 
 #[derive(Debug, Clone)]
 enum Value {
-    Week(Option<StoredWeek>),
+    Week(StoredWeek),
     Tracking(WeekTracking),
 }
 
@@ -132,8 +132,11 @@ impl WeekCache {
     }
 
     /// The bulletin `scope` sees for `week`, if kept; and where a read
-    /// of the database begins, if not.
-    pub fn week(&self, scope: Scope, week: PrayerWeek) -> Result<Option<StoredWeek>, Began> {
+    /// of the database begins, if not. A week without a bulletin is never
+    /// kept: it is read each time (it answers only a mistyped or empty
+    /// week), so an import elsewhere shows at once and mistyped weeks take
+    /// no room.
+    pub fn week(&self, scope: Scope, week: PrayerWeek) -> Result<StoredWeek, Began> {
         match self.get(scope.column(), Kind::Week, week, Instant::now())? {
             Value::Week(stored) => Ok(stored),
             Value::Tracking(_) => Err(Began(u64::MAX)),
@@ -176,14 +179,8 @@ impl WeekCache {
 
     /// Keeps what a read begun at `began` found, unless a change came
     /// since.
-    pub fn keep_week(
-        &self,
-        began: Began,
-        scope: Scope,
-        week: PrayerWeek,
-        stored: &Option<StoredWeek>,
-    ) {
-        let bytes = stored.as_ref().map_or(0, week_bytes);
+    pub fn keep_week(&self, began: Began, scope: Scope, week: PrayerWeek, stored: &StoredWeek) {
+        let bytes = week_bytes(stored);
         self.keep(
             began,
             scope.column(),
@@ -374,13 +371,13 @@ mod tests {
 
     const OTHER: GuildId = GuildId::of::<77>();
 
-    fn stored(text: &str) -> Option<StoredWeek> {
-        Some(StoredWeek {
+    fn stored(text: &str) -> StoredWeek {
+        StoredWeek {
             week: week("2026-11-23"),
             bulletin_id: 1,
             bulletin: bulletin(text),
             request_ids: Vec::new(),
-        })
+        }
     }
 
     fn following() -> WeekCache {
@@ -454,17 +451,6 @@ mod tests {
     }
 
     #[test]
-    fn a_week_that_has_no_bulletin_is_kept_as_none() {
-        let cache = following();
-        let w = week("2026-11-23");
-        let began = cache
-            .week(Scope::Guild(GUILD), w)
-            .expect_err("not kept yet");
-        cache.keep_week(began, Scope::Guild(GUILD), w, &None);
-        assert_eq!(cache.week(Scope::Guild(GUILD), w).ok(), Some(None));
-    }
-
-    #[test]
     fn a_read_that_a_change_overtook_is_not_kept() {
         let cache = following();
         let w = week("2026-11-23");
@@ -516,7 +502,7 @@ mod tests {
             "IJM Prayer Requests\n\nAfrica\n• Pray for {}.\n",
             "Kenya ".repeat(10_000)
         );
-        let each = week_bytes(stored(&text).as_ref().expect("a week")) + ENTRY;
+        let each = week_bytes(&stored(&text)) + ENTRY;
         let fits = BUDGET / each;
         let servers: Vec<GuildId> = (1..=fits as u64 + 3)
             .map(|n| GuildId::try_new(n).expect("ids are not 0"))
@@ -553,7 +539,7 @@ mod tests {
         );
         assert!(
             cache.week(Scope::Guild(servers[8]), w).is_err(),
-            "the least read went"
+            "never read, so gone"
         );
         assert!(cache.size().1 <= BUDGET);
     }
@@ -567,7 +553,7 @@ mod tests {
             "Kenya ".repeat(10_000)
         );
         let value = stored(&text);
-        let each = week_bytes(value.as_ref().expect("a week")) + ENTRY;
+        let each = week_bytes(&value) + ENTRY;
         let fits = BUDGET / each;
         let guild = |n: usize| GuildId::try_new(n as u64 + 1).expect("ids are not 0");
         let keep = |n: usize| {

@@ -79,10 +79,12 @@ impl Store {
         week: PrayerWeek,
     ) -> Result<Option<StoredWeek>, StorageError> {
         match self.cache.week(scope, week) {
-            Ok(kept) => Ok(kept),
+            Ok(kept) => Ok(Some(kept)),
             Err(began) => {
                 let stored = self.week(scope, week).await?;
-                self.cache.keep_week(began, scope, week, &stored);
+                if let Some(stored) = &stored {
+                    self.cache.keep_week(began, scope, week, stored);
+                }
                 Ok(stored)
             }
         }
